@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: MIT
+# Makefile -- zonekeeper. One non-recursive GNU Makefile.
+#
+#   make              build build/zonekeeper (and everything it needs)
+#   make check        unit tests (plain and ASan+UBSan), layering check, system tests
+#   make demo         sign the bundled example and show the result and the validators' verdicts
+#   make bench        signing benchmark against ldns-signzone, dnssec-signzone and kzonesign
+#   make install      PREFIX=/usr/local DESTDIR=
+#
+# Every target first runs scripts/deps.sh, which installs missing Debian packages when run
+# as root (or says which are missing and how to get them).
+
+PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+B          ?= build
+PYTEST     ?= /usr/bin/pytest-3
+
+PKGS   := ldns libconfig libcrypto jansson
+CFLAGS ?= -O2 -g
+WERROR ?= -Werror
+WARN   := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -Wformat=2 -Wimplicit-fallthrough -Wundef -Wwrite-strings -Wpointer-arith \
+          -Wvla -Wno-unused-parameter -Wno-format-nonliteral
+ZK_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -fno-common -fstack-protector-strong \
+            -MMD -MP -pthread $(PKGCFLAGS) $(FORTIFY)
+FORTIFY   = $(if $(findstring -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
+PKGCFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+ZK_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread
+
+LIB_SRC    := $(wildcard policy/*.c keystore/*.c signer/*.c)
+CLI_SRC    := $(wildcard signer/cli/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+
+UNIT := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+all: $(B)/zonekeeper
+
+deps:
+	@sh scripts/deps.sh
+
+$(B)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(ZK_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/libzk.a: $(call obj,$(LIB_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/zonekeeper: $(call obj,$(CLI_SRC)) $(B)/libzk.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ZK_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libzk.a | deps
+	@mkdir -p $(@D)
+	$(CC) $(ZK_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) $(CPPFLAGS) $(CFLAGS) \
+	      $(LDFLAGS) -o $@ $< $(B)/libzk.a $(ZK_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+
+# ---------------------------------------------------------------------------- tests
+check-unit: $(UNIT)
+	@set -e; for t in $(UNIT); do echo "  UNIT    $$t"; \
+	  ZK_TEST_DATA=$(CURDIR)/tests/data $$t; done
+
+check-layering:
+	@! grep -rn '#include "signer/' policy keystore || { echo "layering: policy/keystore include signer/"; exit 1; }
+	@! grep -rn '#include "keystore/' policy || { echo "layering: policy includes keystore/"; exit 1; }
+	@! grep -rln '#include "[a-z]*/internal.h"' policy keystore signer | \
+	  while read f; do d=$${f%%/*}; grep -n '#include "[a-z]*/internal.h"' $$f | \
+	  grep -v "\"$$d/internal.h\"" ; done | grep . || { echo "layering: foreign internal.h"; exit 1; }
+	@echo "  LAYERING ok"
+
+check-asan: deps
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	  -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined" all check-unit
+
+check-system: all
+	ZK_BUILD=$(CURDIR)/$(B) $(PYTEST) -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
+
+check-system-asan: check-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ZK_BUILD=$(CURDIR)/build-asan $(PYTEST) -q -p no:cacheprovider tests/system -m "not slow" $(PYTEST_ARGS)
+
+check: deps all check-layering check-unit check-system check-system-asan
+
+# ---------------------------------------------------------------------------- demo, bench
+demo: all
+	@sh examples/demo.sh $(B)
+
+bench: all
+	@bash bench/bench.sh $(B)
+
+# ---------------------------------------------------------------------------- install
+install: all
+	install -D -m 0755 $(B)/zonekeeper $(DESTDIR)$(BINDIR)/zonekeeper
+	install -D -m 0644 man/zonekeeper.1 $(DESTDIR)$(MANDIR)/man1/zonekeeper.1
+	install -D -m 0644 examples/zonekeeper.conf $(DESTDIR)$(SYSCONFDIR)/zonekeeper/zonekeeper.conf.example
+
+clean:
+	$(RM) -r build build-asan
+
+.PHONY: all deps check check-unit check-layering check-asan check-system check-system-asan \
+        demo bench install clean
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

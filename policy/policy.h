@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy/policy.h -- the configuration file (SPEC §8) as typed structs, and the record
+ * ownership rules (SPEC §1) as a pure function.
+ *
+ * The libconfig tree is read once by pol_config_load() and dropped: nothing outside
+ * policy/config.c sees libconfig. Strings with a fixed vocabulary become enums, durations
+ * become seconds. Every error names the file, the line and the setting.
+ *
+ * Ownership: pol_config_load() returns a config the caller frees with pol_config_free();
+ * every pointer reached from it (policies, zones, strings) belongs to it and lives as long
+ * as it does. Nothing in this module reads the clock or logs.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+
+#include "policy/zk-error.h"
+#include "policy/zk-time.h"
+
+/* DNSSEC algorithm numbers we sign with (RFC 8624 / RFC 9904 signing column). */
+enum {
+	POL_ALG_RSASHA256 = 8,
+	POL_ALG_ECDSAP256SHA256 = 13,
+	POL_ALG_ECDSAP384SHA384 = 14,
+	POL_ALG_ED25519 = 15,
+	POL_ALG_ED448 = 16,
+};
+
+/* DS digest types (RFC 4509, RFC 6605). SHA-1 is never generated. */
+enum {
+	POL_DIGEST_SHA256 = 2,
+	POL_DIGEST_SHA384 = 4,
+};
+
+typedef enum pol_keys {
+	POL_KEYS_KSK_ZSK, /* default */
+	POL_KEYS_CSK,
+	_POL_KEYS_MAX,
+} pol_keys;
+
+typedef enum pol_denial {
+	POL_DENIAL_NSEC3, /* default (SPEC §3) */
+	POL_DENIAL_NSEC,
+	_POL_DENIAL_MAX,
+} pol_denial;
+
+typedef enum pol_serial {
+	POL_SERIAL_DATESERIAL, /* default: YYYYMMDDNN, UTC */
+	POL_SERIAL_UNIXTIME,
+	POL_SERIAL_INCREMENT,
+	POL_SERIAL_KEEP,
+	_POL_SERIAL_MAX,
+} pol_serial;
+
+/*
+ * How much of a freshly signed zone is checked before it is published (signer/verify.c).
+ * STANDARD: every structural check, plus cryptographic verification of the DNSKEY, CDS and
+ * CDNSKEY RRsets, of each key's first signatures and of a random sample. FULL: also every
+ * other signature (costs about 3x the signing time with ECDSA).
+ */
+typedef enum pol_verify {
+	POL_VERIFY_STANDARD, /* default */
+	POL_VERIFY_FULL,
+	_POL_VERIFY_MAX,
+} pol_verify;
+
+typedef struct pol_soa {
+	char *mname;      /* absolute, lowercase presentation form */
+	char *rname;      /* absolute, lowercase presentation form */
+	uint32_t refresh; /* seconds */
+	uint32_t retry;
+	uint32_t expire;
+	uint32_t minimum;
+	uint32_t ttl;
+} pol_soa;
+
+typedef struct pol_policy {
+	char *name;
+	uint8_t algorithm;       /* POL_ALG_*; default 13 */
+	pol_keys keys;           /* default KSK+ZSK */
+	uint32_t ksk_lifetime;   /* seconds, 0 = manual rollover only; default 365d.
+				    With keys = csk this is the CSK's lifetime. */
+	uint32_t zsk_lifetime;   /* seconds, 0 = manual; default 90d */
+	uint32_t rrsig_validity; /* default 14d */
+	uint32_t rrsig_refresh;  /* re-sign when less than this remains; default 7d */
+	uint32_t rrsig_jitter;   /* expirations spread over this much; default 12h */
+	uint32_t inception_offset; /* inception back-dated by this; default 1h */
+	pol_denial denial;       /* default NSEC3 */
+	uint16_t nsec3_iterations;  /* always 0: anything else is rejected (RFC 9276) */
+	uint8_t nsec3_salt_length;  /* bytes, default 0; > 0 is accepted with a warning */
+	bool nsec3_opt_out;         /* default false */
+	pol_serial serial;          /* default dateserial */
+	char **nameservers;         /* platform apex NS: absolute, lowercase; protected */
+	size_t n_nameservers;
+	pol_soa soa;                /* defaults: mname = first nameserver, rname
+				       "hostmaster.<zone>" when unset (empty string), refresh 1h,
+				       retry 15m, expire 14d, minimum 1h, ttl 1h */
+	uint32_t dnskey_ttl;        /* default 1h */
+	uint32_t propagation_delay; /* Dprp, default 5m */
+	uint32_t max_zone_ttl;      /* TTLsig; zones with a larger TTL are refused; default 1d */
+	uint32_t parent_ds_ttl;     /* TTLds, default 1d */
+	uint32_t parent_propagation_delay; /* DprpP, default 1h */
+	uint32_t publish_safety;    /* default 1h */
+	uint32_t retire_safety;     /* default 1h */
+	bool cds;                   /* publish CDS/CDNSKEY; default true */
+	uint8_t cds_digests[3];     /* digest types for DS/CDS (at most two), 0-terminated;
+				       default {2} */
+	pol_verify verify;          /* default standard */
+	unsigned signing_threads;   /* 0 = one per available core (default) */
+	uint32_t dnskey_size_budget; /* bytes of DNSKEY response; default 1232 */
+} pol_policy;
+
+typedef struct pol_zone {
+	char *name;              /* absolute, lowercase presentation form: "example.com." */
+	const pol_policy *policy; /* borrowed from the config */
+	char *input_file;        /* default <input_dir>/<name without final dot>.zone */
+	char *output_file;       /* default <output_dir>/<name without final dot>.zone */
+} pol_zone;
+
+typedef struct pol_notify_target {
+	char *address;   /* numeric IPv4 or IPv6 */
+	uint16_t port;   /* default 53 */
+} pol_notify_target;
+
+typedef struct pol_config {
+	char *path; /* the file it was read from */
+
+	struct {
+		char *state_dir;  /* default /var/lib/zonekeeper */
+		char *input_dir;  /* default <state_dir>/unsigned */
+		char *output_dir; /* default <state_dir>/signed */
+	} paths;
+
+	struct {
+		char *socket;          /* default /run/zonekeeper/api.sock */
+		char *listen;          /* optional "ADDR:PORT" / "[ADDR]:PORT"; NULL = off */
+		char **tokens;         /* bearer tokens for the TCP listener */
+		size_t n_tokens;
+		uint32_t max_body;     /* bytes, default 1 MiB */
+		unsigned max_connections; /* default 64 */
+		uint32_t idle_timeout; /* seconds, default 30 */
+	} api;
+
+	struct {
+		char *reload_command;  /* optional; %z zone, %f published file */
+		uint32_t reload_timeout; /* seconds, default 30 */
+		pol_notify_target *notify;
+		size_t n_notify;
+	} publish;
+
+	pol_policy *policies;
+	size_t n_policies;
+	pol_zone *zones;
+	size_t n_zones;
+} pol_config;
+
+/*
+ * Read and check the configuration file at `path`. Unknown settings, wrong types,
+ * impossible combinations and deprecated algorithms are errors (ZK_E_CONFIG) whose
+ * reterr names file, line and setting. Warnings (e.g. a non-empty NSEC3 salt, RRSIG
+ * validity shorter than SOA expire + propagation delay) go to `diag`.
+ * Relative paths in the file are taken relative to the file's directory.
+ */
+int pol_config_load(const char *path, const zk_diag *diag, pol_config **ret,
+		    zk_error *reterr);
+
+/* NULL-safe; returns NULL. */
+pol_config *pol_config_free(pol_config *c);
+
+/* The zone named `name` (with or without the final dot, any case), or NULL. */
+const pol_zone *pol_config_zone(const pol_config *c, const char *name);
+
+/* A policy with every default of SPEC §3 (used by tests and the loader). */
+void pol_policy_defaults(pol_policy *p);
+
+/* Names for the API, the journal and the CLI. */
+const char *pol_algorithm_name(uint8_t alg);  /* "ECDSAP256SHA256"; NULL if unknown */
+int pol_algorithm_from_name(const char *name); /* number, or -EINVAL */
+const char *pol_keys_name(pol_keys k);
+const char *pol_denial_name(pol_denial d);
+const char *pol_serial_name(pol_serial s);
+const char *pol_verify_name(pol_verify v);
+
+/* ------------------------------------------------------------------------------------ */
+/* Record ownership rules (SPEC §1). Pure: no I/O, no clock, no global state.            */
+
+/* True for the types only zonekeeper may write: DNSKEY RRSIG NSEC NSEC3 NSEC3PARAM CDS
+ * CDNSKEY (SOA and the platform apex NS are protected too, but by other rules). */
+bool pol_type_is_dnssec(uint16_t type);
+
+typedef enum pol_op {
+	POL_OP_ADD,    /* new_rr only */
+	POL_OP_UPDATE, /* old_rr replaced by new_rr */
+	POL_OP_DELETE, /* old_rr only */
+} pol_op;
+
+typedef struct pol_type_count {
+	uint16_t type;
+	uint32_t count; /* records of that type at the name */
+} pol_type_count;
+
+/*
+ * What the rules need to know of the zone as it is now. `types_at` fills `out` with the
+ * types present at `owner` (every type, system ones included) and their record counts,
+ * and returns how many it found (at most `max`).
+ */
+typedef struct pol_zone_view {
+	const ldns_rdf *apex;
+	const pol_policy *policy;
+	size_t (*types_at)(const void *zone, const ldns_rdf *owner, pol_type_count *out,
+			   size_t max);
+	const void *zone;
+} pol_zone_view;
+
+typedef struct pol_change {
+	pol_op op;
+	const ldns_rr *old_rr; /* UPDATE, DELETE: the record as it is in the zone */
+	const ldns_rr *new_rr; /* ADD, UPDATE: the record as proposed */
+} pol_change;
+
+/*
+ * Accept (return 0) or reject a user write, with the code of SPEC §1 and a message that
+ * names what was refused and why:
+ *   ZK_E_PROTECTED_RECORD  SOA; DNSSEC types; deleting/changing a platform apex NS
+ *   ZK_E_OUT_OF_ZONE       owner not at or below the apex
+ *   ZK_E_CNAME_CONFLICT    CNAME at the apex; CNAME beside other data; data beside a CNAME
+ *   ZK_E_INVALID_RECORD    class not IN, TTL above 2^31-1 or the policy's max_zone_ttl,
+ *                          DS anywhere but at a delegation point
+ * Checks run in that order; the first failing one decides.
+ */
+int pol_rule_check(const pol_zone_view *v, const pol_change *c, zk_error *reterr);
+
+/* True if `ns_target` (an NS record's target name) is one of the policy's nameservers. */
+bool pol_is_platform_ns(const pol_policy *p, const ldns_rdf *ns_target);

@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# scripts/deps.sh -- make sure every package zonekeeper needs to build and test is present.
+#
+# On Debian as root: installs what is missing with apt-get (services that packages would
+# start, such as nsd, unbound and knot, are kept from starting with a temporary
+# policy-rc.d). Anywhere else: names what is missing and how to get it, and fails.
+# `make` calls this before every target; a stamp file keeps the second call cheap.
+set -eu
+
+BUILD_PKGS="build-essential pkg-config libldns-dev libssl-dev libconfig-dev libsystemd-dev \
+libcmocka-dev libmicrohttpd-dev libjansson-dev"
+TEST_PKGS="ldnsutils bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd unbound \
+python3 python3-pytest python3-dnspython curl clang systemd systemd-container debootstrap \
+iproute2 time procps openssl"
+
+missing=""
+for p in $BUILD_PKGS $TEST_PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+	echo "zonekeeper: missing packages:$missing" >&2
+	echo "zonekeeper: install them with: sudo apt-get install$missing" >&2
+	exit 1
+fi
+
+echo "zonekeeper: installing:$missing" >&2
+prc=/usr/sbin/policy-rc.d
+own_prc=0
+if [ ! -e "$prc" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$prc"
+	chmod 0755 "$prc"
+	own_prc=1
+fi
+cleanup() { [ "$own_prc" = 1 ] && rm -f "$prc"; }
+trap cleanup EXIT INT TERM
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || true
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signer/denial.c -- NSEC and NSEC3 chains. See denial.h.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "policy/zk-macro.h"
+#include "signer/denial.h"
+#include "signer/rdata.h"
+#include "signer/sign.h"
+
+size_t sgn_denial_types(const sgn_node *n, bool nsec3, uint16_t *types, size_t max)
+{
+	size_t k = 0;
+	bool signed_here = false;
+
+	if (n->flags & SGN_NODE_DELEGATION) {
+		/* RFC 4034 §4.1.2: NS and what the parent is authoritative for (DS); no glue */
+		if (sgn_node_rrset(n, T_NS))
+			types[k++] = T_NS;
+		if (sgn_node_rrset(n, T_DS)) {
+			types[k++] = T_DS;
+			signed_here = true;
+		}
+	} else {
+		for (uint16_t i = 0; i < n->n_rrsets && k + 2 < max; i++)
+			types[k++] = n->rrsets[i].type;
+		signed_here = n->n_rrsets > 0;
+	}
+	/* the NSEC record itself is signed at its owner; an NSEC3 record is not at n */
+	if (!nsec3)
+		signed_here = true;
+	if (signed_here)
+		types[k++] = T_RRSIG;
+	if (!nsec3)
+		types[k++] = T_NSEC;
+	/* keep sorted: RRSIG (46) and NSEC (47) were appended after larger types */
+	for (size_t i = 1; i < k; i++)
+		for (size_t j = i; j > 0 && types[j - 1] > types[j]; j--) {
+			uint16_t x = types[j];
+
+			types[j] = types[j - 1];
+			types[j - 1] = x;
+		}
+	return k;
+}
+
+int sgn_nsec3_hash(const uint8_t *name, const uint8_t *salt, uint8_t salt_len,
+		   uint16_t iterations, uint8_t *out)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned len = 20;
+	int ok;
+
+	if (!ctx)
+		return -ENOMEM;
+	/* RFC 5155 §5: IH(salt, x, 0) = H(x || salt); IH(salt, x, k) = H(IH(k-1) || salt) */
+	ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+	     EVP_DigestUpdate(ctx, name, dn_len(name)) &&
+	     EVP_DigestUpdate(ctx, salt, salt_len) && EVP_DigestFinal_ex(ctx, out, &len);
+	for (uint16_t i = 0; ok && i < iterations; i++)
+		ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+		     EVP_DigestUpdate(ctx, out, 20) && EVP_DigestUpdate(ctx, salt, salt_len) &&
+		     EVP_DigestFinal_ex(ctx, out, &len);
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : ZK_E_CRYPTO;
+}
+
+static int set_denial_rrset(sgn_rrset **slot, const uint8_t *rd, uint16_t len, uint32_t ttl,
+			    const sgn_rrset *old)
+{
+	sgn_rrset *s = *slot;
+
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		*slot = s;
+	}
+	/* unchanged: keep the record and its signatures */
+	if (s->count == 1 && s->ttl == ttl && s->rdata_len == 2u + len &&
+	    memcmp(s->rdata + 2, rd, len) == 0)
+		return 0;
+	sgn_rrset_clear(s);
+	s->rdata = malloc(2u + len);
+	if (!s->rdata)
+		return -ENOMEM;
+	s->rdata[0] = (uint8_t) (len >> 8);
+	s->rdata[1] = (uint8_t) len;
+	memcpy(s->rdata + 2, rd, len);
+	s->rdata_len = 2u + len;
+	s->count = 1;
+	s->type = T_NSEC;
+	s->ttl = ttl;
+	if (old && old->n_sigs && sgn_rrset_same_data(s, old)) {
+		s->sigs = malloc(old->sigs_len);
+		if (!s->sigs)
+			return -ENOMEM;
+		memcpy(s->sigs, old->sigs, old->sigs_len);
+		s->sigs_len = old->sigs_len;
+		s->n_sigs = old->n_sigs;
+	}
+	return 0;
+}
+
+static void free_n3_array(sgn_n3 *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sgn_rrset_clear(&a[i].rr);
+	free(a);
+}
+
+static int build_nsec(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old)
+{
+	uint8_t rd[DN_MAXLEN + 8192];
+	uint16_t types[1024];
+	sgn_node *first = NULL, *prev = NULL;
+	int r;
+
+	/* an NSEC zone has no NSEC3 records and no NSEC3PARAM */
+	free_n3_array(z->n3, z->n_n3);
+	z->n3 = NULL;
+	z->n_n3 = 0;
+	memset(&z->nsec3, 0, sizeof(z->nsec3));
+	if (z->apex_node)
+		sgn_node_set_rrset(z->apex_node, T_NSEC3PARAM, 0, 0, NULL, 0);
+
+	for (size_t i = 0; i <= z->n_nodes; i++) {
+		sgn_node *n = i < z->n_nodes ? z->nodes[i] : NULL;
+		size_t nt, len;
+
+		if (n) {
+			n->n3 = NULL;
+			if (n->flags & (SGN_NODE_BELOW_CUT | SGN_NODE_ENT)) {
+				if (n->nsec) {
+					sgn_rrset_clear(n->nsec);
+					free(n->nsec);
+					n->nsec = NULL;
+				}
+				continue;
+			}
+		}
+		if (prev) {
+			const sgn_node *next = n ? n : first;
+			const sgn_node *o = old ? sgn_zone_find(old, prev->name) : NULL;
+
+			memcpy(rd, next->name, next->name_len);
+			nt = sgn_denial_types(prev, false, types, ZK_ELEMENTSOF(types));
+			len = next->name_len + sgn_bitmap_encode(types, nt, rd + next->name_len);
+			r = set_denial_rrset(&prev->nsec, rd, (uint16_t) len, p->ttl,
+					     o ? o->nsec : NULL);
+			if (r < 0)
+				return r;
+			prev->nsec->type = T_NSEC;
+		}
+		if (!first)
+			first = n;
+		prev = n;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- NSEC3 */
+
+typedef struct hash_job {
+	sgn_n3 *n3;
+	size_t from, to;
+	const sgn_denial_params *p;
+	int error;
+} hash_job;
+
+static void *hash_range(void *arg)
+{
+	hash_job *j = arg;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const sgn_denial_params *p = j->p;
+
+	if (!ctx) {
+		j->error = -ENOMEM;
+		return NULL;
+	}
+	for (size_t i = j->from; i < j->to; i++) {
+		const sgn_node *n = j->n3[i].node;
+		uint8_t *h = j->n3[i].hash;
+		unsigned len = 20;
+		int ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+			 EVP_DigestUpdate(ctx, n->name, n->name_len) &&
+			 EVP_DigestUpdate(ctx, p->salt, p->salt_len) &&
+			 EVP_DigestFinal_ex(ctx, h, &len);
+
+		for (uint16_t k = 0; ok && k < p->iterations; k++)
+			ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+			     EVP_DigestUpdate(ctx, h, 20) &&
+			     EVP_DigestUpdate(ctx, p->salt, p->salt_len) &&
+			     EVP_DigestFinal_ex(ctx, h, &len);
+		if (!ok) {
+			j->error = ZK_E_CRYPTO;
+			break;
+		}
+		j->n3[i].hash_len = 20;
+	}
+	EVP_MD_CTX_free(ctx);
+	return NULL;
+}
+
+int sgn_nsec3_hash_all(sgn_n3 *n3, size_t n, const sgn_denial_params *p)
+{
+	unsigned t = sgn_thread_count(p->threads);
+	hash_job jobs[64];
+	pthread_t th[64];
+	unsigned started = 0;
+	int r = 0;
+
+	if (t > 64)
+		t = 64;
+	if (n < 4096)
+		t = 1;
+	for (unsigned i = 0; i < t; i++)
+		jobs[i] = (hash_job) { .n3 = n3, .from = n * i / t, .to = n * (i + 1) / t, .p = p };
+	for (started = 1; started < t; started++)
+		if (pthread_create(&th[started], NULL, hash_range, &jobs[started]))
+			break;
+	hash_range(&jobs[0]);
+	for (unsigned i = 1; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (unsigned i = started; i < t; i++)
+		hash_range(&jobs[i]); /* threads that could not start: do their share here */
+	for (unsigned i = 0; i < t; i++)
+		if (jobs[i].error)
+			r = jobs[i].error;
+	return r;
+}
+
+static int n3_cmp(const void *a, const void *b)
+{
+	return memcmp(((const sgn_n3 *) a)->hash, ((const sgn_n3 *) b)->hash, 20);
+}
+
+static const sgn_n3 *find_n3(const sgn_n3 *a, size_t n, const uint8_t *hash)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(a[mid].hash, hash, 20);
+
+		if (c == 0)
+			return &a[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static bool in_nsec3_chain(const sgn_node *n, const sgn_denial_params *p)
+{
+	if (n->flags & SGN_NODE_BELOW_CUT)
+		return false;
+	/* RFC 5155 §7.1: with opt-out, insecure delegations may be left out */
+	if (p->opt_out && (n->flags & SGN_NODE_DELEGATION) &&
+	    !(n->flags & SGN_NODE_SECURE_DELEG))
+		return false;
+	return true;
+}
+
+static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
+		       zk_error *reterr)
+{
+	uint8_t rd[300 + 8192], param[5 + 255];
+	uint16_t types[1024];
+	sgn_n3 *n3;
+	size_t n = 0, k = 0;
+	int r;
+
+	/* NSEC3PARAM first: it is part of the apex bitmap. Flags 0 (RFC 5155 §4.1.2). */
+	param[0] = 1;
+	param[1] = 0;
+	param[2] = (uint8_t) (p->iterations >> 8);
+	param[3] = (uint8_t) p->iterations;
+	param[4] = p->salt_len;
+	memcpy(param + 5, p->salt, p->salt_len);
+	{
+		uint8_t blob[2 + sizeof(param)];
+		uint16_t plen = (uint16_t) (5 + p->salt_len);
+
+		blob[0] = (uint8_t) (plen >> 8);
+		blob[1] = (uint8_t) plen;
+		memcpy(blob + 2, param, plen);
+		if (!z->apex_node)
+			return zk_fail(reterr, ZK_E_ZONE_CONTENT, "zone without apex");
+		r = sgn_node_set_rrset(z->apex_node, T_NSEC3PARAM, 0, 1, blob, 2u + plen);
+		if (r < 0)
+			return zk_fail(reterr, r, "out of memory");
+	}
+	z->nsec3.enabled = true;
+	z->nsec3.hash_alg = 1;
+	z->nsec3.flags = p->opt_out ? 1 : 0;
+	z->nsec3.iterations = p->iterations;
+	z->nsec3.salt_len = p->salt_len;
+	memcpy(z->nsec3.salt, p->salt, p->salt_len);
+
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		sgn_node *node = z->nodes[i];
+
+		if (node->nsec) {
+			sgn_rrset_clear(node->nsec);
+			free(node->nsec);
+			node->nsec = NULL;
+		}
+		node->n3 = NULL;
+		if (in_nsec3_chain(node, p))
+			n++;
+	}
+	n3 = calloc(n ? n : 1, sizeof(*n3));
+	if (!n3)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < z->n_nodes; i++)
+		if (in_nsec3_chain(z->nodes[i], p))
+			n3[k++].node = z->nodes[i];
+	r = sgn_nsec3_hash_all(n3, n, p);
+	if (r < 0) {
+		free(n3);
+		return zk_fail(reterr, r, "NSEC3 hashing failed");
+	}
+	qsort(n3, n, sizeof(*n3), n3_cmp);
+	for (size_t i = 0; i + 1 < n; i++)
+		if (memcmp(n3[i].hash, n3[i + 1].hash, 20) == 0) {
+			char a[DN_TEXTMAX], b[DN_TEXTMAX];
+
+			dn_to_text(n3[i].node->name, a);
+			dn_to_text(n3[i + 1].node->name, b);
+			free(n3);
+			return zk_fail(reterr, ZK_E_ZONE_CONTENT,
+				       "NSEC3 hash collision between %s and %s: change the salt",
+				       a, b);
+		}
+	for (size_t i = 0; i < n; i++) {
+		const sgn_n3 *next = &n3[(i + 1) % n];
+		const sgn_n3 *prev_version = NULL;
+		size_t len, nt;
+
+		memcpy(rd, param, 5u + p->salt_len);
+		rd[1] = z->nsec3.flags;
+		len = 5u + p->salt_len;
+		rd[len++] = 20;
+		memcpy(rd + len, next->hash, 20);
+		len += 20;
+		nt = sgn_denial_types(n3[i].node, true, types, ZK_ELEMENTSOF(types));
+		len += sgn_bitmap_encode(types, nt, rd + len);
+		n3[i].node->n3 = &n3[i];
+		/* unchanged since this zone's own last chain, or since the previous version */
+		prev_version = find_n3(z->n3, z->n_n3, n3[i].hash);
+		if (!prev_version && old)
+			prev_version = find_n3(old->n3, old->n_n3, n3[i].hash);
+		{
+			sgn_rrset *s = &n3[i].rr;
+
+			s->rdata = malloc(2u + len);
+			if (!s->rdata) {
+				free_n3_array(n3, n);
+				return zk_fail(reterr, -ENOMEM, "out of memory");
+			}
+			s->rdata[0] = (uint8_t) (len >> 8);
+			s->rdata[1] = (uint8_t) len;
+			memcpy(s->rdata + 2, rd, len);
+			s->rdata_len = (uint32_t) (2u + len);
+			s->count = 1;
+			s->type = T_NSEC3;
+			s->ttl = p->ttl;
+			if (prev_version && prev_version->rr.n_sigs &&
+			    sgn_rrset_same_data(s, &prev_version->rr)) {
+				s->sigs = malloc(prev_version->rr.sigs_len);
+				if (!s->sigs) {
+					free_n3_array(n3, n);
+					return zk_fail(reterr, -ENOMEM, "out of memory");
+				}
+				memcpy(s->sigs, prev_version->rr.sigs, prev_version->rr.sigs_len);
+				s->sigs_len = prev_version->rr.sigs_len;
+				s->n_sigs = prev_version->rr.n_sigs;
+			}
+		}
+	}
+	free_n3_array(z->n3, z->n_n3);
+	z->n3 = n3;
+	z->n_n3 = n;
+	return 0;
+}
+
+int sgn_denial_build(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
+		     zk_error *reterr)
+{
+	int r;
+
+	if (p->nsec3)
+		return build_nsec3(z, p, old, reterr);
+	r = build_nsec(z, p, old);
+	if (r < 0)
+		return zk_fail(reterr, r, "out of memory");
+	return 0;
+}

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signer/sign.c -- RRSIG generation on all cores. See sign.h.
+ *
+ * The work list is every authoritative RRset plus the denial records. Workers take
+ * chunks of it through an atomic cursor (RRsets differ in cost, so static splitting would
+ * leave a core idle at the end), each with its own ks_signer per key, PRNG and buffer.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "policy/zk-macro.h"
+#include "signer/sign.h"
+
+#define CHUNK 256
+#define MAX_KEYS 16
+
+unsigned sgn_thread_count(unsigned requested)
+{
+	cpu_set_t set;
+	long n;
+
+	if (requested)
+		return requested;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned) CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned) n : 1;
+}
+
+typedef struct job {
+	sgn_rrset *s;
+	const sgn_node *node; /* owner node, or NULL for an NSEC3 record */
+	const sgn_n3 *n3;
+} job;
+
+typedef struct shared {
+	sgn_zone *z;
+	const sgn_sign_params *p;
+	job *jobs;
+	size_t n_jobs;
+	atomic_size_t cursor;
+	atomic_int failed;
+	pthread_mutex_t lock;
+	int error;
+	zk_error err;
+} shared;
+
+typedef struct worker {
+	shared *sh;
+	pthread_t thread;
+	ks_signer *ksk_signers[MAX_KEYS];
+	ks_signer *zsk_signers[MAX_KEYS];
+	uint8_t *buf;
+	size_t cap;
+	uint64_t rng;
+	sgn_sign_stats st;
+	zk_error err;
+} worker;
+
+static uint64_t next_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull); /* splitmix64 */
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t) (v >> 8);
+	p[1] = (uint8_t) v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t) (v >> 24);
+	p[1] = (uint8_t) (v >> 16);
+	p[2] = (uint8_t) (v >> 8);
+	p[3] = (uint8_t) v;
+}
+
+int sgn_signed_data(const uint8_t *rrsig_hdr, size_t hdr_len, const uint8_t *owner,
+		    const sgn_rrset *s, uint32_t ttl, uint8_t **buf, size_t *cap)
+{
+	size_t olen = dn_len(owner);
+	size_t need = hdr_len + (size_t) s->count * (olen + 10) + s->rdata_len;
+	const uint8_t *p = s->rdata, *end = s->rdata + s->rdata_len;
+	uint8_t *o;
+
+	if (need > *cap) {
+		size_t c = *cap ? *cap : 4096;
+		uint8_t *nb;
+
+		while (c < need)
+			c *= 2;
+		nb = realloc(*buf, c);
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = c;
+	}
+	o = *buf;
+	memcpy(o, rrsig_hdr, hdr_len);
+	o += hdr_len;
+	/* RFC 4034 §3.1.8.1: RRs in canonical form and order (how the zone stores them) */
+	while (p < end) {
+		uint16_t len = blob_len(p);
+
+		memcpy(o, owner, olen);
+		o += olen;
+		put16(o, s->type);
+		put16(o + 2, 1); /* class IN */
+		put32(o + 4, ttl);
+		memcpy(o + 8, p, 2u + len);
+		o += 10u + len;
+		p += 2u + len;
+	}
+	return (int) (o - *buf);
+}
+
+static bool signs_with_ksk(const sgn_node *node, uint16_t type)
+{
+	return node && (node->flags & SGN_NODE_APEX) &&
+	       (type == T_DNSKEY || type == T_CDS || type == T_CDNSKEY);
+}
+
+typedef struct filter_ctx {
+	const sgn_zone *z;
+	const sgn_sign_params *p;
+	ks_key *const *keys;
+	size_t n_keys;
+	uint16_t type;
+	uint32_t ttl;
+	uint8_t labels;
+	bool have[MAX_KEYS];
+	sgn_sign_stats *st;
+} filter_ctx;
+
+/* Drop a signature unless it is one to keep (see sign.h). */
+static bool drop_sig(const uint8_t *rd, uint16_t len, void *userdata)
+{
+	filter_ctx *c = userdata;
+	zk_time_t exp, inc, now = c->p->now;
+	size_t k;
+
+	if (len < 20 || rrsig_type_covered(rd) != c->type || rrsig_labels(rd) != c->labels ||
+	    rrsig_orig_ttl(rd) != c->ttl || len < 18u + c->z->apex_len ||
+	    memcmp(rd + 18, c->z->apex, c->z->apex_len) != 0)
+		return true;
+	for (k = 0; k < c->n_keys; k++)
+		if (ks_key_algorithm(c->keys[k]) == rrsig_algorithm(rd) &&
+		    ks_key_tag(c->keys[k]) == rrsig_keytag(rd))
+			break;
+	if (k == c->n_keys || c->have[k])
+		return true;
+	/* RRSIG times are 32-bit; compare in serial arithmetic around now (RFC 4034 §3.1.5) */
+	exp = now + (int32_t) (rrsig_expiration(rd) - (uint32_t) now);
+	inc = now + (int32_t) (rrsig_inception(rd) - (uint32_t) now);
+	if (inc > now || exp - now <= (zk_time_t) c->p->refresh)
+		return true;
+	c->have[k] = true;
+	if (!c->st->earliest_expiry || exp < c->st->earliest_expiry)
+		c->st->earliest_expiry = exp;
+	return false;
+}
+
+static int sign_job(worker *w, const job *j)
+{
+	shared *sh = w->sh;
+	const sgn_zone *z = sh->z;
+	const sgn_sign_params *p = sh->p;
+	sgn_rrset *s = j->s;
+	bool ksk = signs_with_ksk(j->node, s->type);
+	filter_ctx fc = {
+		.z = z, .p = p, .type = s->type, .ttl = s->ttl, .st = &w->st,
+		.keys = ksk ? p->ksks : p->zsks, .n_keys = ksk ? p->n_ksks : p->n_zsks,
+	};
+	ks_signer **signers = ksk ? w->ksk_signers : w->zsk_signers;
+	uint8_t owner[DN_MAXLEN], hdr[18 + DN_MAXLEN], rd[18 + DN_MAXLEN + KS_SIG_MAX];
+	size_t hdr_len, made = 0;
+	int data_len = -1;
+
+	if (j->node) {
+		memcpy(owner, j->node->name, j->node->name_len);
+		fc.labels = (uint8_t) (j->node->labels - (dn_is_wildcard(owner) ? 1 : 0));
+	} else {
+		char label[64];
+
+		owner[0] = (uint8_t) dn_base32hex(j->n3->hash, j->n3->hash_len, label);
+		memcpy(owner + 1, label, owner[0]);
+		memcpy(owner + 1 + owner[0], z->apex, z->apex_len);
+		fc.labels = (uint8_t) (z->apex_labels + 1);
+	}
+	w->st.rrsets++;
+	if (s->n_sigs) {
+		w->st.dropped += sgn_rrset_filter_sigs(s, drop_sig, &fc);
+		w->st.kept += s->n_sigs;
+	}
+	s->flags &= (uint16_t) ~SGN_RRSET_NEW_SIGS;
+	for (size_t k = 0; k < fc.n_keys; k++) {
+		const ks_key *key = fc.keys[k];
+		uint32_t inception = (uint32_t) (p->now - p->inception_offset);
+		uint32_t spread = p->jitter ? (uint32_t) (next_rand(&w->rng) % (p->jitter + 1u)) : 0;
+		zk_time_t exp = p->now + p->validity - spread;
+		int sl;
+
+		if (fc.have[k])
+			continue;
+		put16(hdr, s->type);
+		hdr[2] = ks_key_algorithm(key);
+		hdr[3] = fc.labels;
+		put32(hdr + 4, s->ttl);
+		put32(hdr + 8, (uint32_t) exp);
+		put32(hdr + 12, inception);
+		put16(hdr + 16, ks_key_tag(key));
+		memcpy(hdr + 18, z->apex, z->apex_len);
+		hdr_len = 18u + z->apex_len;
+		if (data_len < 0) {
+			data_len = sgn_signed_data(hdr, hdr_len, owner, s, s->ttl, &w->buf, &w->cap);
+			if (data_len < 0)
+				return zk_fail(&w->err, data_len, "out of memory");
+		} else {
+			memcpy(w->buf, hdr, hdr_len); /* same RRs, this key's header */
+		}
+		sl = ks_signer_sign(signers[k], w->buf, (size_t) data_len, rd + hdr_len,
+				    KS_SIG_MAX);
+		if (sl < 0)
+			return zk_fail(&w->err, ZK_E_CRYPTO, "signing with key %u failed",
+				       ks_key_tag(key));
+		memcpy(rd, hdr, hdr_len);
+		if (sgn_rrset_add_sig(s, rd, (uint16_t) (hdr_len + (size_t) sl)) < 0)
+			return zk_fail(&w->err, -ENOMEM, "out of memory");
+		made++;
+		if (!w->st.earliest_expiry || exp < w->st.earliest_expiry)
+			w->st.earliest_expiry = exp;
+	}
+	if (made) {
+		s->flags |= SGN_RRSET_NEW_SIGS;
+		w->st.made += made;
+		w->st.rrsets_signed++;
+	}
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	worker *w = arg;
+	shared *sh = w->sh;
+
+	for (;;) {
+		size_t start = atomic_fetch_add(&sh->cursor, CHUNK), end;
+
+		if (start >= sh->n_jobs || atomic_load(&sh->failed))
+			break;
+		end = start + CHUNK < sh->n_jobs ? start + CHUNK : sh->n_jobs;
+		for (size_t i = start; i < end; i++) {
+			int r = sign_job(w, &sh->jobs[i]);
+
+			if (r < 0) {
+				pthread_mutex_lock(&sh->lock);
+				if (!sh->error) {
+					sh->error = r;
+					sh->err = w->err;
+				}
+				pthread_mutex_unlock(&sh->lock);
+				atomic_store(&sh->failed, 1);
+				return NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void worker_done(worker *w)
+{
+	for (size_t k = 0; k < MAX_KEYS; k++) {
+		w->ksk_signers[k] = ks_signer_free(w->ksk_signers[k]);
+		w->zsk_signers[k] = ks_signer_free(w->zsk_signers[k]);
+	}
+	free(w->buf);
+	w->buf = NULL;
+}
+
+static int worker_init(worker *w, shared *sh, zk_error *reterr)
+{
+	const sgn_sign_params *p = sh->p;
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	w->sh = sh;
+	if (getrandom(&w->rng, sizeof(w->rng), 0) != sizeof(w->rng))
+		w->rng = (uint64_t) p->now ^ (uint64_t) (uintptr_t) w;
+	for (size_t k = 0; k < p->n_ksks; k++) {
+		r = ks_signer_new(p->ksks[k], &w->ksk_signers[k], reterr);
+		if (r < 0)
+			return r;
+	}
+	for (size_t k = 0; k < p->n_zsks; k++) {
+		r = ks_signer_new(p->zsks[k], &w->zsk_signers[k], reterr);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int collect_jobs(sgn_zone *z, job **ret, size_t *ret_n)
+{
+	size_t n = z->n_n3, k = 0;
+	job *jobs;
+
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		const sgn_node *node = z->nodes[i];
+
+		for (uint16_t r = 0; r < node->n_rrsets; r++)
+			if (sgn_rrset_is_authoritative(node, &node->rrsets[r]))
+				n++;
+		if (node->nsec)
+			n++;
+	}
+	jobs = malloc((n ? n : 1) * sizeof(*jobs));
+	if (!jobs)
+		return -ENOMEM;
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		sgn_node *node = z->nodes[i];
+
+		for (uint16_t r = 0; r < node->n_rrsets; r++)
+			if (sgn_rrset_is_authoritative(node, &node->rrsets[r]))
+				jobs[k++] = (job) { .s = &node->rrsets[r], .node = node };
+		if (node->nsec)
+			jobs[k++] = (job) { .s = node->nsec, .node = node };
+	}
+	for (size_t i = 0; i < z->n_n3; i++)
+		jobs[k++] = (job) { .s = &z->n3[i].rr, .n3 = &z->n3[i] };
+	*ret = jobs;
+	*ret_n = k;
+	return 0;
+}
+
+int sgn_sign_zone(sgn_zone *z, const sgn_sign_params *p, sgn_sign_stats *stats,
+		  zk_error *reterr)
+{
+	unsigned n_threads = sgn_thread_count(p->threads);
+	_cleanup_free_ worker *workers = NULL;
+	shared sh = { .z = z, .p = p };
+	unsigned started = 0;
+	int r;
+
+	if (p->n_ksks > MAX_KEYS || p->n_zsks > MAX_KEYS)
+		return zk_fail(reterr, ZK_E_KEY, "more than %d keys sign at once", MAX_KEYS);
+	if (p->n_ksks == 0 || p->n_zsks == 0)
+		return zk_fail(reterr, ZK_E_KEY, "no active %s to sign with",
+			       p->n_ksks == 0 ? "key-signing key" : "zone-signing key");
+	r = collect_jobs(z, &sh.jobs, &sh.n_jobs);
+	if (r < 0)
+		return zk_fail(reterr, r, "out of memory");
+	if (n_threads > sh.n_jobs / CHUNK + 1)
+		n_threads = (unsigned) (sh.n_jobs / CHUNK + 1);
+	workers = calloc(n_threads, sizeof(*workers));
+	if (!workers) {
+		free(sh.jobs);
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&sh.lock, NULL);
+	atomic_init(&sh.cursor, 0);
+	atomic_init(&sh.failed, 0);
+	for (unsigned t = 0; t < n_threads; t++) {
+		r = worker_init(&workers[t], &sh, reterr);
+		if (r < 0)
+			goto out;
+	}
+	/* the calling thread is worker 0 */
+	for (started = 1; started < n_threads; started++)
+		if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]))
+			break;
+	worker_main(&workers[0]);
+	for (unsigned t = 1; t < started; t++)
+		pthread_join(workers[t].thread, NULL);
+	r = sh.error;
+	if (r < 0) {
+		if (reterr)
+			*reterr = sh.err;
+		goto out;
+	}
+	memset(stats, 0, sizeof(*stats));
+	for (unsigned t = 0; t < n_threads; t++) {
+		sgn_sign_stats *s = &workers[t].st;
+
+		stats->rrsets += s->rrsets;
+		stats->kept += s->kept;
+		stats->dropped += s->dropped;
+		stats->made += s->made;
+		stats->rrsets_signed += s->rrsets_signed;
+		if (s->earliest_expiry &&
+		    (!stats->earliest_expiry || s->earliest_expiry < stats->earliest_expiry))
+			stats->earliest_expiry = s->earliest_expiry;
+	}
+	stats->next_refresh = stats->earliest_expiry ? stats->earliest_expiry - p->refresh : 0;
+	r = 0;
+out:
+	for (unsigned t = 0; t < n_threads; t++)
+		worker_done(&workers[t]);
+	pthread_mutex_destroy(&sh.lock);
+	free(sh.jobs);
+	return r;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signer/sign.h -- RRSIG generation over a zone: decides, per authoritative RRset, which
+ * signatures to keep and which to make, and makes them on every core.
+ *
+ * A signature is kept when it was made by a key that must sign this RRset now, its
+ * inception is not in the future, it still has more than the refresh window left, and it
+ * matches the RRset's TTL and label count. Every other signature is dropped, and each
+ * required key without a kept signature signs. So a first signing, a re-sign after a
+ * change, a refresh and a key change are the same operation: only what is due is made.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keystore/keystore.h"
+#include "policy/zk-error.h"
+#include "policy/zk-time.h"
+#include "signer/zone.h"
+
+typedef struct sgn_sign_params {
+	zk_time_t now;
+	uint32_t validity;         /* seconds */
+	uint32_t refresh;          /* re-sign when less than this remains */
+	uint32_t jitter;           /* expirations spread over [validity - jitter, validity] */
+	uint32_t inception_offset; /* inception = now - this */
+	unsigned threads;          /* 0: one per available core */
+	/* Keys that sign now (borrowed): the DNSKEY, CDS and CDNSKEY RRsets are signed by
+	 * `ksks`, every other authoritative RRset by `zsks` (a CSK is in both). */
+	ks_key *const *ksks;
+	size_t n_ksks;
+	ks_key *const *zsks;
+	size_t n_zsks;
+} sgn_sign_params;
+
+typedef struct sgn_sign_stats {
+	size_t rrsets;     /* authoritative RRsets looked at (denial records included) */
+	size_t kept;       /* signatures kept */
+	size_t dropped;    /* signatures dropped (due, wrong key, stale data) */
+	size_t made;       /* signatures made */
+	size_t rrsets_signed; /* RRsets that got at least one new signature */
+	zk_time_t earliest_expiry; /* of all signatures in the zone after signing */
+	zk_time_t next_refresh;    /* when the first kept or new signature becomes due */
+} sgn_sign_stats;
+
+/*
+ * Sign what is due in `z` (denial records must be in place already). On failure the zone
+ * may be partly signed: it must not be published (the caller drops this version).
+ */
+int sgn_sign_zone(sgn_zone *z, const sgn_sign_params *p, sgn_sign_stats *stats,
+		  zk_error *reterr);
+
+/* Number of threads to use for `requested` (0 = available cores). */
+unsigned sgn_thread_count(unsigned requested);
+
+/*
+ * Build the RFC 4034 §3.1.8.1 signed data of an RRset into *buf (grown as needed):
+ * `rrsig_hdr` is the RRSIG RDATA without the signature (18 bytes + signer name),
+ * `owner` the owner name (lowercase wire). Returns the length or -ENOMEM.
+ */
+int sgn_signed_data(const uint8_t *rrsig_hdr, size_t hdr_len, const uint8_t *owner,
+		    const sgn_rrset *s, uint32_t ttl, uint8_t **buf, size_t *cap);

@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signer/signer.c -- one zone, input to published file. See signer.h.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "policy/zk-file.h"
+#include "policy/zk-macro.h"
+#include "signer/denial.h"
+#include "signer/load.h"
+#include "signer/output.h"
+#include "signer/serial.h"
+#include "signer/signer.h"
+#include "signer/state.h"
+
+#define MAX_ZONE_KEYS 16
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* "example.com." -> "example.com"; the root zone -> "root" */
+static void zone_file_name(const char *zone, char *out, size_t size)
+{
+	size_t n = strlen(zone);
+
+	if (n <= 1) {
+		snprintf(out, size, "root");
+		return;
+	}
+	snprintf(out, size, "%.*s", (int) (zone[n - 1] == '.' ? n - 1 : n), zone);
+}
+
+void sgn_zone_dir(const pol_config *cfg, const pol_zone *zone, char *dir, size_t size)
+{
+	char name[DN_TEXTMAX];
+
+	zone_file_name(zone->name, name, sizeof(name));
+	snprintf(dir, size, "%s/zones/%s", cfg->paths.state_dir, name);
+}
+
+void sgn_key_dir(const pol_config *cfg, const pol_zone *zone, char *dir, size_t size)
+{
+	char base[PATH_MAX];
+
+	sgn_zone_dir(cfg, zone, base, sizeof(base));
+	snprintf(dir, size, "%.*s/keys", (int) (size > 6 ? size - 6 : 0), base);
+}
+
+void sgn_state_path(const pol_config *cfg, const pol_zone *zone, char *path, size_t size)
+{
+	char base[PATH_MAX];
+
+	sgn_zone_dir(cfg, zone, base, sizeof(base));
+	snprintf(path, size, "%.*s/state", (int) (size > 7 ? size - 7 : 0), base);
+}
+
+static bool key_usable_for(const ks_key *k, ks_role role, uint8_t alg, zk_time_t now)
+{
+	const ks_timing *t = ks_key_timing(k);
+
+	return ks_key_role(k) == role && ks_key_algorithm(k) == alg &&
+	       (!t->retire || t->retire > now) && (!t->remove || t->remove > now);
+}
+
+int sgn_keys_open(const pol_config *cfg, const pol_zone *zone, zk_time_t now,
+		  const zk_diag *diag, bool generate, ks_store **ret, size_t *ret_generated,
+		  zk_error *reterr)
+{
+	const pol_policy *p = zone->policy;
+	ks_role roles[2];
+	size_t n_roles = 0, generated = 0;
+	char dir[PATH_MAX];
+	ks_store *s = NULL;
+	int r;
+
+	sgn_zone_dir(cfg, zone, dir, sizeof(dir));
+	r = zk_mkdir_p(dir, 0700);
+	if (r < 0)
+		return zk_fail(reterr, r, "cannot create the zone state directory '%s'", dir);
+	sgn_key_dir(cfg, zone, dir, sizeof(dir));
+	r = ks_store_open(dir, zone->name, diag, &s, reterr);
+	if (r < 0)
+		return r;
+	if (p->keys == POL_KEYS_CSK) {
+		roles[n_roles++] = KS_ROLE_CSK;
+	} else {
+		roles[n_roles++] = KS_ROLE_KSK;
+		roles[n_roles++] = KS_ROLE_ZSK;
+	}
+	for (size_t i = 0; generate && i < n_roles; i++) {
+		ks_timing t = { .created = now, .publish = now, .active = now };
+		bool have = false;
+		ks_key *k;
+
+		for (size_t j = 0; j < ks_store_count(s) && !have; j++)
+			have = key_usable_for(ks_store_key(s, j), roles[i], p->algorithm, now);
+		if (have)
+			continue;
+		r = ks_store_generate(s, p->algorithm, roles[i], &t, &k, reterr);
+		if (r < 0) {
+			ks_store_free(s);
+			return r;
+		}
+		generated++;
+	}
+	*ret = s;
+	if (ret_generated)
+		*ret_generated = generated;
+	return 0;
+}
+
+int sgn_key_ds(const char *zone, const ks_key *k, uint8_t digest, uint8_t *out, size_t max,
+	       zk_error *reterr)
+{
+	uint8_t apex[DN_MAXLEN];
+	size_t len;
+	const uint8_t *dnskey = ks_key_dnskey(k, &len);
+	int n = dn_from_text(zone, strlen(zone), NULL, apex);
+
+	if (n < 0)
+		return zk_fail(reterr, ZK_E_CONFIG, "bad zone name %s", zone);
+	dn_lower(apex);
+	return ks_ds_rdata(apex, (size_t) n, dnskey, len, digest, out, max, reterr);
+}
+
+/* ---------------------------------------------------------------- apex records */
+
+typedef struct rdlist {
+	const uint8_t *rd[64];
+	uint16_t len[64];
+	uint8_t own[64][KS_DNSKEY_MAX]; /* storage for RDATA built here */
+	size_t n;
+} rdlist;
+
+static int rdlist_add(rdlist *l, const uint8_t *rd, size_t len)
+{
+	if (l->n == ZK_ELEMENTSOF(l->rd) || len > KS_DNSKEY_MAX)
+		return -E2BIG;
+	memcpy(l->own[l->n], rd, len);
+	l->rd[l->n] = l->own[l->n];
+	l->len[l->n] = (uint16_t) len;
+	l->n++;
+	return 0;
+}
+
+/* Set RRset `type` at `n` to the records of `l`, in canonical order, without duplicates. */
+static int set_from_list(sgn_node *n, uint16_t type, uint32_t ttl, rdlist *l)
+{
+	uint8_t blob[64 * (KS_DNSKEY_MAX + 2)];
+	uint32_t o = 0;
+	uint16_t count = 0;
+
+	for (size_t i = 1; i < l->n; i++)
+		for (size_t j = i; j > 0 &&
+				   sgn_rdata_cmp(l->rd[j - 1], l->len[j - 1], l->rd[j], l->len[j]) > 0;
+		     j--) {
+			const uint8_t *t = l->rd[j];
+			uint16_t tl = l->len[j];
+
+			l->rd[j] = l->rd[j - 1];
+			l->len[j] = l->len[j - 1];
+			l->rd[j - 1] = t;
+			l->len[j - 1] = tl;
+		}
+	for (size_t i = 0; i < l->n; i++) {
+		if (i && sgn_rdata_cmp(l->rd[i - 1], l->len[i - 1], l->rd[i], l->len[i]) == 0)
+			continue;
+		blob[o] = (uint8_t) (l->len[i] >> 8);
+		blob[o + 1] = (uint8_t) l->len[i];
+		memcpy(blob + o + 2, l->rd[i], l->len[i]);
+		o += 2u + l->len[i];
+		count++;
+	}
+	return sgn_node_set_rrset(n, type, ttl, count, blob, o);
+}
+
+static int name_wire(const char *text, uint8_t *out)
+{
+	int n = dn_from_text(text, strlen(text), NULL, out);
+
+	if (n > 0)
+		dn_lower(out);
+	return n;
+}
+
+static int set_soa(sgn_zone *z, const pol_policy *p, uint32_t serial, zk_error *reterr)
+{
+	uint8_t rd[2 * DN_MAXLEN + 20], blob[2 + sizeof(rd)];
+	const pol_soa *s = &p->soa;
+	int m, r;
+
+	m = name_wire(s->mname && s->mname[0] ? s->mname : p->nameservers[0], rd);
+	if (m < 0)
+		return zk_fail(reterr, ZK_E_CONFIG, "bad SOA mname");
+	if (s->rname && s->rname[0]) {
+		r = name_wire(s->rname, rd + m);
+	} else {
+		char rname[DN_TEXTMAX + 16];
+
+		snprintf(rname, sizeof(rname), "hostmaster.%s", z->apex_len > 1 ? z->apex_text : "");
+		r = name_wire(rname, rd + m);
+	}
+	if (r < 0)
+		return zk_fail(reterr, ZK_E_CONFIG, "bad SOA rname");
+	m += r;
+	{
+		uint32_t v[5] = { serial, s->refresh, s->retry, s->expire, s->minimum };
+
+		for (int i = 0; i < 5; i++, m += 4) {
+			rd[m] = (uint8_t) (v[i] >> 24);
+			rd[m + 1] = (uint8_t) (v[i] >> 16);
+			rd[m + 2] = (uint8_t) (v[i] >> 8);
+			rd[m + 3] = (uint8_t) v[i];
+		}
+	}
+	blob[0] = (uint8_t) (m >> 8);
+	blob[1] = (uint8_t) m;
+	memcpy(blob + 2, rd, (size_t) m);
+	r = sgn_node_set_rrset(z->apex_node, T_SOA, s->ttl, 1, blob, 2u + (uint32_t) m);
+	return r < 0 ? zk_fail(reterr, r, "out of memory") : 0;
+}
+
+/* The platform nameservers are always at the apex (SPEC §1), whatever the input says. */
+static int ensure_platform_ns(sgn_zone *z, const pol_policy *p, zk_error *reterr)
+{
+	sgn_rrset *ns = sgn_node_rrset(z->apex_node, T_NS);
+	uint32_t ttl = ns ? ns->ttl : p->soa.ttl;
+	_cleanup_free_ rdlist *l = calloc(1, sizeof(*l));
+	int r;
+
+	if (!l)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	if (ns)
+		for (const uint8_t *q = ns->rdata; q < ns->rdata + ns->rdata_len;
+		     q += 2u + blob_len(q))
+			if (rdlist_add(l, q + 2, blob_len(q)) < 0)
+				return zk_fail(reterr, ZK_E_ZONE_CONTENT, "too many apex NS records");
+	for (size_t i = 0; i < p->n_nameservers; i++) {
+		uint8_t w[DN_MAXLEN];
+		int n = name_wire(p->nameservers[i], w);
+
+		if (n < 0 || rdlist_add(l, w, (size_t) n) < 0)
+			return zk_fail(reterr, ZK_E_CONFIG, "bad nameserver %s", p->nameservers[i]);
+	}
+	if (l->n == 0)
+		return zk_fail(reterr, ZK_E_ZONE_CONTENT,
+			       "zone %s has no NS records and its policy names no nameservers",
+			       z->apex_text);
+	r = set_from_list(z->apex_node, T_NS, ttl, l);
+	return r < 0 ? zk_fail(reterr, r, "out of memory") : 0;
+}
+
+typedef struct keyset {
+	ks_key *published[MAX_ZONE_KEYS];
+	size_t n_published;
+	ks_key *ksks[MAX_ZONE_KEYS];
+	size_t n_ksks;
+	ks_key *zsks[MAX_ZONE_KEYS];
+	size_t n_zsks;
+} keyset;
+
+static int pick_keys(ks_store *s, zk_time_t now, keyset *ks, zk_error *reterr)
+{
+	memset(ks, 0, sizeof(*ks));
+	for (size_t i = 0; i < ks_store_count(s); i++) {
+		ks_key *k = ks_store_key(s, i);
+
+		if (!ks_key_is_published(k, now))
+			continue;
+		if (ks->n_published == MAX_ZONE_KEYS)
+			return zk_fail(reterr, ZK_E_KEY, "more than %d published keys",
+				       MAX_ZONE_KEYS);
+		ks->published[ks->n_published++] = k;
+		if (!ks_key_is_active(k, now))
+			continue;
+		if (ks_key_signs_dnskey(k))
+			ks->ksks[ks->n_ksks++] = k;
+		if (ks_key_signs_zone(k))
+			ks->zsks[ks->n_zsks++] = k;
+	}
+	if (!ks->n_ksks || !ks->n_zsks)
+		return zk_fail(reterr, ZK_E_KEY, "no active %s in %s",
+			       !ks->n_ksks ? "key-signing key" : "zone-signing key",
+			       ks_store_dir(s));
+	return 0;
+}
+
+static int set_key_rrsets(sgn_zone *z, const pol_policy *p, const keyset *ks, zk_time_t now,
+			  zk_error *reterr)
+{
+	_cleanup_free_ rdlist *keys = calloc(1, sizeof(*keys));
+	_cleanup_free_ rdlist *cds = calloc(1, sizeof(*cds));
+	_cleanup_free_ rdlist *cdnskey = calloc(1, sizeof(*cdnskey));
+	int r;
+
+	if (!keys || !cds || !cdnskey)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < ks->n_published; i++) {
+		const ks_key *k = ks->published[i];
+		const ks_timing *t = ks_key_timing(k);
+		size_t len;
+		const uint8_t *rd = ks_key_dnskey(k, &len);
+
+		if (rdlist_add(keys, rd, len) < 0)
+			return zk_fail(reterr, ZK_E_KEY, "too many keys");
+		/*
+		 * INVARIANTS 15: CDS/CDNSKEY only for an active KSK whose DNSKEY is in every
+		 * cache (Tpub + Dprp + TTLkey, RFC 7583 §3.3.1 Trdy).
+		 */
+		if (!p->cds || !ks_key_signs_dnskey(k) || !ks_key_is_active(k, now) ||
+		    now < t->publish + (zk_time_t) p->propagation_delay + p->dnskey_ttl)
+			continue;
+		if (rdlist_add(cdnskey, rd, len) < 0)
+			return zk_fail(reterr, ZK_E_KEY, "too many keys");
+		for (size_t d = 0; d < ZK_ELEMENTSOF(p->cds_digests) && p->cds_digests[d]; d++) {
+			uint8_t ds[KS_DS_MAX];
+			int n = ks_ds_rdata(z->apex, z->apex_len, rd, len, p->cds_digests[d], ds,
+					    sizeof(ds), reterr);
+
+			if (n < 0)
+				return n;
+			if (rdlist_add(cds, ds, (size_t) n) < 0)
+				return zk_fail(reterr, ZK_E_KEY, "too many keys");
+		}
+	}
+	r = set_from_list(z->apex_node, T_DNSKEY, p->dnskey_ttl, keys);
+	if (r >= 0)
+		r = set_from_list(z->apex_node, T_CDS, p->dnskey_ttl, cds);
+	if (r >= 0)
+		r = set_from_list(z->apex_node, T_CDNSKEY, p->dnskey_ttl, cdnskey);
+	return r < 0 ? zk_fail(reterr, r, "out of memory") : 0;
+}
+
+/* ---------------------------------------------------------------- the run */
+
+typedef struct atomic_sink {
+	zk_atomic *a;
+} atomic_sink;
+
+static int to_atomic(void *userdata, const char *data, size_t len)
+{
+	atomic_sink *s = userdata;
+
+	zk_atomic_write(s->a, data, len);
+	return s->a->error;
+}
+
+/* The last publication, if it is still the file we wrote: its signatures can be reused. */
+static sgn_zone *load_previous(const pol_zone *zone, const sgn_state *st, const uint8_t *apex)
+{
+	sgn_load_opts lo = { .mode = SGN_LOAD_SIGNED };
+	sgn_zone *prev = NULL;
+	struct stat sb;
+
+	if (!st->serial.set || stat(zone->output_file, &sb) < 0 ||
+	    (uint64_t) sb.st_size != st->output_size ||
+	    (int64_t) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec != st->output_mtime_ns)
+		return NULL;
+	if (sgn_zone_load_file(zone->output_file, apex, &lo, &prev, NULL) < 0)
+		return NULL;
+	return prev;
+}
+
+static int sign_pass(sgn_zone *z, const sgn_sign_params *sp, sgn_sign_stats *total,
+		     zk_error *reterr)
+{
+	sgn_sign_stats st;
+	int r = sgn_sign_zone(z, sp, &st, reterr);
+
+	if (r < 0)
+		return r;
+	total->rrsets = st.rrsets;
+	total->kept = st.kept;
+	total->dropped += st.dropped;
+	total->made += st.made;
+	total->rrsets_signed += st.rrsets_signed;
+	total->earliest_expiry = st.earliest_expiry;
+	total->next_refresh = st.next_refresh;
+	return 0;
+}
+
+int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
+	    sgn_run_result *res, zk_error *reterr)
+{
+	const pol_policy *p = zone->policy;
+	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = p->max_zone_ttl,
+			     .diag = o->diag };
+	char state_path[PATH_MAX], header[512], ts[32];
+	uint8_t apex[DN_MAXLEN];
+	sgn_state st;
+	ks_store *keys = NULL;
+	keyset ks;
+	sgn_zone *z = NULL, *prev = NULL;
+	sgn_sign_params sp;
+	sgn_denial_params dp;
+	sgn_verify_opts vo;
+	uint32_t serial;
+	int level = o->verify_level >= 0 ? o->verify_level : (int) p->verify;
+	const uint8_t *anchors[MAX_ZONE_KEYS * 2];
+	uint16_t anchor_lens[MAX_ZONE_KEYS * 2];
+	uint8_t anchor_store[MAX_ZONE_KEYS * 2][KS_DS_MAX];
+	size_t n_anchors = 0;
+	double t;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->output, sizeof(res->output), "%s", zone->output_file);
+	if (name_wire(zone->name, apex) < 0)
+		return zk_fail(reterr, ZK_E_CONFIG, "bad zone name %s", zone->name);
+
+	t = mono();
+	sgn_state_path(cfg, zone, state_path, sizeof(state_path));
+	r = sgn_keys_open(cfg, zone, o->now, o->diag, true, &keys, &res->keys_generated, reterr);
+	if (r < 0)
+		return r;
+	r = sgn_state_load(state_path, &st, reterr);
+	if (r < 0)
+		goto out;
+	/* INVARIANTS 29: never sign with a clock that went back past the last signing */
+	if (st.signed_at && o->now + 3600 < st.signed_at) {
+		r = zk_fail(reterr, ZK_E_CLOCK,
+			    "the clock (%s) is more than an hour behind the last signing of %s; "
+			    "refusing to sign", zk_time_iso(o->now, ts, sizeof(ts)), zone->name);
+		goto out;
+	}
+	r = pick_keys(keys, o->now, &ks, reterr);
+	if (r < 0)
+		goto out;
+	r = sgn_zone_load_file(zone->input_file, apex, &lo, &z, reterr);
+	if (r < 0)
+		goto out;
+	r = ensure_platform_ns(z, p, reterr);
+	if (r >= 0)
+		r = set_key_rrsets(z, p, &ks, o->now, reterr);
+	if (r < 0)
+		goto out;
+	if (!o->full_resign)
+		prev = load_previous(zone, &st, apex);
+	if (prev)
+		res->adopted = sgn_zone_adopt(z, prev);
+
+	/* serial: the last one while we find out whether anything changed */
+	if (prev) {
+		serial = st.serial.value;
+	} else {
+		r = sgn_serial_next(p->serial, st.serial, z->input_serial, z->has_input_soa,
+				    o->now, &serial, reterr);
+		if (r < 0)
+			goto out;
+	}
+	r = set_soa(z, p, serial, reterr);
+	if (r < 0)
+		goto out;
+	if (prev) {
+		sgn_node *pa = prev->apex_node;
+		sgn_rrset *psoa = pa ? sgn_node_rrset(pa, T_SOA) : NULL, *nsoa;
+
+		/* the SOA with the old serial is the old SOA: keep its signatures */
+		nsoa = sgn_node_rrset(z->apex_node, T_SOA);
+		if (psoa && nsoa && !nsoa->n_sigs && sgn_rrset_same_data(psoa, nsoa)) {
+			nsoa->sigs = ZK_TAKE(psoa->sigs);
+			nsoa->sigs_len = psoa->sigs_len;
+			nsoa->n_sigs = psoa->n_sigs;
+			psoa->n_sigs = 0;
+			psoa->sigs_len = 0;
+		}
+	}
+	if (p->denial == POL_DENIAL_NSEC3 && (!st.have_salt || st.salt_len != p->nsec3_salt_length)) {
+		/* a new salt only when the policy's length changed: INVARIANTS 23 */
+		st.have_salt = true;
+		st.salt_len = p->nsec3_salt_length;
+		if (st.salt_len && getrandom(st.salt, st.salt_len, 0) != st.salt_len) {
+			r = zk_fail(reterr, -errno, "cannot make an NSEC3 salt");
+			goto out;
+		}
+	}
+	dp = (sgn_denial_params) {
+		.nsec3 = p->denial == POL_DENIAL_NSEC3,
+		.iterations = p->nsec3_iterations,
+		.salt_len = st.salt_len,
+		.salt = st.salt,
+		.opt_out = p->nsec3_opt_out,
+		.ttl = p->soa.minimum < p->soa.ttl ? p->soa.minimum : p->soa.ttl, /* RFC 9077 */
+		.threads = p->signing_threads,
+	};
+	r = sgn_denial_build(z, &dp, prev, reterr);
+	if (r < 0)
+		goto out;
+	res->t_load = mono() - t;
+
+	t = mono();
+	sp = (sgn_sign_params) {
+		.now = o->now,
+		.validity = p->rrsig_validity,
+		.refresh = p->rrsig_refresh,
+		.jitter = p->rrsig_jitter,
+		.inception_offset = p->inception_offset,
+		.threads = p->signing_threads,
+		.ksks = ks.ksks, .n_ksks = ks.n_ksks,
+		.zsks = ks.zsks, .n_zsks = ks.n_zsks,
+	};
+	r = sign_pass(z, &sp, &res->sign, reterr);
+	if (r < 0)
+		goto out;
+	if (prev && res->sign.made == 0 && res->sign.dropped == 0 &&
+	    sgn_zone_same_data(z, prev, 0)) {
+		/* nothing new: the published file is still right */
+		res->serial = serial;
+		res->t_sign = mono() - t;
+		r = 0;
+		goto out;
+	}
+	if (prev) {
+		r = sgn_serial_next(p->serial, st.serial, z->input_serial, z->has_input_soa,
+				    o->now, &serial, reterr);
+		if (r < 0)
+			goto out;
+		r = set_soa(z, p, serial, reterr);
+		if (r >= 0)
+			r = sign_pass(z, &sp, &res->sign, reterr);
+		if (r < 0)
+			goto out;
+	}
+	res->t_sign = mono() - t;
+
+	/* verify before anything becomes visible (INVARIANTS 6) */
+	t = mono();
+	for (size_t i = 0; i < ks.n_ksks && n_anchors < ZK_ELEMENTSOF(anchors); i++) {
+		int n = sgn_key_ds(zone->name, ks.ksks[i], POL_DIGEST_SHA256,
+				   anchor_store[n_anchors], KS_DS_MAX, reterr);
+
+		if (n < 0) {
+			r = n;
+			goto out;
+		}
+		anchors[n_anchors] = anchor_store[n_anchors];
+		anchor_lens[n_anchors++] = (uint16_t) n;
+	}
+	vo = (sgn_verify_opts) {
+		.now = o->now,
+		.full = level == POL_VERIFY_FULL,
+		.sample = 1000,
+		.first_per_key = 16,
+		.min_remaining = p->rrsig_refresh,
+		.threads = p->signing_threads,
+		.anchors = anchors,
+		.anchor_lens = anchor_lens,
+		.n_anchors = n_anchors,
+	};
+	r = sgn_zone_verify(z, &vo, &res->verify, reterr);
+	res->t_verify = mono() - t;
+	if (r < 0) {
+		if (r == ZK_E_VERIFY) {
+			zk_error_prefix(reterr, "signed zone failed its own check, not published");
+			if (reterr)
+				reterr->code = ZK_E_SELF_CHECK;
+			r = ZK_E_SELF_CHECK;
+		}
+		goto out;
+	}
+
+	/* publish: serial state durable before the file is visible (INVARIANTS 4, 5) */
+	t = mono();
+	{
+		_cleanup_free_ char *dir = strdup(zone->output_file);
+		atomic_sink sink;
+		zk_atomic a;
+		struct stat sb;
+
+		if (!dir) {
+			r = zk_fail(reterr, -ENOMEM, "out of memory");
+			goto out;
+		}
+		r = zk_mkdir_p(dirname(dir), 0755);
+		if (r < 0) {
+			r = zk_fail(reterr, r, "cannot create the output directory of '%s'",
+				    zone->output_file);
+			goto out;
+		}
+		r = zk_atomic_open(zone->output_file, 0644, &a, reterr);
+		if (r < 0)
+			goto out;
+		sink.a = &a;
+		snprintf(header, sizeof(header), "zone %s serial %u signed by zonekeeper at %s",
+			 zone->name, serial, zk_time_iso(o->now, ts, sizeof(ts)));
+		r = sgn_zone_write(z, header, to_atomic, &sink, reterr);
+		if (r >= 0)
+			r = zk_atomic_sync(&a, &sb, reterr);
+		if (r < 0) {
+			zk_atomic_abort(&a);
+			goto out;
+		}
+		st.serial = (zk_serial) { .value = serial, .set = true };
+		st.signed_at = o->now;
+		st.output_size = (uint64_t) sb.st_size;
+		st.output_mtime_ns = (int64_t) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+		r = sgn_state_store(state_path, &st, reterr);
+		if (r < 0) {
+			zk_atomic_abort(&a);
+			goto out;
+		}
+		r = zk_atomic_commit(&a, reterr);
+		if (r < 0)
+			goto out;
+	}
+	res->t_write = mono() - t;
+	res->published = true;
+	res->serial = serial;
+	r = 0;
+out:
+	if (z) {
+		res->names = z->n_nodes;
+		for (size_t i = 0; i < z->n_nodes; i++)
+			res->rrsets += z->nodes[i]->n_rrsets;
+	}
+	sgn_zone_free(prev);
+	sgn_zone_free(z);
+	ks_store_free(keys);
+	return r;
+}

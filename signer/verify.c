@@ -1,0 +1,614 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signer/verify.c -- validity of a signed zone. See verify.h.
+ *
+ * The denial chain is checked against a chain recomputed from the names (hashes included),
+ * never against pointers the signer left in the model, so a signer bug cannot hide itself.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "keystore/keystore.h"
+#include "policy/zk-macro.h"
+#include "signer/denial.h"
+#include "signer/rdata.h"
+#include "signer/sign.h"
+#include "signer/verify.h"
+
+#define MAX_DNSKEYS 32
+
+typedef struct vkey {
+	uint16_t tag, flags;
+	uint8_t alg;
+	const uint8_t *rdata;
+	uint16_t len;
+	ks_pubkey *pub;
+	uint32_t first_checked;
+	bool signs_dnskey; /* a verified signature over the DNSKEY RRset */
+} vkey;
+
+typedef struct task {
+	const sgn_rrset *s;
+	const uint8_t *sig;   /* RRSIG RDATA */
+	uint16_t sig_len;
+	int key;              /* index into keys */
+	uint8_t owner[DN_MAXLEN];
+	int result;
+} task;
+
+typedef struct tasks {
+	task *v;
+	size_t n, cap;
+} tasks;
+
+typedef struct vstate {
+	const sgn_zone *z;
+	const sgn_verify_opts *o;
+	sgn_verify_report *rep;
+	zk_error *err;
+	vkey keys[MAX_DNSKEYS];
+	size_t n_keys;
+	uint8_t algs[MAX_DNSKEYS];
+	size_t n_algs;
+	tasks must;           /* signatures always checked at this level */
+	tasks sample;         /* the random sample (reservoir) */
+	size_t seen_sigs;     /* signatures offered to the reservoir */
+	task *run;            /* must + sample, for the workers */
+	size_t n_run;
+	uint64_t rng;
+	atomic_size_t cursor;
+} vstate;
+
+static void problem(vstate *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void problem(vstate *v, const char *fmt, ...)
+{
+	sgn_verify_report *r = v->rep;
+	va_list ap;
+
+	if (r->n_problems < SGN_VERIFY_MAX_PROBLEMS) {
+		va_start(ap, fmt);
+		vsnprintf(r->problems[r->n_problems], sizeof(r->problems[0]), fmt, ap);
+		va_end(ap);
+	}
+	r->n_problems++;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Put a task at index `at` of `l` (at == l->n appends). */
+static int add_task(tasks *l, const sgn_rrset *s, const uint8_t *owner, const uint8_t *sig,
+		    uint16_t sig_len, int key, size_t at)
+{
+	task *t;
+
+	if (at == l->n) {
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 1024;
+			task *nt = realloc(l->v, cap * sizeof(*nt));
+
+			if (!nt)
+				return -ENOMEM;
+			l->v = nt;
+			l->cap = cap;
+		}
+		l->n++;
+	}
+	t = &l->v[at];
+	t->s = s;
+	t->sig = sig;
+	t->sig_len = sig_len;
+	t->key = key;
+	t->result = 0;
+	memcpy(t->owner, owner, dn_len(owner));
+	return 0;
+}
+
+static int find_key(const vstate *v, uint8_t alg, uint16_t tag)
+{
+	for (size_t k = 0; k < v->n_keys; k++)
+		if (v->keys[k].alg == alg && v->keys[k].tag == tag)
+			return (int) k;
+	return -1;
+}
+
+static const char *owner_text(const uint8_t *owner, char *buf)
+{
+	dn_to_text(owner, buf);
+	return buf;
+}
+
+static int load_keys(vstate *v)
+{
+	const sgn_node *apex = v->z->apex_node;
+	const sgn_rrset *s = apex ? sgn_node_rrset(apex, T_DNSKEY) : NULL;
+	const uint8_t *p, *end;
+
+	if (!s) {
+		problem(v, "no DNSKEY RRset at the apex");
+		return 0;
+	}
+	for (p = s->rdata, end = s->rdata + s->rdata_len; p < end; p += 2u + blob_len(p)) {
+		uint16_t len = blob_len(p);
+		const uint8_t *rd = p + 2;
+		vkey *k;
+		zk_error e = { 0 };
+
+		if (len < 4 || rd[2] != 3) {
+			problem(v, "malformed DNSKEY record at the apex");
+			continue;
+		}
+		if (!((rd[0] << 8 | rd[1]) & KS_FLAG_ZONE) || ((rd[0] << 8 | rd[1]) & KS_FLAG_REVOKE))
+			continue; /* not a zone key, or revoked: it signs nothing */
+		if (v->n_keys == MAX_DNSKEYS) {
+			problem(v, "more than %d DNSKEYs", MAX_DNSKEYS);
+			break;
+		}
+		k = &v->keys[v->n_keys];
+		memset(k, 0, sizeof(*k));
+		k->rdata = rd;
+		k->len = len;
+		k->flags = (uint16_t) (rd[0] << 8 | rd[1]);
+		k->alg = rd[3];
+		k->tag = ks_keytag(rd, len);
+		if (ks_pubkey_from_dnskey(rd, len, &k->pub, &e) < 0) {
+			problem(v, "DNSKEY %u (algorithm %u) is unusable: %s", k->tag, k->alg,
+				e.message);
+			continue;
+		}
+		v->n_keys++;
+		{
+			size_t a;
+
+			for (a = 0; a < v->n_algs; a++)
+				if (v->algs[a] == k->alg)
+					break;
+			if (a == v->n_algs)
+				v->algs[v->n_algs++] = k->alg;
+		}
+	}
+	if (v->n_keys == 0)
+		problem(v, "no usable zone key in the DNSKEY RRset");
+	return 0;
+}
+
+static zk_time_t rrsig_time(zk_time_t now, uint32_t t)
+{
+	return now + (int32_t) (t - (uint32_t) now);
+}
+
+/* Structural checks of the signatures of one RRset; queue the cryptographic ones. */
+static int check_rrset(vstate *v, const sgn_node *n, const uint8_t *owner, uint8_t labels,
+		       const sgn_rrset *s, bool authoritative)
+{
+	const sgn_verify_opts *o = v->o;
+	char name[DN_TEXTMAX], tb[16], ts[16];
+	bool alg_ok[MAX_DNSKEYS] = { false };
+	bool always = n && (n->flags & SGN_NODE_APEX) &&
+		      (s->type == T_DNSKEY || s->type == T_CDS || s->type == T_CDNSKEY);
+	const uint8_t *p, *end;
+	int r;
+
+	v->rep->rrsets++;
+	if (!authoritative) {
+		if (s->n_sigs)
+			problem(v, "%s %s is not authoritative (delegation or glue) but is signed",
+				owner_text(owner, name), sgn_type_name(s->type, tb));
+		return 0;
+	}
+	for (p = s->sigs, end = s->sigs + s->sigs_len; p && p < end; p += 2u + blob_len(p)) {
+		const uint8_t *rd = p + 2;
+		uint16_t len = blob_len(p);
+		zk_time_t exp, inc;
+		int k;
+
+		v->rep->signatures++;
+		if (len < 19u + v->z->apex_len || !dn_equal(rd + 18, v->z->apex)) {
+			problem(v, "RRSIG over %s %s has a signer other than the apex",
+				owner_text(owner, name), sgn_type_name(s->type, tb));
+			continue;
+		}
+		k = find_key(v, rrsig_algorithm(rd), rrsig_keytag(rd));
+		exp = rrsig_time(o->now, rrsig_expiration(rd));
+		inc = rrsig_time(o->now, rrsig_inception(rd));
+		if (k < 0) {
+			problem(v, "RRSIG over %s %s by key %u algorithm %u: no such DNSKEY",
+				owner_text(owner, name), sgn_type_name(s->type, tb),
+				rrsig_keytag(rd), rrsig_algorithm(rd));
+			continue;
+		}
+		if (rrsig_labels(rd) != labels || rrsig_orig_ttl(rd) != s->ttl) {
+			problem(v, "RRSIG over %s %s: labels %u (want %u) or original TTL %u (want %u)",
+				owner_text(owner, name), sgn_type_name(s->type, tb),
+				rrsig_labels(rd), labels, rrsig_orig_ttl(rd), s->ttl);
+			continue;
+		}
+		if (inc > o->now) {
+			problem(v, "RRSIG over %s %s by key %u is not valid before %s",
+				owner_text(owner, name), sgn_type_name(s->type, tb),
+				rrsig_keytag(rd), zk_time_str14(inc, ts, sizeof(ts)));
+			continue;
+		}
+		if (exp < o->now + (zk_time_t) o->min_remaining) {
+			problem(v, "RRSIG over %s %s by key %u expire%s at %s",
+				owner_text(owner, name), sgn_type_name(s->type, tb),
+				rrsig_keytag(rd), exp < o->now ? "d" : "s too soon",
+				zk_time_str14(exp, ts, sizeof(ts)));
+			continue;
+		}
+		if (!v->rep->earliest_expiry || exp < v->rep->earliest_expiry)
+			v->rep->earliest_expiry = exp;
+		for (size_t a = 0; a < v->n_algs; a++)
+			if (v->algs[a] == rrsig_algorithm(rd))
+				alg_ok[a] = true;
+		/* cryptographic check, by level */
+		if (o->full || always || v->keys[k].first_checked < o->first_per_key) {
+			v->keys[k].first_checked++;
+			r = add_task(&v->must, s, owner, rd, len, k, v->must.n);
+		} else if (o->sample) {
+			/* reservoir sampling: every signature equally likely to be checked */
+			size_t seen = ++v->seen_sigs;
+			uint64_t j = seen <= o->sample ? seen - 1 : rnd(&v->rng) % seen;
+
+			r = j < o->sample ? add_task(&v->sample, s, owner, rd, len, k, j) : 0;
+		} else {
+			r = 0;
+		}
+		if (r < 0)
+			return r;
+	}
+	for (size_t a = 0; a < v->n_algs; a++)
+		if (!alg_ok[a])
+			problem(v, "%s %s has no valid signature with algorithm %u (RFC 4035 §2.2)",
+				owner_text(owner, name), sgn_type_name(s->type, tb), v->algs[a]);
+	return 0;
+}
+
+static void *crypto_worker(void *arg)
+{
+	vstate *v = arg;
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&v->cursor, 1);
+		task *t;
+		size_t hdr;
+		int len;
+
+		if (i >= v->n_run)
+			break;
+		t = &v->run[i];
+		hdr = 18 + dn_len(t->sig + 18);
+		len = sgn_signed_data(t->sig, hdr, t->owner, t->s, rrsig_orig_ttl(t->sig), &buf,
+				      &cap);
+		if (len < 0) {
+			t->result = len;
+			continue;
+		}
+		t->result = ks_pubkey_verify(v->keys[t->key].pub, buf, (size_t) len, t->sig + hdr,
+					     t->sig_len - hdr);
+	}
+	free(buf);
+	return NULL;
+}
+
+static int run_crypto(vstate *v)
+{
+	unsigned n = sgn_thread_count(v->o->threads);
+	pthread_t th[64];
+	unsigned started;
+	char name[DN_TEXTMAX], tb[16];
+
+	v->n_run = v->must.n + v->sample.n;
+	v->run = malloc((v->n_run ? v->n_run : 1) * sizeof(*v->run));
+	if (!v->run)
+		return -ENOMEM;
+	memcpy(v->run, v->must.v, v->must.n * sizeof(task));
+	memcpy(v->run + v->must.n, v->sample.v, v->sample.n * sizeof(task));
+	if (n > 64)
+		n = 64;
+	if (v->n_run < 64)
+		n = 1;
+	atomic_init(&v->cursor, 0);
+	for (started = 1; started < n; started++)
+		if (pthread_create(&th[started], NULL, crypto_worker, v))
+			break;
+	crypto_worker(v);
+	for (unsigned i = 1; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < v->n_run; i++) {
+		task *t = &v->run[i];
+
+		if (t->result == -ENOMEM)
+			return -ENOMEM;
+		if (t->result < 0) {
+			problem(v, "RRSIG over %s %s by key %u does not verify",
+				owner_text(t->owner, name), sgn_type_name(t->s->type, tb),
+				v->keys[t->key].tag);
+			continue;
+		}
+		if (t->s->type == T_DNSKEY)
+			v->keys[t->key].signs_dnskey = true;
+	}
+	v->rep->verified = v->n_run;
+	return 0;
+}
+
+static void check_bitmap(vstate *v, const char *what, const uint8_t *bm, size_t len,
+			 const uint16_t *want, size_t n_want)
+{
+	uint16_t have[1024];
+	int n = sgn_bitmap_decode(bm, len, have, ZK_ELEMENTSOF(have));
+
+	if (n < 0) {
+		problem(v, "%s: malformed type bitmap", what);
+		return;
+	}
+	if ((size_t) n != n_want || memcmp(have, want, n_want * sizeof(*want)) != 0) {
+		char got[256] = "", exp[256] = "", tb[16];
+		size_t go = 0, eo = 0;
+
+		for (int i = 0; i < n && go < 200; i++)
+			go += (size_t) snprintf(got + go, sizeof(got) - go, " %s",
+						sgn_type_name(have[i], tb));
+		for (size_t i = 0; i < n_want && eo < 200; i++)
+			eo += (size_t) snprintf(exp + eo, sizeof(exp) - eo, " %s",
+						sgn_type_name(want[i], tb));
+		problem(v, "%s: type bitmap is {%s } but the name has {%s }", what, got, exp);
+	}
+}
+
+static int check_nsec(vstate *v)
+{
+	const sgn_zone *z = v->z;
+	const sgn_node *first = NULL, *prev = NULL;
+	uint16_t types[1024];
+	char name[DN_TEXTMAX], what[DN_TEXTMAX + 16];
+
+	for (size_t i = 0; i <= z->n_nodes; i++) {
+		const sgn_node *n = i < z->n_nodes ? z->nodes[i] : NULL;
+
+		if (n && (n->flags & (SGN_NODE_BELOW_CUT | SGN_NODE_ENT))) {
+			if (n->nsec)
+				problem(v, "%s has an NSEC record but is %s", owner_text(n->name, name),
+					n->flags & SGN_NODE_ENT ? "an empty non-terminal" : "glue");
+			continue;
+		}
+		if (prev) {
+			const sgn_node *next = n ? n : first;
+			const sgn_rrset *s = prev->nsec;
+
+			snprintf(what, sizeof(what), "NSEC at %s", owner_text(prev->name, name));
+			if (!s || s->count != 1) {
+				problem(v, "%s has no NSEC record", name);
+			} else {
+				const uint8_t *rd = s->rdata + 2;
+				uint16_t len = blob_len(s->rdata);
+				size_t nl = dn_len(rd);
+				size_t nt = sgn_denial_types(prev, false, types, ZK_ELEMENTSOF(types));
+
+				v->rep->denial_records++;
+				if (nl > len || !dn_equal(rd, next->name))
+					problem(v, "%s: next name is not %s", what,
+						owner_text(next->name, name));
+				else
+					check_bitmap(v, what, rd + nl, len - nl, types, nt);
+			}
+		}
+		if (!first)
+			first = n;
+		prev = n;
+	}
+	if (z->n_n3)
+		problem(v, "NSEC3 records in an NSEC zone");
+	return 0;
+}
+
+static int n3_hash_cmp(const void *a, const void *b)
+{
+	return memcmp(((const sgn_n3 *) a)->hash, ((const sgn_n3 *) b)->hash, 20);
+}
+
+static int check_nsec3(vstate *v, const sgn_rrset *param)
+{
+	const sgn_zone *z = v->z;
+	const uint8_t *pr = param->rdata + 2;
+	uint16_t plen = blob_len(param->rdata);
+	sgn_denial_params dp = { .nsec3 = true };
+	_cleanup_free_ sgn_n3 *want = NULL;
+	uint16_t types[1024];
+	char name[DN_TEXTMAX], what[DN_TEXTMAX + 96], label[64];
+	bool opt_out;
+	size_t n = 0, k = 0;
+	int r;
+
+	if (param->count != 1 || plen < 5 || 5u + pr[4] != plen || pr[0] != 1) {
+		problem(v, "NSEC3PARAM is malformed or not SHA-1");
+		return 0;
+	}
+	dp.iterations = (uint16_t) (pr[2] << 8 | pr[3]);
+	dp.salt_len = pr[4];
+	dp.salt = pr + 5;
+	dp.threads = v->o->threads;
+	opt_out = z->n_n3 && z->n3[0].rr.rdata_len > 3 && (z->n3[0].rr.rdata[3] & 1);
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		const sgn_node *nd = z->nodes[i];
+
+		if (nd->nsec)
+			problem(v, "NSEC record at %s in an NSEC3 zone", owner_text(nd->name, name));
+		if (!(nd->flags & SGN_NODE_BELOW_CUT))
+			n++;
+	}
+	want = calloc(n ? n : 1, sizeof(*want));
+	if (!want)
+		return -ENOMEM;
+	for (size_t i = 0; i < z->n_nodes; i++)
+		if (!(z->nodes[i]->flags & SGN_NODE_BELOW_CUT))
+			want[k++].node = z->nodes[i];
+	r = sgn_nsec3_hash_all(want, n, &dp);
+	if (r < 0)
+		return r;
+	qsort(want, n, sizeof(*want), n3_hash_cmp);
+	/* every name needs its NSEC3, except insecure delegations under opt-out */
+	for (size_t i = 0, j = 0; i < n; i++) {
+		const sgn_node *nd = want[i].node;
+		bool optional = opt_out && (nd->flags & SGN_NODE_DELEGATION) &&
+				!(nd->flags & SGN_NODE_SECURE_DELEG);
+
+		while (j < z->n_n3 && memcmp(z->n3[j].hash, want[i].hash, 20) < 0)
+			j++;
+		if (j < z->n_n3 && memcmp(z->n3[j].hash, want[i].hash, 20) == 0) {
+			const sgn_rrset *s = &z->n3[j].rr;
+			const uint8_t *rd = s->rdata + 2;
+			uint16_t len = blob_len(s->rdata);
+			size_t off = 5u + dp.salt_len, nt;
+
+			dn_base32hex(want[i].hash, 20, label);
+			snprintf(what, sizeof(what), "NSEC3 %s (%s)", label,
+				 owner_text(nd->name, name));
+			v->rep->denial_records++;
+			if (s->count != 1 || len < off + 21 || rd[0] != 1 ||
+			    (rd[2] << 8 | rd[3]) != dp.iterations || rd[4] != dp.salt_len ||
+			    memcmp(rd + 5, dp.salt, dp.salt_len) != 0 || rd[off] != 20 ||
+			    (bool) (rd[1] & 1) != opt_out) {
+				problem(v, "%s: parameters differ from NSEC3PARAM or the chain", what);
+				continue;
+			}
+			{
+				const uint8_t *next = z->n3[(j + 1) % z->n_n3].hash;
+
+				if (memcmp(rd + off + 1, next, 20) != 0)
+					problem(v, "%s: next hashed owner is not the next record", what);
+			}
+			nt = sgn_denial_types(nd, true, types, ZK_ELEMENTSOF(types));
+			check_bitmap(v, what, rd + off + 21, len - off - 21, types, nt);
+		} else if (!optional) {
+			problem(v, "%s has no NSEC3 record", owner_text(nd->name, name));
+		}
+	}
+	/* records standing for no name */
+	for (size_t j = 0; j < z->n_n3; j++) {
+		sgn_n3 key;
+
+		memcpy(key.hash, z->n3[j].hash, 20);
+		if (!bsearch(&key, want, n, sizeof(*want), n3_hash_cmp)) {
+			dn_base32hex(z->n3[j].hash, z->n3[j].hash_len, label);
+			problem(v, "NSEC3 record %s.%s matches no name of the zone", label,
+				z->apex_text);
+		}
+	}
+	return 0;
+}
+
+static void check_anchors(vstate *v)
+{
+	const sgn_verify_opts *o = v->o;
+	bool ok = false;
+
+	for (size_t a = 0; a < o->n_anchors && !ok; a++) {
+		const uint8_t *ds = o->anchors[a];
+		uint16_t dl = o->anchor_lens[a];
+
+		if (dl < 5)
+			continue;
+		for (size_t k = 0; k < v->n_keys; k++) {
+			uint8_t out[KS_DS_MAX];
+			int n;
+
+			if (v->keys[k].tag != (ds[0] << 8 | ds[1]) || v->keys[k].alg != ds[2])
+				continue;
+			n = ks_ds_rdata(v->z->apex, v->z->apex_len, v->keys[k].rdata, v->keys[k].len,
+					ds[3], out, sizeof(out), NULL);
+			if (n == dl && memcmp(out, ds, dl) == 0 && v->keys[k].signs_dnskey)
+				ok = true;
+		}
+	}
+	if (o->n_anchors && !ok)
+		problem(v, "no DNSKEY matching a trust anchor (DS) signs the DNSKEY RRset");
+}
+
+int sgn_zone_verify(const sgn_zone *z, const sgn_verify_opts *o, sgn_verify_report *rep,
+		    zk_error *reterr)
+{
+	vstate v = { .z = z, .o = o, .rep = rep, .err = reterr };
+	const sgn_node *apex = z->apex_node;
+	const sgn_rrset *param = apex ? sgn_node_rrset(apex, T_NSEC3PARAM) : NULL;
+	int r = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	if (getrandom(&v.rng, sizeof(v.rng), 0) != sizeof(v.rng))
+		v.rng = (uint64_t) o->now;
+	if (!apex) {
+		problem(&v, "no data at the apex");
+		goto done;
+	}
+	if (!sgn_node_rrset(apex, T_SOA) || sgn_node_rrset(apex, T_SOA)->count != 1)
+		problem(&v, "the apex needs exactly one SOA record");
+	if (!sgn_node_rrset(apex, T_NS))
+		problem(&v, "no NS RRset at the apex");
+	load_keys(&v);
+	if (z->orphan_rrsigs)
+		problem(&v, "%zu RRSIG records cover no RRset at their owner", z->orphan_rrsigs);
+	for (size_t i = 0; i < z->n_nodes && r == 0; i++) {
+		const sgn_node *n = z->nodes[i];
+		uint8_t labels = (uint8_t) (n->labels - (dn_is_wildcard(n->name) ? 1 : 0));
+
+		rep->names++;
+		for (uint16_t k = 0; k < n->n_rrsets && r == 0; k++)
+			r = check_rrset(&v, n, n->name, labels, &n->rrsets[k],
+					sgn_rrset_is_authoritative(n, &n->rrsets[k]));
+		if (n->nsec && r == 0)
+			r = check_rrset(&v, n, n->name, labels, n->nsec, true);
+	}
+	for (size_t j = 0; j < z->n_n3 && r == 0; j++) {
+		uint8_t owner[DN_MAXLEN];
+		char label[64];
+
+		owner[0] = (uint8_t) dn_base32hex(z->n3[j].hash, z->n3[j].hash_len, label);
+		memcpy(owner + 1, label, owner[0]);
+		memcpy(owner + 1 + owner[0], z->apex, z->apex_len);
+		r = check_rrset(&v, NULL, owner, (uint8_t) (z->apex_labels + 1), &z->n3[j].rr,
+				true);
+	}
+	if (r < 0)
+		goto fail;
+	rep->nsec3 = param != NULL;
+	r = param ? check_nsec3(&v, param) : check_nsec(&v);
+	if (r < 0)
+		goto fail;
+	r = run_crypto(&v);
+	if (r < 0)
+		goto fail;
+	check_anchors(&v);
+done:
+	for (size_t k = 0; k < v.n_keys; k++)
+		ks_pubkey_free(v.keys[k].pub);
+	free(v.must.v);
+	free(v.sample.v);
+	free(v.run);
+	if (rep->n_problems)
+		return zk_fail(reterr, ZK_E_VERIFY, "%s%s", rep->problems[0],
+			       rep->n_problems > 1 ? " (and more)" : "");
+	return 0;
+fail:
+	for (size_t k = 0; k < v.n_keys; k++)
+		ks_pubkey_free(v.keys[k].pub);
+	free(v.must.v);
+	free(v.sample.v);
+	free(v.run);
+	return zk_fail(reterr, r, "verification could not run");
+}
