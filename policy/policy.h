@@ -99,7 +99,8 @@ typedef struct pol_policy {
 	size_t n_nameservers;
 	pol_soa soa;                /* defaults: mname = first nameserver, rname
 				       "hostmaster.<zone>" when unset (empty string), refresh 1h,
-				       retry 15m, expire 14d, minimum 1h, ttl 1h */
+				       retry 15m, expire 6d (INVARIANTS 9: within the
+				       7d refresh window), minimum 1h, ttl 1h */
 	uint32_t dnskey_ttl;        /* default 1h */
 	uint32_t propagation_delay; /* Dprp, default 5m */
 	uint32_t max_zone_ttl;      /* TTLsig; zones with a larger TTL are refused; default 1d */
@@ -162,8 +163,9 @@ typedef struct pol_config {
 /*
  * Read and check the configuration file at `path`. Unknown settings, wrong types,
  * impossible combinations and deprecated algorithms are errors (ZK_E_CONFIG) whose
- * reterr names file, line and setting. Warnings (e.g. a non-empty NSEC3 salt, RRSIG
- * validity shorter than SOA expire + propagation delay) go to `diag`.
+ * reterr names file, line and setting; -ENOMEM when memory runs out. Warnings (e.g. a
+ * non-empty NSEC3 salt, RRSIG validity shorter than SOA expire + propagation delay) go to
+ * `diag`, only once the whole file is accepted. *ret is untouched on failure.
  * Relative paths in the file are taken relative to the file's directory.
  */
 int pol_config_load(const char *path, const zk_diag *diag, pol_config **ret,
@@ -175,7 +177,9 @@ pol_config *pol_config_free(pol_config *c);
 /* The zone named `name` (with or without the final dot, any case), or NULL. */
 const pol_zone *pol_config_zone(const pol_config *c, const char *name);
 
-/* A policy with every default of SPEC §3 (used by tests and the loader). */
+/* A policy with every default of SPEC §3 (used by tests and the loader). Allocates
+ * nothing: name, nameservers, soa.mname and soa.rname are left NULL (NULL rname, like "",
+ * means "hostmaster.<zone>"). */
 void pol_policy_defaults(pol_policy *p);
 
 /* Names for the API, the journal and the CLI. */

@@ -449,8 +449,6 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
 		goto out;
 	if (!o->full_resign)
 		prev = load_previous(zone, &st, apex);
-	if (prev)
-		res->adopted = sgn_zone_adopt(z, prev);
 
 	/* serial: the last one while we find out whether anything changed */
 	if (prev) {
@@ -499,6 +497,9 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
 	r = sgn_denial_build(z, &dp, prev, reterr);
 	if (r < 0)
 		goto out;
+	/* after the denial build, which (re)creates NSEC3PARAM at the apex */
+	if (prev)
+		res->adopted = sgn_zone_adopt(z, prev);
 	res->t_load = mono() - t;
 
 	t = mono();

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: MIT
+"""The signed zone served by NSD on loopback and resolved through a validating Unbound
+whose only trust anchor is our DS: positive answers, NXDOMAIN, NODATA, wildcard
+expansions and a secure delegation come back authenticated (AD); an insecure delegation
+comes back insecure, never SERVFAIL."""
+import dns.flags
+import dns.rcode
+import pytest
+
+from zktest.servers import Nsd, Unbound, query
+from zktest.tools import Setup
+from zktest.zones import child_zone, edge_zone
+
+PARENT, CHILD, INSECURE = "edge.test.", "sub.edge.test.", "insecure.edge.test."
+
+
+@pytest.fixture(scope="module", params=["nsec3", "nsec"])
+def resolver(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp("resolver-" + request.param)
+    s = Setup(root, [PARENT, CHILD], {"denial": '"%s"' % request.param})
+    s.write_zone(CHILD, child_zone(CHILD))
+    s.sign("--zone", CHILD)
+    child_ds = s.ds(CHILD)
+    assert child_ds, "no DS for the child"
+    # the parent delegates to the child with the child's real DS
+    parent = edge_zone(longest_name=False).replace(
+        "sub IN DS 60485 13 2 D4B7D520E7BB5F0F67674A0CCEB1E3E0614B93C4F9E99B8383F6A1E4469DA50A",
+        "\n".join("sub IN DS " + l.split("\t")[4] for l in child_ds))
+    s.write_zone(PARENT, parent)
+    s.sign("--zone", PARENT)
+    insecure = root / "insecure.zone"
+    insecure.write_text(child_zone(INSECURE).replace("ns1 IN A", "ns IN A"))
+    nsd = Nsd(root / "nsd", {PARENT: s.output_file(PARENT), CHILD: s.output_file(CHILD),
+                             INSECURE: insecure})
+    anchors = [l.replace("\t", " ") for l in s.ds(PARENT)]
+    addr = "127.0.0.1@%d" % nsd.port
+    unbound = None
+    try:
+        unbound = Unbound(root / "unbound", [(PARENT, addr), (CHILD, addr), (INSECURE, addr)],
+                          anchors)
+        yield unbound
+    finally:
+        if unbound:
+            unbound.stop()
+        nsd.stop()
+
+
+def answer(resolver, name, rdtype):
+    r = query(resolver.port, name, rdtype)
+    assert r.rcode() != dns.rcode.SERVFAIL, "SERVFAIL for %s %s" % (name, rdtype)
+    return r
+
+
+def authenticated(r):
+    return bool(r.flags & dns.flags.AD)
+
+
+def test_positive_answer_is_authenticated(resolver):
+    r = answer(resolver, "www.edge.test.", "A")
+    assert r.rcode() == dns.rcode.NOERROR and r.answer
+    assert authenticated(r)
+
+
+def test_apex_and_dnskey_are_authenticated(resolver):
+    for t in ("SOA", "NS", "DNSKEY", "MX", "CAA"):
+        r = answer(resolver, "edge.test.", t)
+        assert r.answer and authenticated(r), t
+
+
+def test_nxdomain_is_authenticated(resolver):
+    r = answer(resolver, "does-not-exist.edge.test.", "A")
+    assert r.rcode() == dns.rcode.NXDOMAIN
+    assert authenticated(r)
+
+
+def test_nodata_is_authenticated(resolver):
+    r = answer(resolver, "www.edge.test.", "TXT")
+    assert r.rcode() == dns.rcode.NOERROR and not r.answer
+    assert authenticated(r)
+
+
+def test_empty_non_terminal_nodata_is_authenticated(resolver):
+    r = answer(resolver, "c.ent.edge.test.", "A")
+    assert r.rcode() == dns.rcode.NOERROR and not r.answer
+    assert authenticated(r)
+
+
+def test_wildcard_expansion_is_authenticated(resolver):
+    r = answer(resolver, "anything.wild.edge.test.", "A")
+    assert r.rcode() == dns.rcode.NOERROR and r.answer
+    assert authenticated(r)
+    r = answer(resolver, "anything.wild.edge.test.", "TXT")
+    assert r.answer and authenticated(r)
+    # wildcard NODATA: the name matches the wildcard, the type does not
+    r = answer(resolver, "other.wild.edge.test.", "MX")
+    assert r.rcode() == dns.rcode.NOERROR and not r.answer and authenticated(r)
+
+
+def test_secure_delegation_is_authenticated(resolver):
+    r = answer(resolver, "host.sub.edge.test.", "A")
+    assert r.rcode() == dns.rcode.NOERROR and r.answer
+    assert authenticated(r)
+
+
+def test_insecure_delegation_is_insecure_not_servfail(resolver):
+    r = answer(resolver, "host.insecure.edge.test.", "A")
+    assert r.rcode() == dns.rcode.NOERROR and r.answer
+    assert not authenticated(r)
+
+
+def test_special_names_are_authenticated(resolver):
+    for name, t in (("mixed.case.edge.test.", "A"), ("big.edge.test.", "A"),
+                    ("long.edge.test.", "TXT"), ("generic.edge.test.", "TYPE65280")):
+        r = answer(resolver, name, t)
+        assert r.answer and authenticated(r), (name, t)
