@@ -135,7 +135,10 @@ const char *zk_error_str(const zk_error *e, int code, char *buf, unsigned size)
 {
 	const char *msg = e && e->message[0] ? e->message : zk_code_text(code);
 
-	if (e && e->file[0] && e->line)
+	/* a message that names its file already says where: do not say it twice */
+	if (e && e->file[0] && e->message[0] && strstr(e->message, e->file))
+		snprintf(buf, size, "%s", msg);
+	else if (e && e->file[0] && e->line)
 		snprintf(buf, size, "%s:%u: %s", e->file, e->line, msg);
 	else if (e && e->file[0])
 		snprintf(buf, size, "%s: %s", e->file, msg);

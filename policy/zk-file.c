@@ -118,6 +118,9 @@ void zk_atomic_write(zk_atomic *a, const void *data, size_t len)
 
 static void atomic_release(zk_atomic *a)
 {
+	/* the buffer may have held key material (key files go through here too) */
+	if (a->buf)
+		zk_wipe(a->buf, a->buf_cap);
 	free(a->buf);
 	free(a->tmp_path);
 	free(a->path);

@@ -474,6 +474,60 @@ int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *
 
 /* ---------------------------------------------------------------- wire -> text */
 
+/* Decimal without printf: the writer formats millions of numbers. Returns the length. */
+static int utoa(uint32_t v, char *out)
+{
+	char tmp[10];
+	int n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		out[i++] = tmp[--n];
+	return i;
+}
+
+/* "%u %u %u " of three numbers */
+static int u3(uint32_t a, uint32_t b, uint32_t c, char *out)
+{
+	int o = utoa(a, out);
+
+	out[o++] = ' ';
+	o += utoa(b, out + o);
+	out[o++] = ' ';
+	o += utoa(c, out + o);
+	out[o++] = ' ';
+	return o;
+}
+
+/*
+ * YYYYMMDDHHMMSS of an RRSIG time. Signatures of one run share their inception and many
+ * share a day, so the civil date of the last day seen is remembered (per thread).
+ */
+static int time14(uint32_t t, char *out)
+{
+	static __thread int64_t cached_day = -1;
+	static __thread char cached_date[8];
+	int64_t day = t / 86400;
+	uint32_t sod = t % 86400, v[3] = { sod / 3600, sod / 60 % 60, sod % 60 };
+
+	if (day != cached_day) {
+		char buf[16];
+
+		zk_time_str14((zk_time_t) day * 86400, buf, sizeof(buf));
+		memcpy(cached_date, buf, 8);
+		cached_day = day;
+	}
+	memcpy(out, cached_date, 8);
+	for (int i = 0; i < 3; i++) {
+		out[8 + 2 * i] = (char) ('0' + v[i] / 10);
+		out[9 + 2 * i] = (char) ('0' + v[i] % 10);
+	}
+	return 14;
+}
+
 static int name_out(const uint8_t *rd, uint16_t len, uint16_t *pos, char *out)
 {
 	uint16_t p = *pos;
@@ -589,7 +643,7 @@ static int generic_format(const uint8_t *rd, uint16_t len, char *out)
 
 int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 {
-	char tb[16], tbuf[16];
+	char tb[16];
 	uint16_t pos = 0;
 	int o = 0, r;
 	const ldns_rr_descriptor *d;
@@ -609,14 +663,15 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 	case T_MX:
 		if (len < 3)
 			return -EINVAL;
-		o = sprintf(out, "%u ", get16(rd));
+		o = utoa(get16(rd), out);
+		out[o++] = ' ';
 		pos = 2;
 		r = name_out(rd, len, &pos, out + o);
 		return r < 0 || pos != len ? -EINVAL : o + r;
 	case T_SRV:
 		if (len < 7)
 			return -EINVAL;
-		o = sprintf(out, "%u %u %u ", get16(rd), get16(rd + 2), get16(rd + 4));
+		o = u3(get16(rd), get16(rd + 2), get16(rd + 4), out);
 		pos = 6;
 		r = name_out(rd, len, &pos, out + o);
 		return r < 0 || pos != len ? -EINVAL : o + r;
@@ -644,28 +699,41 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 		if (r < 0 || pos + 20 != len)
 			return -EINVAL;
 		o += r;
-		o += sprintf(out + o, " %u %u %u %u %u", get32(rd + pos), get32(rd + pos + 4),
-			     get32(rd + pos + 8), get32(rd + pos + 12), get32(rd + pos + 16));
+		for (int i = 0; i < 5; i++) {
+			out[o++] = ' ';
+			o += utoa(get32(rd + pos + 4 * i), out + o);
+		}
 		return o;
 	case T_DS: case T_CDS:
 		if (len < 5)
 			return -EINVAL;
-		o = sprintf(out, "%u %u %u ", get16(rd), rd[2], rd[3]);
+		o = u3(get16(rd), rd[2], rd[3], out);
 		o += (int) zk_hex_encode(rd + 4, len - 4u, out + o);
 		return o;
 	case T_DNSKEY: case T_CDNSKEY:
 		if (len < 5)
 			return -EINVAL;
-		o = sprintf(out, "%u %u %u ", get16(rd), rd[2], rd[3]);
+		o = u3(get16(rd), rd[2], rd[3], out);
 		o += (int) zk_b64_encode(rd + 4, len - 4u, out + o);
 		return o;
 	case T_RRSIG:
 		if (len < 20)
 			return -EINVAL;
-		o = sprintf(out, "%s %u %u %u %s ", sgn_type_name(get16(rd), tb), rd[2], rd[3],
-			    get32(rd + 4), zk_time_str14(get32(rd + 8), tbuf, sizeof(tbuf)));
-		o += sprintf(out + o, "%s %u ", zk_time_str14(get32(rd + 12), tbuf, sizeof(tbuf)),
-			     get16(rd + 16));
+		{
+			const char *tn = sgn_type_name(get16(rd), tb);
+			size_t tl = strlen(tn);
+
+			memcpy(out, tn, tl);
+			o = (int) tl;
+			out[o++] = ' ';
+			o += u3(rd[2], rd[3], get32(rd + 4), out + o);
+			o += time14(get32(rd + 8), out + o);
+			out[o++] = ' ';
+			o += time14(get32(rd + 12), out + o);
+			out[o++] = ' ';
+			o += utoa(get16(rd + 16), out + o);
+			out[o++] = ' ';
+		}
 		pos = 18;
 		r = name_out(rd, len, &pos, out + o);
 		if (r < 0 || pos >= len)
@@ -684,7 +752,7 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 	case T_NSEC3: case T_NSEC3PARAM:
 		if (len < 5 || 5u + rd[4] > len)
 			return -EINVAL;
-		o = sprintf(out, "%u %u %u ", rd[0], rd[1], get16(rd + 2));
+		o = u3(rd[0], rd[1], get16(rd + 2), out);
 		if (rd[4] == 0)
 			out[o++] = '-';
 		else

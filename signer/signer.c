@@ -597,7 +597,7 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
 		sink.a = &a;
 		snprintf(header, sizeof(header), "zone %s serial %u signed by zonekeeper at %s",
 			 zone->name, serial, zk_time_iso(o->now, ts, sizeof(ts)));
-		r = sgn_zone_write(z, header, to_atomic, &sink, reterr);
+		r = sgn_zone_write(z, header, p->signing_threads, to_atomic, &sink, reterr);
 		if (r >= 0)
 			r = zk_atomic_sync(&a, &sb, reterr);
 		if (r < 0) {
