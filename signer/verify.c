@@ -317,8 +317,10 @@ static int run_crypto(vstate *v)
 	v->run = malloc((v->n_run ? v->n_run : 1) * sizeof(*v->run));
 	if (!v->run)
 		return -ENOMEM;
-	memcpy(v->run, v->must.v, v->must.n * sizeof(task));
-	memcpy(v->run + v->must.n, v->sample.v, v->sample.n * sizeof(task));
+	if (v->must.n)
+		memcpy(v->run, v->must.v, v->must.n * sizeof(task));
+	if (v->sample.n)
+		memcpy(v->run + v->must.n, v->sample.v, v->sample.n * sizeof(task));
 	if (n > 64)
 		n = 64;
 	if (v->n_run < 64)
