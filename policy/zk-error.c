@@ -39,6 +39,8 @@ static const struct zk_code_info codes[ZK_E_END - ZK_E_BASE] = {
 	ROW(ZK_E_VERIFY, "VERIFY_FAILED", 400, "signed zone is not valid"),
 	ROW(ZK_E_UNSUPPORTED, "UNSUPPORTED", 400, "not supported"),
 	ROW(ZK_E_CLOCK, "CLOCK_INSANE", 500, "system clock is not sane for signing"),
+	ROW(ZK_E_NOT_FOUND, "NOT_FOUND", 404, "no such endpoint"),
+	ROW(ZK_E_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", 405, "method not allowed here"),
 };
 
 bool zk_code_is_domain(int code)

@@ -36,6 +36,8 @@ enum {
 	ZK_E_VERIFY,                       /* `zonekeeper verify`: the signed zone is not valid */
 	ZK_E_UNSUPPORTED,                  /* algorithm or feature not available here */
 	ZK_E_CLOCK,                        /* the clock is not sane for signing */
+	ZK_E_NOT_FOUND,                    /* 404: no such API endpoint */
+	ZK_E_METHOD_NOT_ALLOWED,           /* 405 */
 	ZK_E_END                           /* one past the last code */
 };
 _Static_assert(ZK_E_END <= -501, "domain codes must stay clear of -errno");

@@ -285,7 +285,8 @@ static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 	param[2] = (uint8_t) (p->iterations >> 8);
 	param[3] = (uint8_t) p->iterations;
 	param[4] = p->salt_len;
-	memcpy(param + 5, p->salt, p->salt_len);
+	if (p->salt_len) /* RFC 9276: usually none, and then salt may be NULL */
+		memcpy(param + 5, p->salt, p->salt_len);
 	{
 		uint8_t blob[2 + sizeof(param)];
 		uint16_t plen = (uint16_t) (5 + p->salt_len);
@@ -304,7 +305,8 @@ static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 	z->nsec3.flags = p->opt_out ? 1 : 0;
 	z->nsec3.iterations = p->iterations;
 	z->nsec3.salt_len = p->salt_len;
-	memcpy(z->nsec3.salt, p->salt, p->salt_len);
+	if (p->salt_len)
+		memcpy(z->nsec3.salt, p->salt, p->salt_len);
 
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		sgn_node *node = z->nodes[i];

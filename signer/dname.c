@@ -306,5 +306,8 @@ int dn_base32hex_decode(const char *text, size_t len, uint8_t *out, size_t out_m
 			bits -= 8;
 		}
 	}
+	/* RFC 4648 §6: what is left must be padding bits, fewer than a digit and zero */
+	if (bits >= 5 || (buf & ((1u << bits) - 1)) != 0)
+		return -EINVAL;
 	return (int) o;
 }

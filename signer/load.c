@@ -138,6 +138,8 @@ typedef struct loader {
 
 	uint32_t input_serial;
 	bool have_soa;
+
+	uint8_t rd[SGN_RDATA_MAX + 1024]; /* RDATA of the record being parsed */
 } loader;
 
 static uint32_t name_hash(const uint8_t *name, size_t len)
@@ -645,7 +647,7 @@ static int directive(loader *L, size_t n, parse_ctx *ctx, uint16_t file, uint32_
 static int parse_record(loader *L, size_t n, bool blank, parse_ctx *ctx, uint16_t file,
 			uint32_t line)
 {
-	static uint8_t rd[SGN_RDATA_MAX + 1024];
+	uint8_t *rd = L->rd;
 	sgn_token *t = L->tok;
 	uint8_t owner[DN_MAXLEN];
 	size_t i = 0;
@@ -716,7 +718,11 @@ static int parse_record(loader *L, size_t n, bool blank, parse_ctx *ctx, uint16_
 	if (i < n && tok_is(&t[i], "\\#"))
 		r = rdata_generic(L, (uint16_t) type, i, n, rd, file, line);
 	else {
-		r = sgn_rdata_parse((uint16_t) type, t + i, n - i, ctx->origin, rd, sizeof(rd));
+		r = sgn_rdata_parse((uint16_t) type, t + i, n - i, ctx->origin, rd, sizeof(L->rd));
+		if (r == -ERANGE)
+			return fail(L, ZK_E_ZONE_PARSE, file, line,
+				    "cannot parse %s record: a number is too large for its field",
+				    type_text);
 		if (r == SGN_RDATA_FALLBACK || r == -EINVAL)
 			r = rdata_ldns(L, (uint16_t) type, type_text, i, n, ctx->origin, rd, file,
 				       line);
@@ -907,15 +913,44 @@ static int attach_sigs(sgn_rrset *s, rec **v, size_t n)
 	return 0;
 }
 
-/* An owner holding only NSEC3 records and their signatures: a hashed NSEC3 owner. */
-static bool is_nsec3_owner(const loader *L, const bnode *b)
+static bool is_nsec3_rec(const rec *r)
 {
+	return r->type == T_NSEC3 || (r->type == T_RRSIG && r->covered == T_NSEC3);
+}
+
+/*
+ * SIGNED mode, an owner one label below the apex: move its NSEC3 records and their
+ * signatures to the end of v (order kept) and return how many; n when it holds nothing
+ * else (a hashed NSEC3 owner). A name of the zone can also be the hashed owner of another
+ * name's NSEC3 record (RFC 5155 Appendix A has 2t7b4g4vsa5smi47k61mv5bv1a22bojr.example.):
+ * its data goes to its node, the NSEC3 record to the zone's NSEC3 list.
+ */
+static size_t split_nsec3(const loader *L, const bnode *b, rec **v, size_t n)
+{
+	size_t end = n, moved = 0, nsec3 = 0;
+
 	if (L->o->mode != SGN_LOAD_SIGNED || dn_labels(b->name) != dn_labels(L->apex) + 1)
-		return false;
-	for (const rec *r = b->head; r; r = r->next)
-		if (r->type != T_NSEC3 && !(r->type == T_RRSIG && r->covered == T_NSEC3))
-			return false;
-	return true;
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_nsec3_rec(v[i]))
+			continue;
+		moved++;
+		nsec3 += v[i]->type == T_NSEC3;
+	}
+	if (moved == n || nsec3 == 0)
+		return moved == n ? n : 0;
+	for (size_t i = 0; i < end;) {
+		rec *x = v[i];
+
+		if (!is_nsec3_rec(x)) {
+			i++;
+			continue;
+		}
+		memmove(v + i, v + i + 1, (n - i - 1) * sizeof(*v));
+		v[n - 1] = x;
+		end--;
+	}
+	return moved;
 }
 
 static int n3_cmp(const void *a, const void *b)
@@ -1019,9 +1054,18 @@ static int build_node(loader *L, sgn_zone *z, bnode *b, rec **v, size_t n, size_
 					v[u++] = v[k];
 			if (v[i]->type == T_CNAME && u - i > 1) {
 				char text[DN_TEXTMAX];
+				size_t first = i, second = SIZE_MAX;
 
+				/* v is in RDATA order: name the second CNAME in file order */
+				for (size_t k = i + 1; k < u; k++)
+					if (v[k]->line < v[first]->line)
+						first = k;
+				for (size_t k = i; k < u; k++)
+					if (k != first &&
+					    (second == SIZE_MAX || v[k]->line < v[second]->line))
+						second = k;
 				dn_to_text(b->name, text);
-				return fail(L, ZK_E_CNAME_CONFLICT, v[i + 1]->file, v[i + 1]->line,
+				return fail(L, ZK_E_CNAME_CONFLICT, v[second]->file, v[second]->line,
 					    "more than one CNAME record at %s", text);
 			}
 			if (v[i]->type == T_RRSIG) {
@@ -1107,7 +1151,7 @@ static int build_zone(loader *L, const char *path, sgn_zone **ret)
 	}
 	for (size_t k = 0; k < L->n_nodes; k++) {
 		bnode *b = &L->nodes[k];
-		size_t n = 0;
+		size_t n = 0, k3;
 
 		for (rec *x = b->head; x; x = x->next) {
 			if (n == cap_v) {
@@ -1122,10 +1166,14 @@ static int build_zone(loader *L, const char *path, sgn_zone **ret)
 			v[n++] = x;
 		}
 		sort_recs(v, n);
-		if (is_nsec3_owner(L, b))
+		k3 = split_nsec3(L, b, v, n);
+		if (k3 == n) {
 			r = build_n3(L, z, b, v, n);
-		else
-			r = build_node(L, z, b, v, n, &orphans);
+		} else {
+			r = k3 ? build_n3(L, z, b, v + n - k3, k3) : 0;
+			if (r >= 0)
+				r = build_node(L, z, b, v, n - k3, &orphans);
+		}
 		if (r < 0) {
 			if (r == -ENOMEM)
 				goto oom;

@@ -299,6 +299,53 @@ static int types_bitmap(const sgn_token *t, size_t from, size_t n, uint8_t *out)
 	return (int) sgn_bitmap_encode(types, k, out);
 }
 
+/*
+ * The numeric fields of the types above: token index and largest value. A plain decimal
+ * number too large for its field is an error of its own: ldns, the fallback, wraps it
+ * (MX 65536 loads as MX 0, an SOA serial of 4294967297 as 1).
+ */
+static const struct {
+	uint16_t type;
+	uint8_t n;
+	uint8_t idx[5];
+	uint32_t max[5];
+} numeric_fields[] = {
+	{ T_MX, 1, { 0 }, { 65535 } },
+	{ T_SRV, 3, { 0, 1, 2 }, { 65535, 65535, 65535 } },
+	{ T_SOA, 5, { 2, 3, 4, 5, 6 }, { UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX } },
+	{ T_DS, 3, { 0, 1, 2 }, { 65535, 255, 255 } },
+	{ T_CDS, 3, { 0, 1, 2 }, { 65535, 255, 255 } },
+	{ T_DNSKEY, 3, { 0, 1, 2 }, { 65535, 255, 255 } },
+	{ T_CDNSKEY, 3, { 0, 1, 2 }, { 65535, 255, 255 } },
+	/* RRSIG times as YYYYMMDDHHMMSS (14 digits) wrap by design (RFC 4034 §3.1.5) */
+	{ T_RRSIG, 5, { 1, 2, 3, 4, 5 }, { 255, 255, UINT32_MAX, UINT32_MAX, UINT32_MAX } },
+	{ T_NSEC3, 3, { 0, 1, 2 }, { 255, 255, 65535 } },
+	{ T_NSEC3PARAM, 3, { 0, 1, 2 }, { 255, 255, 65535 } },
+};
+
+static bool number_out_of_range(uint16_t type, const sgn_token *t, size_t n)
+{
+	for (size_t i = 0; i < ZK_ELEMENTSOF(numeric_fields); i++) {
+		if (numeric_fields[i].type != type)
+			continue;
+		for (uint8_t k = 0; k < numeric_fields[i].n; k++) {
+			const sgn_token *x = &t[numeric_fields[i].idx[k]];
+			uint64_t v = 0;
+			uint32_t d;
+
+			if (numeric_fields[i].idx[k] >= n || x->quoted || x->len == 0 ||
+			    (type == T_RRSIG && numeric_fields[i].idx[k] >= 4 && x->len == 14))
+				continue;
+			for (d = 0; d < x->len && x->s[d] >= '0' && x->s[d] <= '9'; d++)
+				if (v <= UINT32_MAX)
+					v = v * 10 + (uint64_t) (x->s[d] - '0');
+			if (d == x->len && v > numeric_fields[i].max[k])
+				return true;
+		}
+	}
+	return false;
+}
+
 int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *origin,
 		    uint8_t *out, size_t out_max)
 {
@@ -306,6 +353,8 @@ int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *
 	uint32_t v[8];
 	int r, o;
 
+	if (number_out_of_range(type, t, n))
+		return -ERANGE;
 	if (out_max < 1024)
 		return SGN_RDATA_FALLBACK;
 	switch (type) {

@@ -331,9 +331,19 @@ static int collect_jobs(sgn_zone *z, job **ret, size_t *ret_n)
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		sgn_node *node = z->nodes[i];
 
-		for (uint16_t r = 0; r < node->n_rrsets; r++)
-			if (sgn_rrset_is_authoritative(node, &node->rrsets[r]))
-				jobs[k++] = (job) { .s = &node->rrsets[r], .node = node };
+		for (uint16_t r = 0; r < node->n_rrsets; r++) {
+			sgn_rrset *s = &node->rrsets[r];
+
+			if (sgn_rrset_is_authoritative(node, s)) {
+				jobs[k++] = (job) { .s = s, .node = node };
+			} else if (s->n_sigs) {
+				/* delegation NS and glue are never signed (RFC 4035 §2.2) */
+				free(s->sigs);
+				s->sigs = NULL;
+				s->sigs_len = 0;
+				s->n_sigs = 0;
+			}
+		}
 		if (node->nsec)
 			jobs[k++] = (job) { .s = node->nsec, .node = node };
 	}

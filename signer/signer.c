@@ -392,113 +392,236 @@ static int sign_pass(sgn_zone *z, const sgn_sign_params *sp, sgn_sign_stats *tot
 	return 0;
 }
 
-int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
-	    sgn_run_result *res, zk_error *reterr)
+struct sgn_ctx {
+	const pol_config *cfg;     /* borrowed; replaced by sgn_ctx_set_config */
+	const pol_zone *zone;
+	const zk_diag *diag;
+	uint8_t apex[DN_MAXLEN];
+	char state_path[PATH_MAX];
+	sgn_state st;
+	sgn_zone *current;         /* the published version in memory, or NULL */
+};
+
+int sgn_ctx_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *diag,
+		 sgn_ctx **ret, zk_error *reterr)
 {
+	sgn_ctx *c = calloc(1, sizeof(*c));
+	char dir[PATH_MAX];
+	int r;
+
+	if (!c)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	c->cfg = cfg;
+	c->zone = zone;
+	c->diag = diag;
+	if (name_wire(zone->name, c->apex) < 0) {
+		free(c);
+		return zk_fail(reterr, ZK_E_CONFIG, "bad zone name %s", zone->name);
+	}
+	sgn_zone_dir(cfg, zone, dir, sizeof(dir));
+	r = zk_mkdir_p(dir, 0700);
+	if (r < 0) {
+		free(c);
+		return zk_fail(reterr, r, "cannot create the zone state directory '%s'", dir);
+	}
+	sgn_state_path(cfg, zone, c->state_path, sizeof(c->state_path));
+	r = sgn_state_load(c->state_path, &c->st, reterr);
+	if (r < 0) {
+		free(c);
+		return r;
+	}
+	c->current = load_previous(zone, &c->st, c->apex);
+	*ret = c;
+	return 0;
+}
+
+sgn_ctx *sgn_ctx_free(sgn_ctx *c)
+{
+	if (!c)
+		return NULL;
+	sgn_zone_free(c->current);
+	free(c);
+	return NULL;
+}
+
+void sgn_ctx_set_config(sgn_ctx *c, const pol_config *cfg, const pol_zone *zone)
+{
+	c->cfg = cfg;
+	c->zone = zone;
+}
+
+zk_serial sgn_ctx_serial(const sgn_ctx *c)
+{
+	return c->st.serial;
+}
+
+const sgn_zone *sgn_ctx_current(const sgn_ctx *c)
+{
+	return c->current;
+}
+
+/* Signing anchors for the verifier: the DS (SHA-256) of every active KSK. */
+typedef struct anchors {
+	const uint8_t *rd[MAX_ZONE_KEYS];
+	uint16_t len[MAX_ZONE_KEYS];
+	uint8_t store[MAX_ZONE_KEYS][KS_DS_MAX];
+	size_t n;
+} anchors;
+
+static int make_anchors(const pol_zone *zone, const keyset *ks, anchors *a, zk_error *reterr)
+{
+	a->n = 0;
+	for (size_t i = 0; i < ks->n_ksks && a->n < MAX_ZONE_KEYS; i++) {
+		int n = sgn_key_ds(zone->name, ks->ksks[i], POL_DIGEST_SHA256, a->store[a->n],
+				   KS_DS_MAX, reterr);
+
+		if (n < 0)
+			return n;
+		a->rd[a->n] = a->store[a->n];
+		a->len[a->n++] = (uint16_t) n;
+	}
+	return 0;
+}
+
+/* Write the zone durably, the serial state first (INVARIANTS 4, 5). */
+static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now,
+		   zk_error *reterr)
+{
+	const pol_zone *zone = c->zone;
+	_cleanup_free_ char *dir = strdup(zone->output_file);
+	char header[512], ts[32];
+	atomic_sink sink;
+	sgn_state st = c->st;
+	zk_atomic a;
+	struct stat sb;
+	int r;
+
+	if (!dir)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	r = zk_mkdir_p(dirname(dir), 0755);
+	if (r < 0)
+		return zk_fail(reterr, r, "cannot create the output directory of '%s'",
+			       zone->output_file);
+	r = zk_atomic_open(zone->output_file, 0644, &a, reterr);
+	if (r < 0)
+		return r;
+	sink.a = &a;
+	snprintf(header, sizeof(header), "zone %s serial %u signed by zonekeeper at %s",
+		 zone->name, serial, zk_time_iso(now, ts, sizeof(ts)));
+	r = sgn_zone_write(z, header, zone->policy->signing_threads, to_atomic, &sink, reterr);
+	if (r >= 0)
+		r = zk_atomic_sync(&a, &sb, reterr);
+	if (r < 0) {
+		zk_atomic_abort(&a);
+		return r;
+	}
+	st.serial = (zk_serial) { .value = serial, .set = true };
+	st.signed_at = now;
+	st.output_size = (uint64_t) sb.st_size;
+	st.output_mtime_ns = (int64_t) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	r = sgn_state_store(c->state_path, &st, reterr);
+	if (r < 0) {
+		zk_atomic_abort(&a);
+		return r;
+	}
+	/* the serial is durable: from here on it is never reused, whatever happens */
+	c->st = st;
+	return zk_atomic_commit(&a, reterr);
+}
+
+int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error *reterr)
+{
+	const pol_zone *zone = c->zone;
 	const pol_policy *p = zone->policy;
 	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = p->max_zone_ttl,
 			     .diag = o->diag };
-	char state_path[PATH_MAX], header[512], ts[32];
-	uint8_t apex[DN_MAXLEN];
-	sgn_state st;
+	int level = o->verify_level >= 0 ? o->verify_level : (int) p->verify;
+	sgn_zone *z = NULL, *prev = c->current;
+	bool in_place;
 	ks_store *keys = NULL;
-	keyset ks;
-	sgn_zone *z = NULL, *prev = NULL;
+	_cleanup_free_ anchors *anc = NULL;
 	sgn_sign_params sp;
 	sgn_denial_params dp;
 	sgn_verify_opts vo;
 	uint32_t serial;
-	int level = o->verify_level >= 0 ? o->verify_level : (int) p->verify;
-	const uint8_t *anchors[MAX_ZONE_KEYS * 2];
-	uint16_t anchor_lens[MAX_ZONE_KEYS * 2];
-	uint8_t anchor_store[MAX_ZONE_KEYS * 2][KS_DS_MAX];
-	size_t n_anchors = 0;
+	keyset ks;
+	char ts[32];
 	double t;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	snprintf(res->output, sizeof(res->output), "%s", zone->output_file);
-	if (name_wire(zone->name, apex) < 0)
-		return zk_fail(reterr, ZK_E_CONFIG, "bad zone name %s", zone->name);
-
 	t = mono();
-	sgn_state_path(cfg, zone, state_path, sizeof(state_path));
-	r = sgn_keys_open(cfg, zone, o->now, o->diag, true, &keys, &res->keys_generated, reterr);
+	/* INVARIANTS 29: never sign with a clock that went back past the last signing */
+	if (c->st.signed_at && o->now + 3600 < c->st.signed_at)
+		return zk_fail(reterr, ZK_E_CLOCK,
+			       "the clock (%s) is more than an hour behind the last signing of %s; "
+			       "refusing to sign", zk_time_iso(o->now, ts, sizeof(ts)), zone->name);
+	r = sgn_keys_open(c->cfg, zone, o->now, o->diag, true, &keys, &res->keys_generated,
+			  reterr);
 	if (r < 0)
 		return r;
-	r = sgn_state_load(state_path, &st, reterr);
-	if (r < 0)
-		goto out;
-	/* INVARIANTS 29: never sign with a clock that went back past the last signing */
-	if (st.signed_at && o->now + 3600 < st.signed_at) {
-		r = zk_fail(reterr, ZK_E_CLOCK,
-			    "the clock (%s) is more than an hour behind the last signing of %s; "
-			    "refusing to sign", zk_time_iso(o->now, ts, sizeof(ts)), zone->name);
-		goto out;
-	}
 	r = pick_keys(keys, o->now, &ks, reterr);
 	if (r < 0)
 		goto out;
-	r = sgn_zone_load_file(zone->input_file, apex, &lo, &z, reterr);
-	if (r < 0)
-		goto out;
+	if (o->full_resign) {
+		sgn_zone_free(c->current);
+		c->current = prev = NULL;
+	} else if (!prev) {
+		/* dropped after a failure: the published file is the last good version */
+		c->current = prev = load_previous(zone, &c->st, c->apex);
+	}
+	/* re-sign the published version in place unless the input must be read */
+	in_place = prev && !o->reload_input;
+	if (in_place) {
+		z = prev;
+	} else {
+		r = sgn_zone_load_file(zone->input_file, c->apex, &lo, &z, reterr);
+		if (r < 0)
+			goto out;
+	}
 	r = ensure_platform_ns(z, p, reterr);
 	if (r >= 0)
 		r = set_key_rrsets(z, p, &ks, o->now, reterr);
 	if (r < 0)
-		goto out;
-	if (!o->full_resign)
-		prev = load_previous(zone, &st, apex);
+		goto fail;
 
 	/* serial: the last one while we find out whether anything changed */
 	if (prev) {
-		serial = st.serial.value;
+		serial = c->st.serial.value;
 	} else {
-		r = sgn_serial_next(p->serial, st.serial, z->input_serial, z->has_input_soa,
+		r = sgn_serial_next(p->serial, c->st.serial, z->input_serial, z->has_input_soa,
 				    o->now, &serial, reterr);
 		if (r < 0)
-			goto out;
+			goto fail;
 	}
 	r = set_soa(z, p, serial, reterr);
 	if (r < 0)
-		goto out;
-	if (prev) {
-		sgn_node *pa = prev->apex_node;
-		sgn_rrset *psoa = pa ? sgn_node_rrset(pa, T_SOA) : NULL, *nsoa;
-
-		/* the SOA with the old serial is the old SOA: keep its signatures */
-		nsoa = sgn_node_rrset(z->apex_node, T_SOA);
-		if (psoa && nsoa && !nsoa->n_sigs && sgn_rrset_same_data(psoa, nsoa)) {
-			nsoa->sigs = ZK_TAKE(psoa->sigs);
-			nsoa->sigs_len = psoa->sigs_len;
-			nsoa->n_sigs = psoa->n_sigs;
-			psoa->n_sigs = 0;
-			psoa->sigs_len = 0;
-		}
-	}
-	if (p->denial == POL_DENIAL_NSEC3 && (!st.have_salt || st.salt_len != p->nsec3_salt_length)) {
+		goto fail;
+	if (p->denial == POL_DENIAL_NSEC3 &&
+	    (!c->st.have_salt || c->st.salt_len != p->nsec3_salt_length)) {
 		/* a new salt only when the policy's length changed: INVARIANTS 23 */
-		st.have_salt = true;
-		st.salt_len = p->nsec3_salt_length;
-		if (st.salt_len && getrandom(st.salt, st.salt_len, 0) != st.salt_len) {
+		c->st.have_salt = true;
+		c->st.salt_len = p->nsec3_salt_length;
+		if (c->st.salt_len && getrandom(c->st.salt, c->st.salt_len, 0) != c->st.salt_len) {
 			r = zk_fail(reterr, -errno, "cannot make an NSEC3 salt");
-			goto out;
+			goto fail;
 		}
 	}
 	dp = (sgn_denial_params) {
 		.nsec3 = p->denial == POL_DENIAL_NSEC3,
 		.iterations = p->nsec3_iterations,
-		.salt_len = st.salt_len,
-		.salt = st.salt,
+		.salt_len = c->st.salt_len,
+		.salt = c->st.salt,
 		.opt_out = p->nsec3_opt_out,
 		.ttl = p->soa.minimum < p->soa.ttl ? p->soa.minimum : p->soa.ttl, /* RFC 9077 */
 		.threads = p->signing_threads,
 	};
-	r = sgn_denial_build(z, &dp, prev, reterr);
+	r = sgn_denial_build(z, &dp, in_place ? NULL : prev, reterr);
 	if (r < 0)
-		goto out;
+		goto fail;
 	/* after the denial build, which (re)creates NSEC3PARAM at the apex */
-	if (prev)
+	if (prev && !in_place)
 		res->adopted = sgn_zone_adopt(z, prev);
 	res->t_load = mono() - t;
 
@@ -506,7 +629,9 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
 	sp = (sgn_sign_params) {
 		.now = o->now,
 		.validity = p->rrsig_validity,
-		.refresh = p->rrsig_refresh,
+		/* pre-refresh: what falls due soon is re-signed with what is due now, so that
+		 * refreshes come in batches rather than one publication per signature */
+		.refresh = p->rrsig_refresh + o->pre_refresh,
 		.jitter = p->rrsig_jitter,
 		.inception_offset = p->inception_offset,
 		.threads = p->signing_threads,
@@ -515,41 +640,46 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
 	};
 	r = sign_pass(z, &sp, &res->sign, reterr);
 	if (r < 0)
-		goto out;
+		goto fail;
 	if (prev && res->sign.made == 0 && res->sign.dropped == 0 &&
-	    sgn_zone_same_data(z, prev, 0)) {
+	    (in_place || sgn_zone_same_data(z, prev, 0))) {
 		/* nothing new: the published file is still right */
 		res->serial = serial;
 		res->t_sign = mono() - t;
+		res->sign.next_refresh = res->sign.earliest_expiry - p->rrsig_refresh;
+		if (!in_place) {
+			/* z holds the published data and, adopted, its signatures */
+			sgn_zone_free(prev);
+			c->current = z;
+		}
+		z = NULL;
 		r = 0;
 		goto out;
 	}
 	if (prev) {
-		r = sgn_serial_next(p->serial, st.serial, z->input_serial, z->has_input_soa,
+		r = sgn_serial_next(p->serial, c->st.serial, z->input_serial, z->has_input_soa,
 				    o->now, &serial, reterr);
 		if (r < 0)
-			goto out;
+			goto fail;
 		r = set_soa(z, p, serial, reterr);
 		if (r >= 0)
 			r = sign_pass(z, &sp, &res->sign, reterr);
 		if (r < 0)
-			goto out;
+			goto fail;
 	}
+	res->sign.next_refresh = res->sign.earliest_expiry - p->rrsig_refresh;
 	res->t_sign = mono() - t;
 
 	/* verify before anything becomes visible (INVARIANTS 6) */
 	t = mono();
-	for (size_t i = 0; i < ks.n_ksks && n_anchors < ZK_ELEMENTSOF(anchors); i++) {
-		int n = sgn_key_ds(zone->name, ks.ksks[i], POL_DIGEST_SHA256,
-				   anchor_store[n_anchors], KS_DS_MAX, reterr);
-
-		if (n < 0) {
-			r = n;
-			goto out;
-		}
-		anchors[n_anchors] = anchor_store[n_anchors];
-		anchor_lens[n_anchors++] = (uint16_t) n;
+	anc = malloc(sizeof(*anc));
+	if (!anc) {
+		r = zk_fail(reterr, -ENOMEM, "out of memory");
+		goto fail;
 	}
+	r = make_anchors(zone, &ks, anc, reterr);
+	if (r < 0)
+		goto fail;
 	vo = (sgn_verify_opts) {
 		.now = o->now,
 		.full = level == POL_VERIFY_FULL,
@@ -557,9 +687,9 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
 		.first_per_key = 16,
 		.min_remaining = p->rrsig_refresh,
 		.threads = p->signing_threads,
-		.anchors = anchors,
-		.anchor_lens = anchor_lens,
-		.n_anchors = n_anchors,
+		.anchors = anc->rd,
+		.anchor_lens = anc->len,
+		.n_anchors = anc->n,
 	};
 	r = sgn_zone_verify(z, &vo, &res->verify, reterr);
 	res->t_verify = mono() - t;
@@ -570,65 +700,59 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
 				reterr->code = ZK_E_SELF_CHECK;
 			r = ZK_E_SELF_CHECK;
 		}
-		goto out;
+		goto fail;
 	}
 
-	/* publish: serial state durable before the file is visible (INVARIANTS 4, 5) */
 	t = mono();
-	{
-		_cleanup_free_ char *dir = strdup(zone->output_file);
-		atomic_sink sink;
-		zk_atomic a;
-		struct stat sb;
-
-		if (!dir) {
-			r = zk_fail(reterr, -ENOMEM, "out of memory");
-			goto out;
-		}
-		r = zk_mkdir_p(dirname(dir), 0755);
-		if (r < 0) {
-			r = zk_fail(reterr, r, "cannot create the output directory of '%s'",
-				    zone->output_file);
-			goto out;
-		}
-		r = zk_atomic_open(zone->output_file, 0644, &a, reterr);
-		if (r < 0)
-			goto out;
-		sink.a = &a;
-		snprintf(header, sizeof(header), "zone %s serial %u signed by zonekeeper at %s",
-			 zone->name, serial, zk_time_iso(o->now, ts, sizeof(ts)));
-		r = sgn_zone_write(z, header, p->signing_threads, to_atomic, &sink, reterr);
-		if (r >= 0)
-			r = zk_atomic_sync(&a, &sb, reterr);
-		if (r < 0) {
-			zk_atomic_abort(&a);
-			goto out;
-		}
-		st.serial = (zk_serial) { .value = serial, .set = true };
-		st.signed_at = o->now;
-		st.output_size = (uint64_t) sb.st_size;
-		st.output_mtime_ns = (int64_t) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-		r = sgn_state_store(state_path, &st, reterr);
-		if (r < 0) {
-			zk_atomic_abort(&a);
-			goto out;
-		}
-		r = zk_atomic_commit(&a, reterr);
-		if (r < 0)
-			goto out;
-	}
+	r = publish(c, z, serial, o->now, reterr);
+	if (r < 0)
+		goto fail;
 	res->t_write = mono() - t;
 	res->published = true;
 	res->serial = serial;
+	if (!in_place)
+		sgn_zone_free(prev);
+	c->current = z;
+	z = NULL;
 	r = 0;
+	goto out;
+fail:
+	/*
+	 * The version in memory may have lent its signatures to the failed one, or been
+	 * changed in place: drop it. The published file is intact; the next run reloads it.
+	 */
+	if (z != prev)
+		sgn_zone_free(z);
+	z = NULL;
+	sgn_zone_free(c->current);
+	c->current = NULL;
 out:
-	if (z) {
-		res->names = z->n_nodes;
-		for (size_t i = 0; i < z->n_nodes; i++)
-			res->rrsets += z->nodes[i]->n_rrsets;
+	{
+		const sgn_zone *cur = c->current;
+
+		if (cur) {
+			res->names = cur->n_nodes;
+			for (size_t i = 0; i < cur->n_nodes; i++)
+				res->rrsets += cur->nodes[i]->n_rrsets;
+		}
 	}
-	sgn_zone_free(prev);
-	sgn_zone_free(z);
 	ks_store_free(keys);
+	return r;
+}
+
+int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
+	    sgn_run_result *res, zk_error *reterr)
+{
+	sgn_run_opts ro = *o;
+	sgn_ctx *c = NULL;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = sgn_ctx_open(cfg, zone, o->diag, &c, reterr);
+	if (r < 0)
+		return r;
+	ro.reload_input = true;
+	r = sgn_ctx_run(c, &ro, res, reterr);
+	sgn_ctx_free(c);
 	return r;
 }

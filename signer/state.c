@@ -26,7 +26,6 @@ int sgn_state_load(const char *path, sgn_state *ret, zk_error *reterr)
 	_cleanup_free_ char *buf = NULL;
 	sgn_state st = { 0 };
 	unsigned line = 0;
-	char *save = NULL;
 	int r;
 
 	r = zk_file_read(path, 4096, &buf, NULL);
@@ -36,10 +35,16 @@ int sgn_state_load(const char *path, sgn_state *ret, zk_error *reterr)
 	}
 	if (r < 0)
 		return zk_fail(reterr, r, "cannot read the zone state '%s'", path);
-	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *end;
+	/* line by line, blank lines counted, so an error names the line an editor shows */
+	for (char *l = buf, *next; *l; l = next) {
+		char *end, *nl = strchr(l, '\n');
 
+		next = nl ? nl + 1 : l + strlen(l);
+		if (nl)
+			*nl = '\0';
 		line++;
+		if (!*l)
+			continue;
 		errno = 0;
 		if (strncmp(l, "serial ", 7) == 0) {
 			unsigned long v = strtoul(l + 7, &end, 10);

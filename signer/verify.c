@@ -36,11 +36,26 @@ typedef struct vkey {
 typedef struct task {
 	const sgn_rrset *s;
 	const uint8_t *sig;   /* RRSIG RDATA */
+	const sgn_node *node; /* owner, or NULL for an NSEC3 record ... */
+	const sgn_n3 *n3;     /* ... this one (kept small: full checks queue millions) */
 	uint16_t sig_len;
-	int key;              /* index into keys */
-	uint8_t owner[DN_MAXLEN];
+	int16_t key;          /* index into keys */
 	int result;
 } task;
+
+/* The owner name of a task's RRset, in wire form. */
+static void task_owner(const sgn_zone *z, const task *t, uint8_t *owner)
+{
+	char label[64];
+
+	if (t->node) {
+		memcpy(owner, t->node->name, t->node->name_len);
+		return;
+	}
+	owner[0] = (uint8_t) dn_base32hex(t->n3->hash, t->n3->hash_len, label);
+	memcpy(owner + 1, label, owner[0]);
+	memcpy(owner + 1 + owner[0], z->apex, z->apex_len);
+}
 
 typedef struct tasks {
 	task *v;
@@ -90,8 +105,8 @@ static uint64_t rnd(uint64_t *s)
 }
 
 /* Put a task at index `at` of `l` (at == l->n appends). */
-static int add_task(tasks *l, const sgn_rrset *s, const uint8_t *owner, const uint8_t *sig,
-		    uint16_t sig_len, int key, size_t at)
+static int add_task(tasks *l, const sgn_rrset *s, const sgn_node *node, const sgn_n3 *n3,
+		    const uint8_t *sig, uint16_t sig_len, int key, size_t at)
 {
 	task *t;
 
@@ -111,9 +126,10 @@ static int add_task(tasks *l, const sgn_rrset *s, const uint8_t *owner, const ui
 	t->s = s;
 	t->sig = sig;
 	t->sig_len = sig_len;
-	t->key = key;
+	t->key = (int16_t) key;
+	t->node = node;
+	t->n3 = n3;
 	t->result = 0;
-	memcpy(t->owner, owner, dn_len(owner));
 	return 0;
 }
 
@@ -191,8 +207,8 @@ static zk_time_t rrsig_time(zk_time_t now, uint32_t t)
 }
 
 /* Structural checks of the signatures of one RRset; queue the cryptographic ones. */
-static int check_rrset(vstate *v, const sgn_node *n, const uint8_t *owner, uint8_t labels,
-		       const sgn_rrset *s, bool authoritative)
+static int check_rrset(vstate *v, const sgn_node *n, const sgn_n3 *n3, const uint8_t *owner,
+		       uint8_t labels, const sgn_rrset *s, bool authoritative)
 {
 	const sgn_verify_opts *o = v->o;
 	char name[DN_TEXTMAX], tb[16], ts[16];
@@ -257,13 +273,13 @@ static int check_rrset(vstate *v, const sgn_node *n, const uint8_t *owner, uint8
 		/* cryptographic check, by level */
 		if (o->full || always || v->keys[k].first_checked < o->first_per_key) {
 			v->keys[k].first_checked++;
-			r = add_task(&v->must, s, owner, rd, len, k, v->must.n);
+			r = add_task(&v->must, s, n, n3, rd, len, k, v->must.n);
 		} else if (o->sample) {
 			/* reservoir sampling: every signature equally likely to be checked */
 			size_t seen = ++v->seen_sigs;
 			uint64_t j = seen <= o->sample ? seen - 1 : rnd(&v->rng) % seen;
 
-			r = j < o->sample ? add_task(&v->sample, s, owner, rd, len, k, j) : 0;
+			r = j < o->sample ? add_task(&v->sample, s, n, n3, rd, len, k, j) : 0;
 		} else {
 			r = 0;
 		}
@@ -280,7 +296,7 @@ static int check_rrset(vstate *v, const sgn_node *n, const uint8_t *owner, uint8
 static void *crypto_worker(void *arg)
 {
 	vstate *v = arg;
-	uint8_t *buf = NULL;
+	uint8_t *buf = NULL, owner[DN_MAXLEN];
 	size_t cap = 0;
 
 	for (;;) {
@@ -292,9 +308,9 @@ static void *crypto_worker(void *arg)
 		if (i >= v->n_run)
 			break;
 		t = &v->run[i];
+		task_owner(v->z, t, owner);
 		hdr = 18 + dn_len(t->sig + 18);
-		len = sgn_signed_data(t->sig, hdr, t->owner, t->s, rrsig_orig_ttl(t->sig), &buf,
-				      &cap);
+		len = sgn_signed_data(t->sig, hdr, owner, t->s, rrsig_orig_ttl(t->sig), &buf, &cap);
 		if (len < 0) {
 			t->result = len;
 			continue;
@@ -338,8 +354,11 @@ static int run_crypto(vstate *v)
 		if (t->result == -ENOMEM)
 			return -ENOMEM;
 		if (t->result < 0) {
+			uint8_t owner[DN_MAXLEN];
+
+			task_owner(v->z, t, owner);
 			problem(v, "RRSIG over %s %s by key %u does not verify",
-				owner_text(t->owner, name), sgn_type_name(t->s->type, tb),
+				owner_text(owner, name), sgn_type_name(t->s->type, tb),
 				v->keys[t->key].tag);
 			continue;
 		}
@@ -571,10 +590,10 @@ int sgn_zone_verify(const sgn_zone *z, const sgn_verify_opts *o, sgn_verify_repo
 
 		rep->names++;
 		for (uint16_t k = 0; k < n->n_rrsets && r == 0; k++)
-			r = check_rrset(&v, n, n->name, labels, &n->rrsets[k],
+			r = check_rrset(&v, n, NULL, n->name, labels, &n->rrsets[k],
 					sgn_rrset_is_authoritative(n, &n->rrsets[k]));
 		if (n->nsec && r == 0)
-			r = check_rrset(&v, n, n->name, labels, n->nsec, true);
+			r = check_rrset(&v, n, NULL, n->name, labels, n->nsec, true);
 	}
 	for (size_t j = 0; j < z->n_n3 && r == 0; j++) {
 		uint8_t owner[DN_MAXLEN];
@@ -583,8 +602,8 @@ int sgn_zone_verify(const sgn_zone *z, const sgn_verify_opts *o, sgn_verify_repo
 		owner[0] = (uint8_t) dn_base32hex(z->n3[j].hash, z->n3[j].hash_len, label);
 		memcpy(owner + 1, label, owner[0]);
 		memcpy(owner + 1 + owner[0], z->apex, z->apex_len);
-		r = check_rrset(&v, NULL, owner, (uint8_t) (z->apex_labels + 1), &z->n3[j].rr,
-				true);
+		r = check_rrset(&v, NULL, &z->n3[j], owner, (uint8_t) (z->apex_labels + 1),
+				&z->n3[j].rr, true);
 	}
 	if (r < 0)
 		goto fail;

@@ -444,7 +444,9 @@ size_t sgn_zone_adopt(sgn_zone *z, sgn_zone *old)
 		for (uint16_t k = 0; k < a->n_rrsets; k++) {
 			sgn_rrset *s = &a->rrsets[k], *o = sgn_node_rrset(b, s->type);
 
-			if (!o || !o->n_sigs || s->n_sigs || !sgn_rrset_same_data(s, o))
+			/* never carry signatures onto data that fell below a new zone cut */
+			if (!o || !o->n_sigs || s->n_sigs || !sgn_rrset_is_authoritative(a, s) ||
+			    !sgn_rrset_same_data(s, o))
 				continue;
 			s->sigs = ZK_TAKE(o->sigs);
 			s->sigs_len = o->sigs_len;
