@@ -21,6 +21,7 @@ B          ?= build
 PYTEST     ?= /usr/bin/pytest-3
 
 PKGS   := ldns libconfig libcrypto jansson
+DAEMON_PKGS := libsystemd libmicrohttpd
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 WARN   := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -29,17 +30,18 @@ WARN   := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototy
 ZK_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -fno-common -fstack-protector-strong \
             -MMD -MP -pthread $(PKGCFLAGS) $(FORTIFY)
 FORTIFY   = $(if $(findstring -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
-PKGCFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKGCFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DAEMON_PKGS) 2>/dev/null)
 ZK_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread
 
 LIB_SRC    := $(wildcard policy/*.c keystore/*.c signer/*.c)
 CLI_SRC    := $(wildcard signer/cli/*.c)
+DAEMON_SRC := $(wildcard signer/daemon/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 UNIT := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-all: $(B)/zonekeeper
+all: $(B)/zonekeeper $(B)/zonekeeperd
 
 deps:
 	@sh scripts/deps.sh
@@ -54,6 +56,10 @@ $(B)/libzk.a: $(call obj,$(LIB_SRC))
 
 $(B)/zonekeeper: $(call obj,$(CLI_SRC)) $(B)/libzk.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ZK_LIBS)
+
+$(B)/zonekeeperd: $(call obj,$(DAEMON_SRC)) $(B)/libzk.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ZK_LIBS) \
+	      $(shell $(PKG_CONFIG) --libs $(DAEMON_PKGS) 2>/dev/null)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libzk.a | deps
 	@mkdir -p $(@D)
@@ -96,6 +102,7 @@ bench: all
 # ---------------------------------------------------------------------------- install
 install: all
 	install -D -m 0755 $(B)/zonekeeper $(DESTDIR)$(BINDIR)/zonekeeper
+	install -D -m 0755 $(B)/zonekeeperd $(DESTDIR)$(SBINDIR)/zonekeeperd
 	install -D -m 0644 man/zonekeeper.1 $(DESTDIR)$(MANDIR)/man1/zonekeeper.1
 	install -D -m 0644 examples/zonekeeper.conf $(DESTDIR)$(SYSCONFDIR)/zonekeeper/zonekeeper.conf.example
 

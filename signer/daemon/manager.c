@@ -1,0 +1,776 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signer/daemon/manager.c -- the daemon's event loop and zone scheduling. See manager.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "policy/policy.h"
+#include "policy/zk-macro.h"
+#include "signer/daemon/api.h"
+#include "signer/daemon/hooks.h"
+#include "signer/daemon/log.h"
+#include "signer/daemon/manager.h"
+#include "signer/signer.h"
+
+#define PRE_REFRESH (60 * 60)     /* re-sign what falls due within the hour (Knot: 1h) */
+#define RETRY_MIN_USEC (1000000ull)
+#define RETRY_MAX_USEC (300 * 1000000ull)
+#define MAX_WATCHES 64
+
+typedef struct dzone {
+	manager *m;
+	char *name;
+	const pol_zone *cfg;      /* borrowed from m->config */
+	sgn_ctx *ctx;             /* NULL until opened (or after its state failed to load) */
+	sd_event_source *due, *debounce;
+
+	bool want, want_reload;   /* a run is wanted; with the input read again */
+	bool input_broken;        /* the input failed: wait for it to change */
+	bool running, removed, first_done;
+	unsigned failures;
+
+	/* status */
+	int last_code;
+	zk_error last_error;
+	uint32_t serial;
+	zk_time_t last_published, next_event, earliest_expiry;
+	size_t last_made, names, rrsets;
+
+	/* the job */
+	pthread_t thread;
+	sgn_run_opts opts;
+	sgn_run_result res;
+	zk_diag diag;
+	zk_error err;
+	int r;
+} dzone;
+
+struct manager {
+	sd_event *event;
+	zk_clock clock;
+	char *config_path;
+	pol_config *config;
+	uint32_t debounce_ms;
+
+	dzone **zones;
+	size_t n_zones;
+
+	int inotify_fd;
+	sd_event_source *inotify_src;
+	struct {
+		int wd;
+		char *dir;
+	} watches[MAX_WATCHES];
+	size_t n_watches;
+
+	int job_pipe[2];
+	sd_event_source *job_src;
+	dzone *job;               /* the zone whose job runs, or NULL */
+
+	sd_event_source *sig_term, *sig_int, *sig_hup;
+	hooks *hooks;
+	api *api;
+	bool ready_sent, reload_pending, stopping;
+};
+
+static zk_time_t now_of(const manager *m)
+{
+	return zk_clock_now(&m->clock);
+}
+
+static void schedule(manager *m);
+static void update_status(manager *m);
+
+/* ---------------------------------------------------------------- timers */
+
+static int set_timer(manager *m, sd_event_source **src, uint64_t delay_usec,
+		     sd_event_time_handler_t cb, void *userdata)
+{
+	uint64_t now;
+	int r;
+
+	sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+	if (!*src)
+		return sd_event_add_time(m->event, src, CLOCK_MONOTONIC, now + delay_usec, 0, cb,
+					 userdata);
+	r = sd_event_source_set_time(*src, now + delay_usec);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(*src, SD_EVENT_ONESHOT);
+}
+
+static int on_due(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	dzone *z = userdata;
+
+	z->want = true;
+	schedule(z->m);
+	return 0;
+}
+
+/* Arm the zone's due timer for simulated instant `when` (real delay = gap / speed). */
+static void arm_due(dzone *z, zk_time_t when)
+{
+	manager *m = z->m;
+	zk_time_t now = now_of(m);
+	double speed = m->clock.now == zk_clock_real.now ? 1.0 : m->clock.speed;
+	uint64_t delay;
+	int r;
+
+	z->next_event = when;
+	if (speed <= 0) {
+		if (z->due)
+			sd_event_source_set_enabled(z->due, SD_EVENT_OFF);
+		return; /* a frozen fake clock never reaches it */
+	}
+	delay = when <= now ? 0 : (uint64_t) ((double) (when - now) * 1e6 / speed);
+	r = set_timer(m, &z->due, delay, on_due, z);
+	if (r < 0) {
+		dlog_fields f = { .zone = z->name, .signatures = -1 };
+
+		dlog(ZK_LOG_ERR, &f, "cannot arm the zone timer: %s", strerror(-r));
+	}
+}
+
+static void arm_retry(dzone *z)
+{
+	uint64_t delay = RETRY_MIN_USEC << (z->failures < 9 ? z->failures : 9);
+
+	if (delay > RETRY_MAX_USEC)
+		delay = RETRY_MAX_USEC;
+	(void) set_timer(z->m, &z->due, delay, on_due, z);
+	z->next_event = 0;
+}
+
+static int on_debounce(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	dzone *z = userdata;
+
+	z->want = true;
+	z->want_reload = true;
+	schedule(z->m);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- zones */
+
+static dzone *zone_free(dzone *z)
+{
+	if (!z)
+		return NULL;
+	sd_event_source_disable_unref(z->due);
+	sd_event_source_disable_unref(z->debounce);
+	sgn_ctx_free(z->ctx);
+	free(z->name);
+	free(z);
+	return NULL;
+}
+
+static dzone *zone_new(manager *m, const pol_zone *cfg)
+{
+	dzone *z = calloc(1, sizeof(*z));
+
+	if (!z)
+		return NULL;
+	z->m = m;
+	z->cfg = cfg;
+	z->name = strdup(cfg->name);
+	if (!z->name)
+		return zone_free(z);
+	z->diag = (zk_diag) { .emit = dlog_diag_emit, .userdata = z->name };
+	z->want = z->want_reload = true; /* first run: read the input, publish if it changed */
+	return z;
+}
+
+static dzone *find_zone(const manager *m, const char *name)
+{
+	const pol_zone *pz = pol_config_zone(m->config, name);
+
+	for (size_t i = 0; pz && i < m->n_zones; i++)
+		if (!strcmp(m->zones[i]->name, pz->name))
+			return m->zones[i];
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- jobs */
+
+static void *job_main(void *arg)
+{
+	dzone *z = arg;
+
+	z->r = sgn_ctx_run(z->ctx, &z->opts, &z->res, &z->err);
+	/* wake the loop; the pointer says which zone (one job at a time anyway) */
+	if (write(z->m->job_pipe[1], &z, sizeof(z)) != sizeof(z))
+		abort(); /* a pipe of a few bytes cannot fail short: the loop would hang */
+	return NULL;
+}
+
+static bool input_error(int code)
+{
+	return code == ZK_E_ZONE_PARSE || code == ZK_E_ZONE_CONTENT || code == ZK_E_OUT_OF_ZONE ||
+	       code == ZK_E_CNAME_CONFLICT || code == ZK_E_SERIAL_NOT_GREATER ||
+	       code == -ENOENT || code == -EACCES;
+}
+
+static void start_job(manager *m, dzone *z)
+{
+	dlog_fields f = { .zone = z->name, .signatures = -1 };
+	zk_error e = { 0 };
+	int r;
+
+	z->want = false;
+	if (!z->ctx) {
+		r = sgn_ctx_open(m->config, z->cfg, &z->diag, &z->ctx, &e);
+		if (r < 0) {
+			z->last_code = r;
+			z->last_error = e;
+			z->failures++;
+			z->first_done = true;
+			f.error_code = r;
+			dlog(ZK_LOG_ERR, &f, "cannot open the zone: %s, retrying", e.message);
+			arm_retry(z);
+			return;
+		}
+	}
+	z->opts = (sgn_run_opts) {
+		.now = now_of(m),
+		.diag = &z->diag,
+		/* a broken input is not read again until it changes: keep the last good zone */
+		.reload_input = z->want_reload && !(z->input_broken && !z->want_reload),
+		.verify_level = -1,
+		.pre_refresh = PRE_REFRESH,
+	};
+	z->want_reload = false;
+	memset(&z->err, 0, sizeof(z->err));
+	z->running = true;
+	m->job = z;
+	notify_status("signing %s", z->name);
+	r = pthread_create(&z->thread, NULL, job_main, z);
+	if (r) {
+		z->running = false;
+		m->job = NULL;
+		dlog(ZK_LOG_ERR, &f, "cannot start a signing thread: %s", strerror(r));
+		z->failures++;
+		arm_retry(z);
+	}
+}
+
+static void schedule(manager *m)
+{
+	if (m->job || m->stopping || m->reload_pending)
+		return;
+	for (size_t i = 0; i < m->n_zones; i++)
+		if (m->zones[i]->want) {
+			start_job(m, m->zones[i]);
+			if (m->job)
+				return;
+		}
+}
+
+static void check_ready(manager *m)
+{
+	if (m->ready_sent)
+		return;
+	for (size_t i = 0; i < m->n_zones; i++)
+		if (!m->zones[i]->first_done)
+			return;
+	/* every zone had its first go (published, unchanged or failed and reported) */
+	m->ready_sent = true;
+	notify_ready();
+}
+
+static void after_publish(manager *m, dzone *z)
+{
+	const pol_config *c = m->config;
+	int r;
+
+	if (c->publish.reload_command) {
+		r = hooks_run_reload(m->hooks, c->publish.reload_command, c->publish.reload_timeout,
+				     z->name, z->cfg->output_file);
+		if (r < 0) {
+			dlog_fields f = { .zone = z->name, .serial = z->serial, .signatures = -1 };
+
+			dlog(ZK_LOG_WARNING, &f, "cannot run the reload command: %s", strerror(-r));
+		}
+	}
+	if (c->publish.n_notify)
+		(void) hooks_notify(m->hooks, c->publish.notify, c->publish.n_notify, z->name,
+				    z->serial);
+}
+
+static void do_reload(manager *m);
+
+static void job_finish(manager *m, dzone *z)
+{
+	dlog_fields f = { .zone = z->name, .signatures = -1 };
+	const sgn_run_result *res = &z->res;
+
+	z->running = false;
+	z->first_done = true;
+	m->job = NULL;
+	if (z->removed) {
+		zone_free(z);
+		goto next;
+	}
+	if (z->r < 0) {
+		char buf[1024];
+
+		z->last_code = z->r;
+		z->last_error = z->err;
+		f.error_code = z->r;
+		f.file = z->err.file;
+		f.line = z->err.line;
+		f.serial = sgn_ctx_serial(z->ctx).set ? sgn_ctx_serial(z->ctx).value : 0;
+		if (input_error(z->r) && z->opts.reload_input) {
+			z->input_broken = true;
+			z->failures = 0;
+			dlog(ZK_LOG_ERR, &f, "%s, keeping the last good zone until the input is fixed",
+			     zk_error_str(&z->err, z->r, buf, sizeof(buf)));
+			/* keep the last good version signed: re-sign it in place soon */
+			z->want_reload = false;
+			arm_due(z, now_of(m));
+		} else {
+			z->failures++;
+			dlog(ZK_LOG_ERR, &f, "%s, keeping the last good zone, retrying",
+			     zk_error_str(&z->err, z->r, buf, sizeof(buf)));
+			z->want_reload = z->opts.reload_input;
+			arm_retry(z);
+		}
+		goto next;
+	}
+	z->failures = 0;
+	if (z->opts.reload_input) {
+		z->input_broken = false;
+		z->last_code = 0;
+		memset(&z->last_error, 0, sizeof(z->last_error));
+	}
+	z->serial = res->serial;
+	z->names = res->names;
+	z->rrsets = res->rrsets;
+	z->earliest_expiry = res->sign.earliest_expiry;
+	f.serial = res->serial;
+	if (res->published) {
+		f.signatures = (long) res->sign.made;
+		z->last_published = z->opts.now;
+		z->last_made = res->sign.made;
+		dlog(ZK_LOG_NOTICE, &f,
+		     "published serial %u: %zu signatures made, %zu kept, %zu RRsets re-signed "
+		     "(load %.2fs, sign %.2fs, verify %.2fs, write %.2fs)",
+		     res->serial, res->sign.made, res->sign.kept, res->sign.rrsets_signed,
+		     res->t_load, res->t_sign, res->t_verify, res->t_write);
+		after_publish(m, z);
+	} else {
+		dlog(ZK_LOG_INFO, &f, "unchanged, serial %u stays published", res->serial);
+	}
+	if (res->sign.next_refresh)
+		arm_due(z, res->sign.next_refresh);
+next:
+	check_ready(m);
+	update_status(m);
+	if (m->stopping) {
+		sd_event_exit(m->event, 0);
+		return;
+	}
+	if (m->reload_pending)
+		do_reload(m);
+	schedule(m);
+}
+
+static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	manager *m = userdata;
+	dzone *z;
+
+	if (read(fd, &z, sizeof(z)) != sizeof(z))
+		return 0;
+	pthread_join(z->thread, NULL);
+	job_finish(m, z);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- inotify */
+
+static void watch_clear(manager *m)
+{
+	for (size_t i = 0; i < m->n_watches; i++) {
+		inotify_rm_watch(m->inotify_fd, m->watches[i].wd);
+		free(m->watches[i].dir);
+	}
+	m->n_watches = 0;
+}
+
+static void watch_setup(manager *m)
+{
+	watch_clear(m);
+	for (size_t i = 0; i < m->n_zones; i++) {
+		_cleanup_free_ char *copy = strdup(m->zones[i]->cfg->input_file);
+		const char *dir = copy ? dirname(copy) : NULL;
+		bool have = false;
+		int wd;
+
+		for (size_t k = 0; dir && k < m->n_watches && !have; k++)
+			have = !strcmp(m->watches[k].dir, dir);
+		if (!dir || have || m->n_watches == MAX_WATCHES)
+			continue;
+		/* writes in place, atomic renames in and out, deletions */
+		wd = inotify_add_watch(m->inotify_fd, dir,
+				       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
+		if (wd < 0) {
+			dlog(ZK_LOG_WARNING, NULL, "cannot watch %s: %m; changes there are not seen",
+			     dir);
+			continue;
+		}
+		m->watches[m->n_watches].wd = wd;
+		m->watches[m->n_watches++].dir = strdup(dir);
+	}
+}
+
+static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	manager *m = userdata;
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	for (char *p = buf; n > 0 && p < buf + n;) {
+		const struct inotify_event *ev = (const struct inotify_event *) p;
+		const char *dir = NULL;
+
+		p += sizeof(*ev) + ev->len;
+		for (size_t i = 0; i < m->n_watches; i++)
+			if (m->watches[i].wd == ev->wd)
+				dir = m->watches[i].dir;
+		if (!dir || !ev->len)
+			continue;
+		for (size_t i = 0; i < m->n_zones; i++) {
+			dzone *z = m->zones[i];
+			char path[PATH_MAX];
+
+			snprintf(path, sizeof(path), "%s/%s", dir, ev->name);
+			if (strcmp(path, z->cfg->input_file) != 0)
+				continue;
+			/* debounce: editors write in several steps; apply once it is quiet */
+			(void) set_timer(m, &z->debounce, (uint64_t) m->debounce_ms * 1000,
+					 on_debounce, z);
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- status and API */
+
+static json_t *zone_json(const dzone *z)
+{
+	char t1[32], t2[32], t3[32];
+	json_t *j = json_object();
+
+	json_object_set_new(j, "name", json_string(z->name));
+	json_object_set_new(j, "serial", z->serial ? json_integer(z->serial) : json_null());
+	json_object_set_new(j, "state", json_string(z->running ? "signing"
+						    : z->last_code ? "error"
+						    : z->first_done ? "ok" : "pending"));
+	json_object_set_new(j, "names", json_integer((json_int_t) z->names));
+	json_object_set_new(j, "rrsets", json_integer((json_int_t) z->rrsets));
+	json_object_set_new(j, "last_published",
+			    z->last_published ? json_string(zk_time_iso(z->last_published, t1, 32))
+					      : json_null());
+	json_object_set_new(j, "signatures_made", json_integer((json_int_t) z->last_made));
+	json_object_set_new(j, "earliest_expiry",
+			    z->earliest_expiry ? json_string(zk_time_iso(z->earliest_expiry, t2, 32))
+					       : json_null());
+	json_object_set_new(j, "next_event",
+			    z->next_event ? json_string(zk_time_iso(z->next_event, t3, 32))
+					  : json_null());
+	json_object_set_new(j, "input_file", json_string(z->cfg->input_file));
+	json_object_set_new(j, "output_file", json_string(z->cfg->output_file));
+	if (z->last_code)
+		json_object_set_new(j, "error",
+				    json_pack("{s:s,s:s,s:s,s:i}", "code", zk_code_name(z->last_code),
+					      "message", z->last_error.message, "file",
+					      z->last_error.file, "line", (int) z->last_error.line));
+	else
+		json_object_set_new(j, "error", json_null());
+	return j;
+}
+
+static int api_zones(void *userdata, json_t **ret)
+{
+	manager *m = userdata;
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < m->n_zones; i++)
+		json_array_append_new(a, zone_json(m->zones[i]));
+	*ret = a;
+	return 0;
+}
+
+static int api_zone(void *userdata, const char *name, json_t **ret, zk_error *reterr)
+{
+	manager *m = userdata;
+	dzone *z = find_zone(m, name);
+
+	if (!z)
+		return zk_fail(reterr, ZK_E_ZONE_NOT_FOUND, "zone %s", name);
+	*ret = zone_json(z);
+	return 0;
+}
+
+static void update_status(manager *m)
+{
+	size_t ok = 0, failing = 0;
+	zk_time_t next = 0;
+	char ts[32];
+
+	for (size_t i = 0; i < m->n_zones; i++) {
+		const dzone *z = m->zones[i];
+
+		if (z->last_code)
+			failing++;
+		else if (z->first_done)
+			ok++;
+		if (z->next_event && (!next || z->next_event < next))
+			next = z->next_event;
+	}
+	if (next)
+		notify_status("%zu zone%s: %zu ok, %zu failing; next re-signing %s", m->n_zones,
+			      m->n_zones == 1 ? "" : "s", ok, failing, zk_time_iso(next, ts, 32));
+	else
+		notify_status("%zu zone%s: %zu ok, %zu failing", m->n_zones,
+			      m->n_zones == 1 ? "" : "s", ok, failing);
+}
+
+/* ---------------------------------------------------------------- configuration */
+
+static const zk_diag config_diag = { .emit = dlog_diag_emit };
+
+/* Make the zone list match `c` (which becomes the configuration). No job may run. */
+static int apply_config(manager *m, pol_config *c)
+{
+	dzone **zones = calloc(c->n_zones ? c->n_zones : 1, sizeof(*zones));
+
+	if (!zones)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_zones; i++) {
+		dzone *z = NULL;
+
+		for (size_t k = 0; k < m->n_zones && !z; k++)
+			if (m->zones[k] && !strcmp(m->zones[k]->name, c->zones[i].name)) {
+				z = m->zones[k];
+				m->zones[k] = NULL;
+			}
+		if (z) {
+			/* policy or files may have changed: read and sign again */
+			z->cfg = &c->zones[i];
+			if (z->ctx)
+				sgn_ctx_set_config(z->ctx, c, z->cfg);
+			z->want = z->want_reload = true;
+		} else {
+			z = zone_new(m, &c->zones[i]);
+			if (!z) {
+				for (size_t k = 0; k < i; k++)
+					zone_free(zones[k]);
+				free(zones);
+				return -ENOMEM;
+			}
+			dlog_fields f = { .zone = z->name, .signatures = -1 };
+
+			if (m->config)
+				dlog(ZK_LOG_NOTICE, &f, "zone added");
+		}
+		zones[i] = z;
+	}
+	for (size_t k = 0; k < m->n_zones; k++)
+		if (m->zones[k]) {
+			dlog_fields f = { .zone = m->zones[k]->name, .signatures = -1 };
+
+			dlog(ZK_LOG_NOTICE, &f, "zone removed; its published file stays");
+			zone_free(m->zones[k]);
+		}
+	free(m->zones);
+	m->zones = zones;
+	m->n_zones = c->n_zones;
+	pol_config_free(m->config);
+	m->config = c;
+	watch_setup(m);
+	return 0;
+}
+
+static void do_reload(manager *m)
+{
+	pol_config *c = NULL;
+	zk_error e = { 0 };
+	char buf[1024];
+	int r;
+
+	m->reload_pending = false;
+	notify_reloading();
+	dlog(ZK_LOG_NOTICE, NULL, "reloading %s", m->config_path);
+	r = pol_config_load(m->config_path, &config_diag, &c, &e);
+	if (r < 0) {
+		dlog_fields f = { .error_code = r, .signatures = -1, .file = e.file, .line = e.line };
+
+		dlog(ZK_LOG_ERR, &f, "configuration refused, keeping the running one: %s",
+		     zk_error_str(&e, r, buf, sizeof(buf)));
+	} else if ((r = apply_config(m, c)) < 0) {
+		dlog(ZK_LOG_ERR, NULL, "cannot apply the configuration: %s", strerror(-r));
+		pol_config_free(c);
+	}
+	notify_ready();
+	update_status(m);
+	schedule(m);
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	manager *m = userdata;
+
+	notify_stopping();
+	dlog(ZK_LOG_NOTICE, NULL, "stopping%s", m->job ? " once the running signing ends" : "");
+	m->stopping = true;
+	if (!m->job)
+		sd_event_exit(m->event, 0);
+	return 0;
+}
+
+static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	manager *m = userdata;
+
+	m->reload_pending = true;
+	if (!m->job)
+		do_reload(m);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
+{
+	_cleanup_(manager_free_p) manager *m = NULL;
+	api_handlers handlers;
+	pol_config *c = NULL;
+	sigset_t mask;
+	int r, fd;
+	bool activated;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	m->inotify_fd = m->job_pipe[0] = m->job_pipe[1] = -1;
+	m->clock = o->clock;
+	m->debounce_ms = o->debounce_ms;
+	m->config_path = strdup(o->config_path);
+	if (!m->config_path)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	r = pol_config_load(o->config_path, &config_diag, &c, reterr);
+	if (r < 0)
+		return r;
+
+	/* signals are handled by the loop; SIGCHLD for the reload command's child source */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+		pol_config_free(c);
+		return zk_fail(reterr, -errno, "cannot block signals");
+	}
+	r = sd_event_new(&m->event);
+	if (r < 0) {
+		pol_config_free(c);
+		return zk_fail(reterr, r, "cannot create the event loop");
+	}
+	(void) sd_event_set_watchdog(m->event, true); /* WATCHDOG=1 at half WatchdogSec */
+	if ((r = sd_event_add_signal(m->event, &m->sig_term, SIGTERM, on_terminate, m)) < 0 ||
+	    (r = sd_event_add_signal(m->event, &m->sig_int, SIGINT, on_terminate, m)) < 0 ||
+	    (r = sd_event_add_signal(m->event, &m->sig_hup, SIGHUP, on_hup, m)) < 0) {
+		pol_config_free(c);
+		return zk_fail(reterr, r, "cannot watch signals");
+	}
+	if (pipe2(m->job_pipe, O_CLOEXEC) < 0 ||
+	    (r = sd_event_add_io(m->event, &m->job_src, m->job_pipe[0], EPOLLIN, on_job_done, m)) < 0) {
+		pol_config_free(c);
+		return zk_fail(reterr, -errno, "cannot create the job pipe");
+	}
+	m->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (m->inotify_fd < 0 ||
+	    (r = sd_event_add_io(m->event, &m->inotify_src, m->inotify_fd, EPOLLIN, on_inotify, m)) < 0) {
+		pol_config_free(c);
+		return zk_fail(reterr, -errno, "cannot watch the input directory");
+	}
+	r = hooks_new(m->event, &m->hooks);
+	if (r < 0) {
+		pol_config_free(c);
+		return zk_fail(reterr, r, "out of memory");
+	}
+	r = apply_config(m, c);
+	if (r < 0) {
+		pol_config_free(c);
+		return zk_fail(reterr, r, "out of memory");
+	}
+	r = api_listen_socket(m->config->api.socket, &fd, &activated, reterr);
+	if (r < 0)
+		return r;
+	handlers = (api_handlers) { .zones = api_zones, .zone = api_zone, .userdata = m };
+	r = api_new(m->event, fd, m->config, &handlers, &m->api, reterr);
+	if (r < 0)
+		return r;
+	dlog(ZK_LOG_NOTICE, NULL, "started with %zu zone%s, API on %s%s", m->n_zones,
+	     m->n_zones == 1 ? "" : "s", activated ? "the socket passed by systemd"
+						   : m->config->api.socket, "");
+	*ret = ZK_TAKE(m);
+	return 0;
+}
+
+manager *manager_free(manager *m)
+{
+	if (!m)
+		return NULL;
+	if (m->job)
+		pthread_join(m->job->thread, NULL);
+	for (size_t i = 0; i < m->n_zones; i++)
+		zone_free(m->zones[i]);
+	free(m->zones);
+	m->api = api_free(m->api);
+	m->hooks = hooks_free(m->hooks);
+	watch_clear(m);
+	sd_event_source_disable_unref(m->inotify_src);
+	sd_event_source_disable_unref(m->job_src);
+	sd_event_source_disable_unref(m->sig_term);
+	sd_event_source_disable_unref(m->sig_int);
+	sd_event_source_disable_unref(m->sig_hup);
+	if (m->inotify_fd >= 0)
+		close(m->inotify_fd);
+	if (m->job_pipe[0] >= 0)
+		close(m->job_pipe[0]);
+	if (m->job_pipe[1] >= 0)
+		close(m->job_pipe[1]);
+	sd_event_unref(m->event);
+	pol_config_free(m->config);
+	free(m->config_path);
+	free(m);
+	return NULL;
+}
+
+int manager_run(manager *m)
+{
+	notify_status("starting: signing %zu zone%s", m->n_zones, m->n_zones == 1 ? "" : "s");
+	check_ready(m); /* no zones: ready at once */
+	schedule(m);
+	return sd_event_loop(m->event);
+}
