@@ -100,11 +100,24 @@ bench: all
 	@bash bench/bench.sh $(B)
 
 # ---------------------------------------------------------------------------- install
+# systemd looks for units under /usr/local/lib/systemd too, so PREFIX=/usr/local works
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+
 install: all
 	install -D -m 0755 $(B)/zonekeeper $(DESTDIR)$(BINDIR)/zonekeeper
 	install -D -m 0755 $(B)/zonekeeperd $(DESTDIR)$(SBINDIR)/zonekeeperd
 	install -D -m 0644 man/zonekeeper.1 $(DESTDIR)$(MANDIR)/man1/zonekeeper.1
+	install -D -m 0644 man/zonekeeperd.8 $(DESTDIR)$(MANDIR)/man8/zonekeeperd.8
 	install -D -m 0644 examples/zonekeeper.conf $(DESTDIR)$(SYSCONFDIR)/zonekeeper/zonekeeper.conf.example
+	@mkdir -p $(DESTDIR)$(SYSTEMDDIR)
+	sed -e 's|/usr/sbin/zonekeeperd|$(SBINDIR)/zonekeeperd|g' \
+	    -e 's|/etc/zonekeeper/|$(SYSCONFDIR)/zonekeeper/|g' units/zonekeeperd.service \
+	    > $(DESTDIR)$(SYSTEMDDIR)/zonekeeperd.service
+	install -m 0644 units/zonekeeperd.socket $(DESTDIR)$(SYSTEMDDIR)/zonekeeperd.socket
+	install -D -m 0644 units/zonekeeper.sysusers $(DESTDIR)$(SYSUSERSDIR)/zonekeeper.conf
+	install -D -m 0644 units/zonekeeper.tmpfiles $(DESTDIR)$(TMPFILESDIR)/zonekeeper.conf
 
 clean:
 	$(RM) -r build build-asan

@@ -9,6 +9,7 @@
 #   BENCH_DIR=/tmp/zonekeeper-bench  scratch directory (zones, keys, outputs, logs)
 #   SIZES="10000 100000 1000000"     REPEATS=3   MODES="nsec nsec3"
 #   PEERS="ldns bind-n1 bind-n2 knot-t1 knot-t2"
+#   INC_SIZES="100000 1000000" CHANGES=10   the incremental (daemon) benchmark
 # zonekeeper runs twice per zone: at its default verification level ("zk") and with
 # every signature verified ("zk-full").
 set -euo pipefail
@@ -45,3 +46,10 @@ SIGNER_CMD="$HERE/zk-sign.sh $ZK full {in} {out} {keydir} {zsk} {ksk} {origin} {
 cp "$W/results.tsv" "$W/results-full.tsv"
 
 python3 "$HERE/report.py" "$W" ${rates}
+
+# the daemon: from an input edit to the new signed file, against Knot's incremental signing
+for n in ${INC_SIZES:-100000 1000000}; do
+	echo
+	echo "== incremental: $n names"
+	bash "$HERE/incremental.sh" "$(dirname "$ZK")" "$W" "$n" "${CHANGES:-10}"
+done

@@ -3,7 +3,8 @@
 #
 # examples/demo.sh BUILD_DIR -- what `make demo` shows: the bundled example zone signed
 # with the bundled configuration, the DS records for the parent, the verdicts of three
-# independent validators, then an edit of the zone re-signed incrementally.
+# independent validators; then the service, zonekeeperd, started in the foreground on the
+# same example, picking up an edit of the zone and publishing it.
 # Everything happens in BUILD_DIR/demo, recreated on each run.
 set -eu
 
@@ -56,3 +57,29 @@ grep -E '^shop\.example\.com\.' "$OUT" | cut -c1-100
 
 say "sign again with nothing changed: nothing is published"
 "$ZK" sign --config zonekeeper.conf
+
+# ---------------------------------------------------------------- the service
+ZKD="$(dirname "$ZK")/zonekeeperd"
+api() { curl -s --max-time 5 --unix-socket state/api.sock "http://zonekeeper$1"; }
+serial() { api /v1/zones/example.com. | sed -n 's/.*"serial": *\([0-9]*\).*/\1/p'; }
+
+say "zonekeeperd --config zonekeeper.conf (in the foreground; its log follows)"
+"$ZKD" --config zonekeeper.conf &
+ZPID=$!
+trap 'kill $ZPID 2>/dev/null; wait $ZPID 2>/dev/null' EXIT
+for i in $(seq 100); do [ -n "$(serial)" ] && break; sleep 0.1; done
+before=$(serial)
+echo "  serving; API: curl --unix-socket $D/state/api.sock http://zonekeeper/v1/zones"
+api /v1/zones/example.com. | python3 -m json.tool | sed 's/^/  /'
+
+say "edit the zone file while the service runs (add api.example.com)"
+printf 'api     IN AAAA 2001:db8::443\n' >> example.com.zone
+for i in $(seq 100); do [ "$(serial)" != "$before" ] && break; sleep 0.1; done
+echo "  serial $before -> $(serial); the new record, signed:"
+grep -E '^api\.example\.com\.' "$OUT" | cut -c1-100 | sed 's/^/  /'
+verdict "ldns-verify-zone" ldns-verify-zone "$OUT"
+
+say "stop the service (SIGTERM)"
+kill $ZPID
+wait $ZPID
+trap - EXIT

@@ -77,7 +77,7 @@ static bool key_usable_for(const ks_key *k, ks_role role, uint8_t alg, zk_time_t
 
 int sgn_keys_open(const pol_config *cfg, const pol_zone *zone, zk_time_t now,
 		  const zk_diag *diag, bool generate, ks_store **ret, size_t *ret_generated,
-		  zk_error *reterr)
+		  uint16_t ret_tags[4], zk_error *reterr)
 {
 	const pol_policy *p = zone->policy;
 	ks_role roles[2];
@@ -114,6 +114,8 @@ int sgn_keys_open(const pol_config *cfg, const pol_zone *zone, zk_time_t now,
 			ks_store_free(s);
 			return r;
 		}
+		if (ret_tags && generated < 4)
+			ret_tags[generated] = ks_key_tag(k);
 		generated++;
 	}
 	*ret = s;
@@ -455,6 +457,11 @@ zk_serial sgn_ctx_serial(const sgn_ctx *c)
 	return c->st.serial;
 }
 
+zk_time_t sgn_ctx_signed_at(const sgn_ctx *c)
+{
+	return c->st.signed_at;
+}
+
 const sgn_zone *sgn_ctx_current(const sgn_ctx *c)
 {
 	return c->current;
@@ -558,7 +565,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 			       "the clock (%s) is more than an hour behind the last signing of %s; "
 			       "refusing to sign", zk_time_iso(o->now, ts, sizeof(ts)), zone->name);
 	r = sgn_keys_open(c->cfg, zone, o->now, o->diag, true, &keys, &res->keys_generated,
-			  reterr);
+			  res->generated_tags, reterr);
 	if (r < 0)
 		return r;
 	r = pick_keys(keys, o->now, &ks, reterr);

@@ -107,7 +107,7 @@ static int open_zone_keys(const struct common *o, pol_config **ret_cfg, const po
 		pol_config_free(cfg);
 		return CLI_FAIL;
 	}
-	r = sgn_keys_open(cfg, z, 0, &cli_diag, false, ret, NULL, &e);
+	r = sgn_keys_open(cfg, z, 0, &cli_diag, false, ret, NULL, NULL, &e);
 	if (r < 0) {
 		cli_error(z->name, r, &e);
 		pol_config_free(cfg);

@@ -137,6 +137,13 @@ static void arm_due(dzone *z, zk_time_t when)
 		return; /* a frozen fake clock never reaches it */
 	}
 	delay = when <= now ? 0 : (uint64_t) ((double) (when - now) * 1e6 / speed);
+	{
+		dlog_fields f = { .zone = z->name, .signatures = -1 };
+		char ts[32];
+
+		dlog(ZK_LOG_DEBUG, &f, "next run at %s (in %.3f s)", zk_time_iso(when, ts, sizeof(ts)),
+		     (double) delay / 1e6);
+	}
 	r = set_timer(m, &z->due, delay, on_due, z);
 	if (r < 0) {
 		dlog_fields f = { .zone = z->name, .signatures = -1 };
@@ -352,6 +359,12 @@ static void job_finish(manager *m, dzone *z)
 		goto next;
 	}
 	z->failures = 0;
+	for (size_t k = 0; k < res->keys_generated && k < 4; k++) {
+		dlog_fields kf = { .zone = z->name, .signatures = -1,
+				   .key_tag = res->generated_tags[k] };
+
+		dlog(ZK_LOG_NOTICE, &kf, "generated key %u", res->generated_tags[k]);
+	}
 	if (z->opts.reload_input) {
 		z->input_broken = false;
 		z->last_code = 0;
@@ -373,6 +386,8 @@ static void job_finish(manager *m, dzone *z)
 		     res->t_load, res->t_sign, res->t_verify, res->t_write);
 		after_publish(m, z);
 	} else {
+		if (!z->last_published)
+			z->last_published = sgn_ctx_signed_at(z->ctx);
 		dlog(ZK_LOG_INFO, &f, "unchanged, serial %u stays published", res->serial);
 	}
 	if (res->sign.next_refresh)

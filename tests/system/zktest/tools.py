@@ -5,6 +5,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -55,8 +56,14 @@ POLICY_DEFAULTS = {
 class Setup:
     """A state/input/output tree and a configuration file for some zones."""
 
-    def __init__(self, root, zones, policy=None, policies=None, extra=""):
+    def __init__(self, root, zones, policy=None, policies=None, extra="", api=True):
         self.root = Path(root)
+        # Unix socket names are limited to 108 bytes: fall back to a short directory
+        self.api_socket = self.root / "api.sock"
+        if len(str(self.api_socket)) > 100:
+            self.api_socket = Path(tempfile.mkdtemp(prefix="zkapi-")) / "api.sock"
+        if api and "api =" not in extra:
+            extra = 'api = { socket = "%s"; };\n%s' % (self.api_socket, extra)
         self.input = self.root / "in"
         self.output = self.root / "out"
         self.state = self.root / "state"

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: MIT
+"""zonekeeperd as a process: the systemd notify protocol, change events of every kind,
+broken input, restarts, the API socket."""
+import re
+import signal
+import time
+
+import pytest
+
+from zktest.daemon import Daemon, wait_for
+from zktest.tools import Setup, ldns_verify, run, sha256
+from zktest.zones import SIMPLE
+
+A, B = "example.com.", "example.org."
+
+
+def gt(a, b):
+    return a != b and (a - b) % 2**32 < 2**31
+
+
+@pytest.fixture
+def two_zones(tmp_path):
+    s = Setup(tmp_path, [A, B])
+    s.write_zone(A, SIMPLE.format(origin=A))
+    s.write_zone(B, SIMPLE.format(origin=B))
+    d = Daemon(s, watchdog_usec=1000000)
+    yield s, d
+    d.close()
+
+
+def serial_of(d, zone):
+    return d.zone(zone)["serial"]
+
+
+def test_notify_protocol(two_zones):
+    s, d = two_zones
+    d.wait_ready()
+    assert any(m.startswith("STATUS=") for m in d.read_notify())
+    # WATCHDOG_USEC=1s: sd-event pings at half the interval
+    n = len(d.read_notify())
+    d.wait_notify("WATCHDOG=1", timeout=5, after=n)
+    n = len(d.read_notify())
+    d.signal(signal.SIGHUP)
+    d.wait_notify("RELOADING=1", after=n)
+    d.wait_notify("READY=1", after=n)
+    n = len(d.read_notify())
+    d.signal(signal.SIGTERM)
+    d.wait_notify("STOPPING=1", after=n)
+    assert d.proc.wait(timeout=20) == 0
+
+
+def test_edit_in_place_is_published_with_a_higher_serial(two_zones):
+    s, d = two_zones
+    d.wait_ready()
+    before = serial_of(d, A)
+    with open(s.input_file(A), "a") as f:
+        f.write("edited IN A 192.0.2.50\n")
+    z = d.wait_zone(A, lambda z: z["serial"] != before, what="a new serial")
+    assert gt(z["serial"], before)
+    # one record changed: a handful of signatures, not the zone
+    assert 1 <= z["signatures_made"] <= 6, z
+    assert "edited.example.com." in s.output_file(A).read_text()
+    assert ldns_verify(s.output_file(A)).returncode == 0
+
+
+def test_atomic_rename_new_file_and_delete(two_zones):
+    s, d = two_zones
+    d.wait_ready()
+    # atomic rename, as editors and config management do
+    before = serial_of(d, A)
+    tmp = s.input.joinpath(".example.com.zone.tmp")
+    tmp.write_text(SIMPLE.format(origin=A) + "renamed IN A 192.0.2.51\n")
+    tmp.rename(s.input_file(A))
+    d.wait_zone(A, lambda z: z["serial"] != before, what="publication after rename")
+    assert "renamed.example.com." in s.output_file(A).read_text()
+    # deleting the input keeps the last good zone and says why
+    published = sha256(s.output_file(A))
+    s.input_file(A).unlink()
+    z = d.wait_zone(A, lambda z: z["error"] is not None, what="an error")
+    assert z["error"]["code"] == "INTERNAL" and "example.com.zone" in z["error"]["message"]
+    assert sha256(s.output_file(A)) == published
+    # a new file brings it back
+    s.write_zone(A, SIMPLE.format(origin=A) + "back IN A 192.0.2.52\n")
+    z = d.wait_zone(A, lambda z: z["error"] is None and z["state"] == "ok", what="recovery")
+    assert "back.example.com." in s.output_file(A).read_text()
+    assert ldns_verify(s.output_file(A)).returncode == 0
+
+
+def test_bad_input_keeps_last_good_zone_and_others_work(two_zones):
+    s, d = two_zones
+    d.wait_ready()
+    good = s.output_file(A).read_bytes()
+    serial = serial_of(d, A)
+    s.write_zone(A, SIMPLE.format(origin=A) + "www IN CNAME mail\n")
+    z = d.wait_zone(A, lambda z: z["error"] is not None, what="the CNAME error")
+    assert z["error"]["code"] == "CNAME_CONFLICT"
+    assert z["error"]["line"] == 9 and z["error"]["file"].endswith("example.com.zone")
+    assert z["serial"] == serial and s.output_file(A).read_bytes() == good
+    # the other zone keeps working
+    before = serial_of(d, B)
+    with open(s.input_file(B), "a") as f:
+        f.write("other IN A 192.0.2.60\n")
+    d.wait_zone(B, lambda z: z["serial"] != before, what="the other zone")
+    # fixing the file recovers
+    s.write_zone(A, SIMPLE.format(origin=A) + "fixed IN A 192.0.2.61\n")
+    z = d.wait_zone(A, lambda z: z["error"] is None and z["serial"] != serial, what="recovery")
+    assert gt(z["serial"], serial)
+    assert "fixed.example.com." in s.output_file(A).read_text()
+
+
+def test_restart_with_unchanged_input_publishes_nothing(two_zones, tmp_path):
+    s, d = two_zones
+    d.wait_ready()
+    files = {z: s.output_file(z).read_bytes() for z in (A, B)}
+    serials = {z: serial_of(d, z) for z in (A, B)}
+    assert d.stop() == 0
+    d2 = Daemon(s)
+    try:
+        d2.wait_ready()
+        for z in (A, B):
+            assert d2.zone(z)["serial"] == serials[z]
+            assert s.output_file(z).read_bytes() == files[z]
+        # and a change made while it was down is published after the restart
+        d2.stop()
+        with open(s.input_file(A), "a") as f:
+            f.write("offline IN A 192.0.2.70\n")
+        d3 = Daemon(s)
+        try:
+            d3.wait_ready()
+            z = d3.zone(A)
+            assert gt(z["serial"], serials[A])
+            assert 1 <= z["signatures_made"] <= 6
+            assert s.output_file(B).read_bytes() == files[B]
+        finally:
+            d3.close()
+    finally:
+        d2.close()
+
+
+def test_sighup_adds_and_removes_zones_and_refuses_a_broken_config(two_zones):
+    s, d = two_zones
+    d.wait_ready()
+    c = "example.net."
+    s.write_zone(c, SIMPLE.format(origin=c))
+    good = s.config.read_text()
+    s.config.write_text(good.replace('{ name = "example.org."; }',
+                                     '{ name = "example.net."; }'))
+    n = len(d.read_notify())
+    d.signal(signal.SIGHUP)
+    d.wait_notify("READY=1", after=n)
+    wait_for(lambda: s.output_file(c).exists(), what="the added zone published")
+    code, j = d.api("/v1/zones/example.org.")
+    assert code == 404 and j["error"]["code"] == "ZONE_NOT_FOUND"
+    # a broken configuration is refused and the running one kept
+    s.config.write_text(good.replace("policies", "polices"))
+    n = len(d.read_notify())
+    d.signal(signal.SIGHUP)
+    d.wait_notify("READY=1", after=n)
+    assert d.api("/v1/zones/example.net.")[0] == 200
+    assert "configuration refused" in d.log_text()
+
+
+def test_api_health_and_errors(two_zones):
+    s, d = two_zones
+    d.wait_ready()
+    assert d.api("/v1/health") == (200, {"status": "ok"})
+    code, j = d.api("/v1/nothing")
+    assert code == 404 and j == {"status": "error", "error": {"code": "NOT_FOUND",
+                                                               "message": "no such endpoint"}}
+    code, j = d.api("/v1/zones", method="DELETE")
+    assert code == 405 and j["error"]["code"] == "METHOD_NOT_ALLOWED"
+    code, j = d.api("/v1/zones")
+    assert code == 200 and sorted(z["name"] for z in j["zones"]) == [A, B]
+    mode = s.api_socket.stat().st_mode & 0o777
+    assert mode == 0o660
+
+
+def test_socket_activation(tmp_path):
+    """The API socket passed by systemd-socket-activate is used, and the first request
+    reaches the daemon started on demand."""
+    s = Setup(tmp_path, [A])
+    s.write_zone(A, SIMPLE.format(origin=A))
+    from zktest.daemon import ZONEKEEPERD
+    import subprocess
+    sock = s.api_socket
+    p = subprocess.Popen(["systemd-socket-activate", "-l", str(sock), str(ZONEKEEPERD),
+                          "--config", str(s.config)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: sock.exists(), what="the activation socket")
+        out = run(["curl", "-sS", "--max-time", "20", "--unix-socket", sock,
+                   "http://zonekeeper/v1/health"], timeout=30)
+        assert out.returncode == 0 and '"ok"' in out.stdout, out.stderr
+        wait_for(lambda: s.output_file(A).exists(), what="the zone published")
+    finally:
+        p.terminate()
+        p.wait(timeout=20)
