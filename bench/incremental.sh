@@ -61,6 +61,8 @@ for i in $(seq 1 "$CHANGES"); do
 		if awk -v a="$(now)" -v b="$t0" 'BEGIN{exit !(a-b > 300)}'; then echo "timeout"; break; fi
 		sleep 0.005
 	done
+	# the file is renamed before the API status is updated: wait for both to agree
+	for w in $(seq 200); do api "/v1/zones/$ORIGIN." | grep -q "\"serial\":$(file_serial)" && break; sleep 0.01; done
 	sigs=$(api "/v1/zones/$ORIGIN." | python3 -c 'import json,sys; print(json.load(sys.stdin)["zone"]["signatures_made"])')
 	line=$(printf '%d\t%s\t%s\t%s' "$i" "$(file_serial)" "$(sub "${disk:-0}" "$t0")" "$sigs")
 	echo "$line"; echo "$line" >> "$Z/results.tsv"

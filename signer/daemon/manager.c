@@ -39,7 +39,7 @@ typedef struct dzone {
 
 	bool want, want_reload;   /* a run is wanted; with the input read again */
 	bool input_broken;        /* the input failed: wait for it to change */
-	bool running, removed, first_done;
+	bool running, first_done;
 	unsigned failures;
 
 	/* status */
@@ -255,8 +255,8 @@ static void start_job(manager *m, dzone *z)
 	z->opts = (sgn_run_opts) {
 		.now = now_of(m),
 		.diag = &z->diag,
-		/* a broken input is not read again until it changes: keep the last good zone */
-		.reload_input = z->want_reload && !(z->input_broken && !z->want_reload),
+		/* a broken input is read again only once it changed (want_reload) */
+		.reload_input = z->want_reload,
 		.verify_level = -1,
 		.pre_refresh = PRE_REFRESH,
 	};
@@ -328,10 +328,6 @@ static void job_finish(manager *m, dzone *z)
 	z->running = false;
 	z->first_done = true;
 	m->job = NULL;
-	if (z->removed) {
-		zone_free(z);
-		goto next;
-	}
 	if (z->r < 0) {
 		char buf[1024];
 
@@ -341,14 +337,21 @@ static void job_finish(manager *m, dzone *z)
 		f.file = z->err.file;
 		f.line = z->err.line;
 		f.serial = sgn_ctx_serial(z->ctx).set ? sgn_ctx_serial(z->ctx).value : 0;
-		if (input_error(z->r) && z->opts.reload_input) {
+		if (input_error(z->r)) {
+			/* nothing to retry until the file changes (inotify says when) */
 			z->input_broken = true;
 			z->failures = 0;
 			dlog(ZK_LOG_ERR, &f, "%s, keeping the last good zone until the input is fixed",
 			     zk_error_str(&z->err, z->r, buf, sizeof(buf)));
-			/* keep the last good version signed: re-sign it in place soon */
-			z->want_reload = false;
-			arm_due(z, now_of(m));
+			/*
+			 * The failed run dropped the version in memory: reload the published one
+			 * and keep its signatures fresh. Not if that was the failed run already
+			 * (nothing published yet to keep).
+			 */
+			if (z->opts.reload_input && sgn_ctx_serial(z->ctx).set)
+				arm_due(z, now_of(m));
+			else if (z->due)
+				sd_event_source_set_enabled(z->due, SD_EVENT_OFF);
 		} else {
 			z->failures++;
 			dlog(ZK_LOG_ERR, &f, "%s, keeping the last good zone, retrying",
