@@ -211,6 +211,10 @@ int sgn_node_set_rrset(sgn_node *n, uint16_t type, uint32_t ttl, uint16_t count,
 		}
 		return 0;
 	}
+	/* the same data again: keep the RRset and its signatures */
+	if (s && s->ttl == ttl && s->count == count && s->rdata_len == rdata_len &&
+	    memcmp(s->rdata, rdata, rdata_len) == 0)
+		return 0;
 	copy = malloc(rdata_len);
 	if (!copy)
 		return -ENOMEM;

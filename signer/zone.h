@@ -140,7 +140,8 @@ sgn_rrset *sgn_node_rrset(const sgn_node *n, uint16_t type);
 
 /*
  * Replace (or add, or with count 0 delete) the RRset `type` at node `n` by a copy of the
- * given canonical-order RDATA blob; its signatures are dropped. 0 or -ENOMEM.
+ * given canonical-order RDATA blob; its signatures are dropped, unless TTL and RDATA are
+ * what the RRset already holds (then nothing changes). 0 or -ENOMEM.
  */
 int sgn_node_set_rrset(sgn_node *n, uint16_t type, uint32_t ttl, uint16_t count,
 		       const uint8_t *rdata, uint32_t rdata_len);
