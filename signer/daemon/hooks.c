@@ -152,38 +152,50 @@ static int on_reload_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static int substitute(const char *arg, const char *zone, const char *file, char *out,
-		      size_t size)
+/* One argument with %z, %f and %% replaced; a new string, or NULL. */
+static char *substitute(const char *arg, const char *zone, const char *file)
 {
-	size_t o = 0;
+	size_t cap = strlen(arg) + 1, o = 0;
+	char *out;
 
+	for (const char *c = arg; *c; c++)
+		if (*c == '%')
+			cap += strlen(zone) + strlen(file);
+	out = malloc(cap);
+	if (!out)
+		return NULL;
 	for (const char *c = arg; *c; c++) {
 		const char *rep = NULL;
-		char one[2] = { *c, 0 };
 
-		if (*c == '%' && c[1] == 'z')
-			rep = zone, c++;
-		else if (*c == '%' && c[1] == 'f')
-			rep = file, c++;
-		else if (*c == '%' && c[1] == '%')
-			rep = "%", c++;
-		else
-			rep = one;
-		if (o + strlen(rep) >= size)
-			return -E2BIG;
-		memcpy(out + o, rep, strlen(rep));
-		o += strlen(rep);
+		if (c[0] == '%' && c[1] == 'z')
+			rep = zone;
+		else if (c[0] == '%' && c[1] == 'f')
+			rep = file;
+		else if (c[0] == '%' && c[1] == '%')
+			rep = "%";
+		if (!rep) {
+			out[o++] = *c;
+			continue;
+		}
+		c++;
+		for (; *rep; rep++)
+			out[o++] = *rep;
 	}
 	out[o] = '\0';
-	return 0;
+	return out;
+}
+
+static void free_argv(char **argv)
+{
+	for (size_t i = 0; argv[i]; i++)
+		free(argv[i]);
 }
 
 int hooks_run_reload(hooks *h, const char *command, uint32_t timeout, const char *zone,
 		     const char *file)
 {
 	_cleanup_free_ char *copy = strdup(command);
-	char *argv[MAX_ARGS + 1], *save = NULL;
-	static char args[MAX_ARGS][1024];
+	char *argv[MAX_ARGS + 1] = { NULL }, *save = NULL;
 	pending *p;
 	uint64_t now;
 	int argc = 0, r;
@@ -191,23 +203,26 @@ int hooks_run_reload(hooks *h, const char *command, uint32_t timeout, const char
 	if (!copy)
 		return -ENOMEM;
 	for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-		if (argc == MAX_ARGS || substitute(t, zone, file, args[argc], sizeof(args[0])) < 0)
-			return -E2BIG;
-		argv[argc] = args[argc];
+		if (argc == MAX_ARGS || !(argv[argc] = substitute(t, zone, file))) {
+			free_argv(argv);
+			return argc == MAX_ARGS ? -E2BIG : -ENOMEM;
+		}
 		argc++;
 	}
-	argv[argc] = NULL;
 	if (argc == 0)
 		return -EINVAL;
 	p = pending_new(h, zone);
-	if (!p)
+	if (!p) {
+		free_argv(argv);
 		return -ENOMEM;
+	}
 	snprintf(p->cmd, sizeof(p->cmd), "%s", command);
 	p->pid = fork();
 	if (p->pid < 0) {
 		r = -errno;
 		p->pid = 0;
 		pending_free(p);
+		free_argv(argv);
 		return r;
 	}
 	if (p->pid == 0) {
@@ -223,6 +238,7 @@ int hooks_run_reload(hooks *h, const char *command, uint32_t timeout, const char
 		fprintf(stderr, "zonekeeperd: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	free_argv(argv);
 	r = sd_event_add_child(h->event, &p->child, p->pid, WEXITED, on_child, p);
 	if (r >= 0) {
 		sd_event_now(h->event, CLOCK_MONOTONIC, &now);
