@@ -25,20 +25,6 @@
 /* One item of the output order: a node, or an NSEC3 record (index | N3_BIT). */
 #define N3_BIT 0x80000000u
 
-static size_t u32_text(uint32_t v, char *out)
-{
-	char tmp[12];
-	size_t n = 0, i = 0;
-
-	do {
-		tmp[n++] = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		out[i++] = tmp[--n];
-	return i;
-}
-
 int sgn_format_rr(const char *owner_text, uint16_t type, uint32_t ttl, const uint8_t *rd,
 		  uint16_t len, char *out)
 {
@@ -49,7 +35,7 @@ int sgn_format_rr(const char *owner_text, uint16_t type, uint32_t ttl, const uin
 
 	memcpy(out, owner_text, o);
 	out[o++] = '\t';
-	o += u32_text(ttl, out + o);
+	o += (size_t) sgn_utoa(ttl, out + o);
 	memcpy(out + o, "\tIN\t", 4);
 	o += 4;
 	memcpy(out + o, tname, tl);

@@ -523,8 +523,7 @@ int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *
 
 /* ---------------------------------------------------------------- wire -> text */
 
-/* Decimal without printf: the writer formats millions of numbers. Returns the length. */
-static int utoa(uint32_t v, char *out)
+int sgn_utoa(uint32_t v, char *out)
 {
 	char tmp[10];
 	int n = 0, i = 0;
@@ -541,12 +540,12 @@ static int utoa(uint32_t v, char *out)
 /* "%u %u %u " of three numbers */
 static int u3(uint32_t a, uint32_t b, uint32_t c, char *out)
 {
-	int o = utoa(a, out);
+	int o = sgn_utoa(a, out);
 
 	out[o++] = ' ';
-	o += utoa(b, out + o);
+	o += sgn_utoa(b, out + o);
 	out[o++] = ' ';
-	o += utoa(c, out + o);
+	o += sgn_utoa(c, out + o);
 	out[o++] = ' ';
 	return o;
 }
@@ -712,7 +711,7 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 	case T_MX:
 		if (len < 3)
 			return -EINVAL;
-		o = utoa(get16(rd), out);
+		o = sgn_utoa(get16(rd), out);
 		out[o++] = ' ';
 		pos = 2;
 		r = name_out(rd, len, &pos, out + o);
@@ -750,7 +749,7 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 		o += r;
 		for (int i = 0; i < 5; i++) {
 			out[o++] = ' ';
-			o += utoa(get32(rd + pos + 4 * i), out + o);
+			o += sgn_utoa(get32(rd + pos + 4 * i), out + o);
 		}
 		return o;
 	case T_DS: case T_CDS:
@@ -780,7 +779,7 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 			out[o++] = ' ';
 			o += time14(get32(rd + 12), out + o);
 			out[o++] = ' ';
-			o += utoa(get16(rd + 16), out + o);
+			o += sgn_utoa(get16(rd + 16), out + o);
 			out[o++] = ' ';
 		}
 		pos = 18;

@@ -42,6 +42,10 @@ const char *sgn_type_name(uint16_t type, char *buf);
 int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *origin,
 		    uint8_t *out, size_t out_max);
 
+/* Decimal of v without printf (the writer formats millions of numbers); returns the
+ * length written (at most 10, no NUL). */
+int sgn_utoa(uint32_t v, char *out);
+
 /* Parse a TTL or SOA timer: a number of seconds or BIND units ("1h30m"); -EINVAL. */
 int sgn_parse_ttl(const char *s, size_t len, uint32_t *ret);
 
