@@ -50,25 +50,31 @@ size_t sgn_denial_types(const sgn_node *n, bool nsec3, uint16_t *types, size_t m
 	return k;
 }
 
+/* RFC 5155 §5: IH(salt, x, 0) = H(x || salt); IH(salt, x, k) = H(IH(k-1) || salt) */
+static int hash_name(EVP_MD_CTX *ctx, const uint8_t *name, size_t len, const uint8_t *salt,
+		     uint8_t salt_len, uint16_t iterations, uint8_t *out)
+{
+	unsigned hl = 20;
+	int ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) && EVP_DigestUpdate(ctx, name, len) &&
+		 EVP_DigestUpdate(ctx, salt, salt_len) && EVP_DigestFinal_ex(ctx, out, &hl);
+
+	for (uint16_t i = 0; ok && i < iterations; i++)
+		ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) && EVP_DigestUpdate(ctx, out, 20) &&
+		     EVP_DigestUpdate(ctx, salt, salt_len) && EVP_DigestFinal_ex(ctx, out, &hl);
+	return ok ? 0 : ZK_E_CRYPTO;
+}
+
 int sgn_nsec3_hash(const uint8_t *name, const uint8_t *salt, uint8_t salt_len,
 		   uint16_t iterations, uint8_t *out)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned len = 20;
-	int ok;
+	int r;
 
 	if (!ctx)
 		return -ENOMEM;
-	/* RFC 5155 §5: IH(salt, x, 0) = H(x || salt); IH(salt, x, k) = H(IH(k-1) || salt) */
-	ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-	     EVP_DigestUpdate(ctx, name, dn_len(name)) &&
-	     EVP_DigestUpdate(ctx, salt, salt_len) && EVP_DigestFinal_ex(ctx, out, &len);
-	for (uint16_t i = 0; ok && i < iterations; i++)
-		ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-		     EVP_DigestUpdate(ctx, out, 20) && EVP_DigestUpdate(ctx, salt, salt_len) &&
-		     EVP_DigestFinal_ex(ctx, out, &len);
+	r = hash_name(ctx, name, dn_len(name), salt, salt_len, iterations, out);
 	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : ZK_E_CRYPTO;
+	return r;
 }
 
 static int set_denial_rrset(sgn_rrset **slot, const uint8_t *rd, uint16_t len, uint32_t ttl,
@@ -186,19 +192,9 @@ static void *hash_range(void *arg)
 	}
 	for (size_t i = j->from; i < j->to; i++) {
 		const sgn_node *n = j->n3[i].node;
-		uint8_t *h = j->n3[i].hash;
-		unsigned len = 20;
-		int ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-			 EVP_DigestUpdate(ctx, n->name, n->name_len) &&
-			 EVP_DigestUpdate(ctx, p->salt, p->salt_len) &&
-			 EVP_DigestFinal_ex(ctx, h, &len);
 
-		for (uint16_t k = 0; ok && k < p->iterations; k++)
-			ok = EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-			     EVP_DigestUpdate(ctx, h, 20) &&
-			     EVP_DigestUpdate(ctx, p->salt, p->salt_len) &&
-			     EVP_DigestFinal_ex(ctx, h, &len);
-		if (!ok) {
+		if (hash_name(ctx, n->name, n->name_len, p->salt, p->salt_len, p->iterations,
+			      j->n3[i].hash) < 0) {
 			j->error = ZK_E_CRYPTO;
 			break;
 		}
@@ -234,11 +230,6 @@ int sgn_nsec3_hash_all(sgn_n3 *n3, size_t n, const sgn_denial_params *p)
 		if (jobs[i].error)
 			r = jobs[i].error;
 	return r;
-}
-
-static int n3_cmp(const void *a, const void *b)
-{
-	return memcmp(((const sgn_n3 *) a)->hash, ((const sgn_n3 *) b)->hash, 20);
 }
 
 static const sgn_n3 *find_n3(const sgn_n3 *a, size_t n, const uint8_t *hash)
@@ -331,7 +322,7 @@ static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 		free(n3);
 		return zk_fail(reterr, r, "NSEC3 hashing failed");
 	}
-	qsort(n3, n, sizeof(*n3), n3_cmp);
+	qsort(n3, n, sizeof(*n3), sgn_n3_cmp);
 	for (size_t i = 0; i + 1 < n; i++)
 		if (memcmp(n3[i].hash, n3[i + 1].hash, 20) == 0) {
 			char a[DN_TEXTMAX], b[DN_TEXTMAX];

@@ -132,11 +132,8 @@ int dn_canonical_cmp(const uint8_t *a, const uint8_t *b)
 {
 	uint8_t ka[DN_KEYMAX], kb[DN_KEYMAX];
 	size_t la = dn_sort_key(a, ka), lb = dn_sort_key(b, kb);
-	int c = memcmp(ka, kb, la < lb ? la : lb);
 
-	if (c)
-		return c;
-	return la < lb ? -1 : la > lb;
+	return dn_key_cmp(ka, la, kb, lb);
 }
 
 size_t dn_to_text(const uint8_t *name, char *out)

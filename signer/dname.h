@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define DN_MAXLEN 255  /* wire octets, RFC 1035 §2.3.4 */
 #define DN_MAXLABEL 63
@@ -48,6 +49,14 @@ bool dn_is_wildcard(const uint8_t *name);
 
 /* Write the canonical sort key of `name` (must be lowercase) to key; returns its length. */
 size_t dn_sort_key(const uint8_t *name, uint8_t *key);
+
+/* Order of two sort keys (memcmp, a shorter key first on a tie): <0, 0, >0. */
+static inline int dn_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c ? c : (alen < blen ? -1 : alen > blen);
+}
 
 /* Canonical order of two lowercase names (RFC 4034 §6.1): <0, 0, >0. */
 int dn_canonical_cmp(const uint8_t *a, const uint8_t *b);

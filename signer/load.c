@@ -953,20 +953,11 @@ static size_t split_nsec3(const loader *L, const bnode *b, rec **v, size_t n)
 	return moved;
 }
 
-static int n3_cmp(const void *a, const void *b)
-{
-	const sgn_n3 *x = a, *y = b;
-	int c = memcmp(x->hash, y->hash, x->hash_len < y->hash_len ? x->hash_len : y->hash_len);
-
-	return c ? c : (int) x->hash_len - (int) y->hash_len;
-}
-
 static int node_key_cmp(const void *a, const void *b)
 {
 	const sgn_node *x = *(sgn_node *const *) a, *y = *(sgn_node *const *) b;
-	int c = memcmp(x->key, y->key, x->key_len < y->key_len ? x->key_len : y->key_len);
 
-	return c ? c : (int) x->key_len - (int) y->key_len;
+	return dn_key_cmp(x->key, x->key_len, y->key, y->key_len);
 }
 
 static int build_n3(loader *L, sgn_zone *z, bnode *b, rec **v, size_t n)
@@ -1183,7 +1174,7 @@ static int build_zone(loader *L, const char *path, sgn_zone **ret)
 	}
 	qsort(z->nodes, z->n_nodes, sizeof(*z->nodes), node_key_cmp);
 	if (z->n3)
-		qsort(z->n3, z->n_n3, sizeof(*z->n3), n3_cmp);
+		qsort(z->n3, z->n_n3, sizeof(*z->n3), sgn_n3_cmp);
 	r = sgn_zone_structure(z);
 	if (r < 0)
 		goto oom;

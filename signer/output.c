@@ -122,13 +122,6 @@ static int put_item(buf *b, const sgn_zone *z, uint32_t item)
 	return r;
 }
 
-static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	int c = memcmp(a, b, al < bl ? al : bl);
-
-	return c ? c : (al < bl ? -1 : al > bl);
-}
-
 /* Names and NSEC3 records merged into canonical order (RFC 4034 §6.1). */
 static uint32_t *output_order(const sgn_zone *z, size_t *ret_n)
 {
@@ -150,7 +143,7 @@ static uint32_t *output_order(const sgn_zone *z, size_t *ret_n)
 			memcpy(key, apex->key, apex->key_len);
 			memcpy(key + apex->key_len, label, l);
 			key[apex->key_len + l] = 0;
-			if (node && key_cmp(key, apex->key_len + l + 1, node->key, node->key_len) > 0)
+			if (node && dn_key_cmp(key, apex->key_len + l + 1, node->key, node->key_len) > 0)
 				break;
 			order[k++] = (uint32_t) j++ | N3_BIT;
 		}

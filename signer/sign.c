@@ -64,15 +64,6 @@ typedef struct worker {
 	zk_error err;
 } worker;
 
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull); /* splitmix64 */
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static inline void put16(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t) (v >> 8);
@@ -208,7 +199,7 @@ static int sign_job(worker *w, const job *j)
 	for (size_t k = 0; k < fc.n_keys; k++) {
 		const ks_key *key = fc.keys[k];
 		uint32_t inception = (uint32_t) (p->now - p->inception_offset);
-		uint32_t spread = p->jitter ? (uint32_t) (next_rand(&w->rng) % (p->jitter + 1u)) : 0;
+		uint32_t spread = p->jitter ? (uint32_t) (sgn_splitmix64(&w->rng) % (p->jitter + 1u)) : 0;
 		zk_time_t exp = p->now + p->validity - spread;
 		int sl;
 

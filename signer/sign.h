@@ -51,6 +51,16 @@ typedef struct sgn_sign_stats {
 int sgn_sign_zone(sgn_zone *z, const sgn_sign_params *p, sgn_sign_stats *stats,
 		  zk_error *reterr);
 
+/* splitmix64: a fast per-thread PRNG for jitter and sampling (not for keys). */
+static inline uint64_t sgn_splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
 /* Number of threads to use for `requested` (0 = available cores). */
 unsigned sgn_thread_count(unsigned requested);
 

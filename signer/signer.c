@@ -432,7 +432,7 @@ int sgn_ctx_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *dia
 		free(c);
 		return r;
 	}
-	c->current = load_previous(zone, &c->st, c->apex);
+	/* the published version is loaded by the first run that needs it (not by --full) */
 	*ret = c;
 	return 0;
 }

@@ -95,15 +95,6 @@ static void problem(vstate *v, const char *fmt, ...)
 	r->n_problems++;
 }
 
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* Put a task at index `at` of `l` (at == l->n appends). */
 static int add_task(tasks *l, const sgn_rrset *s, const sgn_node *node, const sgn_n3 *n3,
 		    const uint8_t *sig, uint16_t sig_len, int key, size_t at)
@@ -277,7 +268,7 @@ static int check_rrset(vstate *v, const sgn_node *n, const sgn_n3 *n3, const uin
 		} else if (o->sample) {
 			/* reservoir sampling: every signature equally likely to be checked */
 			size_t seen = ++v->seen_sigs;
-			uint64_t j = seen <= o->sample ? seen - 1 : rnd(&v->rng) % seen;
+			uint64_t j = seen <= o->sample ? seen - 1 : sgn_splitmix64(&v->rng) % seen;
 
 			r = j < o->sample ? add_task(&v->sample, s, n, n3, rd, len, k, j) : 0;
 		} else {
@@ -439,11 +430,6 @@ static int check_nsec(vstate *v)
 	return 0;
 }
 
-static int n3_hash_cmp(const void *a, const void *b)
-{
-	return memcmp(((const sgn_n3 *) a)->hash, ((const sgn_n3 *) b)->hash, 20);
-}
-
 static int check_nsec3(vstate *v, const sgn_rrset *param)
 {
 	const sgn_zone *z = v->z;
@@ -483,7 +469,7 @@ static int check_nsec3(vstate *v, const sgn_rrset *param)
 	r = sgn_nsec3_hash_all(want, n, &dp);
 	if (r < 0)
 		return r;
-	qsort(want, n, sizeof(*want), n3_hash_cmp);
+	qsort(want, n, sizeof(*want), sgn_n3_cmp);
 	/* every name needs its NSEC3, except insecure delegations under opt-out */
 	for (size_t i = 0, j = 0; i < n; i++) {
 		const sgn_node *nd = want[i].node;
@@ -523,10 +509,7 @@ static int check_nsec3(vstate *v, const sgn_rrset *param)
 	}
 	/* records standing for no name */
 	for (size_t j = 0; j < z->n_n3; j++) {
-		sgn_n3 key;
-
-		memcpy(key.hash, z->n3[j].hash, 20);
-		if (!bsearch(&key, want, n, sizeof(*want), n3_hash_cmp)) {
+		if (!bsearch(&z->n3[j], want, n, sizeof(*want), sgn_n3_cmp)) {
 			dn_base32hex(z->n3[j].hash, z->n3[j].hash_len, label);
 			problem(v, "NSEC3 record %s.%s matches no name of the zone", label,
 				z->apex_text);

@@ -10,6 +10,13 @@
 #include "policy/zk-macro.h"
 #include "signer/zone.h"
 
+int sgn_n3_cmp(const void *a, const void *b)
+{
+	const sgn_n3 *x = a, *y = b;
+
+	return dn_key_cmp(x->hash, x->hash_len, y->hash, y->hash_len);
+}
+
 int sgn_zone_new(const uint8_t *apex, sgn_zone **ret)
 {
 	sgn_zone *z = calloc(1, sizeof(*z));
@@ -89,15 +96,6 @@ sgn_zone *sgn_zone_free(sgn_zone *z)
 	return NULL;
 }
 
-static int key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c)
-		return c;
-	return alen < blen ? -1 : alen > blen;
-}
-
 static size_t lower_bound_key(const sgn_zone *z, const uint8_t *key, size_t klen)
 {
 	size_t lo = 0, hi = z->n_nodes;
@@ -106,7 +104,7 @@ static size_t lower_bound_key(const sgn_zone *z, const uint8_t *key, size_t klen
 		size_t mid = lo + (hi - lo) / 2;
 		const sgn_node *n = z->nodes[mid];
 
-		if (key_cmp(n->key, n->key_len, key, klen) < 0)
+		if (dn_key_cmp(n->key, n->key_len, key, klen) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -132,7 +130,7 @@ sgn_node *sgn_zone_find(const sgn_zone *z, const uint8_t *name)
 	dn_lower_copy(lower, name);
 	klen = dn_sort_key(lower, key);
 	i = lower_bound_key(z, key, klen);
-	if (i < z->n_nodes && key_cmp(z->nodes[i]->key, z->nodes[i]->key_len, key, klen) == 0)
+	if (i < z->n_nodes && dn_key_cmp(z->nodes[i]->key, z->nodes[i]->key_len, key, klen) == 0)
 		return z->nodes[i];
 	return NULL;
 }
@@ -164,7 +162,7 @@ int sgn_zone_get_node(sgn_zone *z, const uint8_t *name, sgn_node **ret, bool *re
 		return -ENOMEM;
 	i = lower_bound_key(z, n->key, n->key_len);
 	if (i < z->n_nodes &&
-	    key_cmp(z->nodes[i]->key, z->nodes[i]->key_len, n->key, n->key_len) == 0) {
+	    dn_key_cmp(z->nodes[i]->key, z->nodes[i]->key_len, n->key, n->key_len) == 0) {
 		free(n);
 		*ret = z->nodes[i];
 		if (ret_created)
@@ -435,7 +433,7 @@ size_t sgn_zone_adopt(sgn_zone *z, sgn_zone *old)
 
 	while (i < z->n_nodes && j < old->n_nodes) {
 		sgn_node *a = z->nodes[i], *b = old->nodes[j];
-		int c = key_cmp(a->key, a->key_len, b->key, b->key_len);
+		int c = dn_key_cmp(a->key, a->key_len, b->key, b->key_len);
 
 		if (c < 0) {
 			i++;

@@ -125,6 +125,9 @@ typedef struct sgn_zone {
 	size_t orphan_rrsigs;  /* SIGNED loads: RRSIGs covering no RRset at their owner */
 } sgn_zone;
 
+/* qsort/bsearch order of sgn_n3 entries: by hash (the NSEC3 chain order). */
+int sgn_n3_cmp(const void *a, const void *b);
+
 /* An empty zone for the apex `apex` (wire). */
 int sgn_zone_new(const uint8_t *apex, sgn_zone **ret);
 /* NULL-safe; frees everything the zone owns; returns NULL. */
