@@ -41,6 +41,8 @@ static const struct zk_code_info codes[ZK_E_END - ZK_E_BASE] = {
 	ROW(ZK_E_CLOCK, "CLOCK_INSANE", 500, "system clock is not sane for signing"),
 	ROW(ZK_E_NOT_FOUND, "NOT_FOUND", 404, "no such endpoint"),
 	ROW(ZK_E_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", 405, "method not allowed here"),
+	ROW(ZK_E_BAD_REQUEST, "BAD_REQUEST", 400, "malformed request"),
+	ROW(ZK_E_UNAVAILABLE, "UNAVAILABLE", 503, "not available yet"),
 };
 
 bool zk_code_is_domain(int code)

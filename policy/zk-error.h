@@ -38,6 +38,8 @@ enum {
 	ZK_E_CLOCK,                        /* the clock is not sane for signing */
 	ZK_E_NOT_FOUND,                    /* 404: no such API endpoint */
 	ZK_E_METHOD_NOT_ALLOWED,           /* 405 */
+	ZK_E_BAD_REQUEST,                  /* 400: body is not JSON or not an object */
+	ZK_E_UNAVAILABLE,                  /* 503: zone not loaded yet */
 	ZK_E_END                           /* one past the last code */
 };
 _Static_assert(ZK_E_END <= -501, "domain codes must stay clear of -errno");

@@ -1178,7 +1178,7 @@ static int build_zone(loader *L, const char *path, sgn_zone **ret)
 	r = sgn_zone_structure(z);
 	if (r < 0)
 		goto oom;
-	if (!z->apex_node || z->apex_node->n_rrsets == 0) {
+	if (!L->o->fragment && (!z->apex_node || z->apex_node->n_rrsets == 0)) {
 		char apex[DN_TEXTMAX];
 
 		dn_to_text(L->apex, apex);
@@ -1188,6 +1188,11 @@ static int build_zone(loader *L, const char *path, sgn_zone **ret)
 	}
 	z->input_serial = L->input_serial;
 	z->has_input_soa = L->have_soa;
+	for (unsigned i = 0; i < L->n_stripped_types && i < ZK_ELEMENTSOF(z->stripped); i++) {
+		z->stripped[i].type = L->stripped[i].type;
+		z->stripped[i].count = L->stripped[i].count;
+		z->n_stripped = i + 1;
+	}
 	z->orphan_rrsigs = orphans;
 	if (L->o->mode == SGN_LOAD_SIGNED) {
 		sgn_rrset *p = sgn_node_rrset(z->apex_node, T_NSEC3PARAM);

@@ -30,6 +30,7 @@ typedef struct sgn_load_opts {
 	sgn_load_mode mode;
 	uint32_t max_ttl;     /* UNSIGNED: refuse TTLs above this; 0 = no limit */
 	const zk_diag *diag;  /* warnings and the stripped-records notice */
+	bool fragment;        /* records only (the record API): no data at the apex needed */
 } sgn_load_opts;
 
 /*

@@ -17,6 +17,7 @@
 #include "signer/denial.h"
 #include "signer/load.h"
 #include "signer/output.h"
+#include "signer/rdata.h"
 #include "signer/serial.h"
 #include "signer/signer.h"
 #include "signer/state.h"
@@ -402,7 +403,35 @@ struct sgn_ctx {
 	char state_path[PATH_MAX];
 	sgn_state st;
 	sgn_zone *current;         /* the published version in memory, or NULL */
+	uint64_t applied_seq;      /* newest API write in current */
+	uint64_t published_seq;    /* newest API write in the published file */
+	bool have_input_id;        /* current was built from the input file of this identity */
+	struct stat input_id;
 };
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Apply the API writes newer than `after`; the newest applied goes to *seq. */
+static int apply_changes(sgn_zone *z, const sgn_run_opts *o, uint64_t after, uint64_t *seq,
+			 zk_error *reterr)
+{
+	size_t first = 0;
+	int r;
+
+	while (first < o->n_changes && o->changes[first].seq <= after)
+		first++;
+	if (first == o->n_changes)
+		return 0;
+	r = rec_apply(z, o->changes + first, o->n_changes - first, o->diag);
+	if (r < 0)
+		return zk_fail(reterr, r, "out of memory");
+	*seq = o->changes[o->n_changes - 1].seq;
+	return 0;
+}
 
 int sgn_ctx_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *diag,
 		 sgn_ctx **ret, zk_error *reterr)
@@ -553,6 +582,9 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	uint32_t serial;
 	keyset ks;
 	char ts[32];
+	struct stat sb;
+	uint64_t seq = 0;
+	bool have_id = false;
 	double t;
 	int r;
 
@@ -577,15 +609,30 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	} else if (!prev) {
 		/* dropped after a failure: the published file is the last good version */
 		c->current = prev = load_previous(zone, &c->st, c->apex);
+		c->applied_seq = c->published_seq;
+		c->have_input_id = false;
 	}
 	/* re-sign the published version in place unless the input must be read */
 	in_place = prev && !o->reload_input;
+	if (prev && o->reload_input && c->have_input_id && stat(zone->input_file, &sb) == 0 &&
+	    same_file(&sb, &c->input_id))
+		in_place = true; /* our own write-back, or a touch: nothing new to read */
 	if (in_place) {
 		z = prev;
+		seq = c->applied_seq;
+		r = apply_changes(z, o, c->applied_seq, &seq, reterr);
+		if (r < 0)
+			goto fail;
 	} else {
+		have_id = stat(zone->input_file, &sb) == 0; /* before reading: a later edit is seen */
 		r = sgn_zone_load_file(zone->input_file, c->apex, &lo, &z, reterr);
 		if (r < 0)
 			goto out;
+		res->input_read = true;
+		seq = 0;
+		r = apply_changes(z, o, 0, &seq, reterr);
+		if (r < 0)
+			goto fail;
 	}
 	r = ensure_platform_ns(z, p, reterr);
 	if (r >= 0)
@@ -658,7 +705,10 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 			/* z holds the published data and, adopted, its signatures */
 			sgn_zone_free(prev);
 			c->current = z;
+			c->have_input_id = have_id;
+			c->input_id = sb;
 		}
+		c->applied_seq = c->published_seq = seq;
 		z = NULL;
 		r = 0;
 		goto out;
@@ -717,8 +767,12 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	res->t_write = mono() - t;
 	res->published = true;
 	res->serial = serial;
-	if (!in_place)
+	if (!in_place) {
 		sgn_zone_free(prev);
+		c->have_input_id = have_id;
+		c->input_id = sb;
+	}
+	c->applied_seq = c->published_seq = seq;
 	c->current = z;
 	z = NULL;
 	r = 0;
@@ -733,7 +787,9 @@ fail:
 	z = NULL;
 	sgn_zone_free(c->current);
 	c->current = NULL;
+	c->have_input_id = false;
 out:
+	res->applied_seq = c->applied_seq;
 	{
 		const sgn_zone *cur = c->current;
 
@@ -762,4 +818,84 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
 	r = sgn_ctx_run(c, &ro, res, reterr);
 	sgn_ctx_free(c);
 	return r;
+}
+
+/* One RRset's user records in zone-file form ("owner ttl IN type rdata" lines). */
+static void write_user_rrset(zk_atomic *a, const sgn_zone *z, const pol_policy *p,
+			     const sgn_node *n, const sgn_rrset *s, char *line, size_t max)
+{
+	char owner[DN_TEXTMAX], tbuf[16];
+	const uint8_t *q = s->rdata;
+
+	dn_to_text(n->name, owner);
+	for (uint16_t i = 0; i < s->count; i++, q += 2 + blob_len(q)) {
+		uint16_t len = blob_len(q);
+		int w, f;
+
+		if (s->type != T_SOA && rec_is_system(z->apex, p, n->name, s->type, q + 2, len))
+			continue;
+		if (sgn_rdata_format_max(len) + DN_TEXTMAX + 64 > max)
+			continue; /* cannot happen: max covers the largest RDATA */
+		w = snprintf(line, max, "%s %u IN %s ", owner, s->ttl, sgn_type_name(s->type, tbuf));
+		f = sgn_rdata_format(s->type, q + 2, len, line + w);
+		if (f < 0)
+			continue;
+		line[w + f] = '\n';
+		zk_atomic_write(a, line, (size_t) w + (size_t) f + 1);
+	}
+}
+
+int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
+{
+	const sgn_zone *z = c->current;
+	const pol_policy *p = c->zone->policy;
+	size_t max = sgn_rdata_format_max(65535) + DN_TEXTMAX + 64;
+	_cleanup_free_ char *line = NULL;
+	struct stat sb;
+	zk_atomic a;
+	char head[2600];
+	int r;
+
+	if (!z || !c->have_input_id || stat(c->zone->input_file, &sb) < 0 ||
+	    !same_file(&sb, &c->input_id))
+		return -EAGAIN;
+	line = malloc(max);
+	if (!line)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	r = zk_atomic_open(c->zone->input_file, sb.st_mode & 07777, &a, reterr);
+	if (r < 0)
+		return r;
+	snprintf(head, sizeof(head),
+		 "; zone %s, written by zonekeeper: the records of the record API are part of "
+		 "it.\n; Edit freely; DNSSEC records and the platform NS are managed "
+		 "automatically.\n$ORIGIN %s\n", c->zone->name, z->apex_text);
+	zk_atomic_write(&a, head, strlen(head));
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		const sgn_node *n = z->nodes[i];
+
+		for (uint16_t k = 0; k < n->n_rrsets; k++) {
+			const sgn_rrset *s = &n->rrsets[k];
+
+			if (s->type != T_SOA && pol_type_is_dnssec(s->type))
+				continue;
+			write_user_rrset(&a, z, p, n, s, line, max);
+		}
+	}
+	r = zk_atomic_sync(&a, NULL, reterr);
+	/* the narrowest window for an edit to slip in between the check and the rename */
+	if (r >= 0 && (stat(c->zone->input_file, &sb) < 0 || !same_file(&sb, &c->input_id))) {
+		zk_atomic_abort(&a);
+		return -EAGAIN;
+	}
+	if (r < 0) {
+		zk_atomic_abort(&a);
+		return r;
+	}
+	r = zk_atomic_commit(&a, reterr);
+	if (r < 0)
+		return r;
+	if (stat(c->zone->input_file, &c->input_id) < 0)
+		c->have_input_id = false;
+	*ret_seq = c->applied_seq;
+	return 0;
 }

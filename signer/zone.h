@@ -123,6 +123,11 @@ typedef struct sgn_zone {
 	uint32_t input_serial; /* the SOA serial found in the input, for `keep` */
 	bool has_input_soa;
 	size_t orphan_rrsigs;  /* SIGNED loads: RRSIGs covering no RRset at their owner */
+	struct {
+		uint16_t type;
+		uint32_t count;
+	} stripped[16];        /* UNSIGNED loads: DNSSEC records dropped, by type */
+	unsigned n_stripped;
 } sgn_zone;
 
 /* qsort/bsearch order of sgn_n3 entries: by hash (the NSEC3 chain order). */

@@ -12,7 +12,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <strings.h>
+
 #include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <systemd/sd-daemon.h>
 
 #include "policy/zk-file.h"
@@ -20,116 +27,350 @@
 #include "signer/daemon/api.h"
 #include "signer/daemon/log.h"
 
-struct api {
-	sd_event *event;
+#define HEADER_LIMIT (64 * 1024)   /* request line and headers, per connection */
+#define TCP_PER_IP_LIMIT 16         /* connections one TCP client may hold */
+#define MAX_STATUS 32
+
+typedef struct listener {
+	api *a;
 	struct MHD_Daemon *mhd;
 	sd_event_source *io, *timer;
-	api_handlers h;
+	bool tcp;
+} listener;
+
+struct api {
+	sd_event *event;
+	listener l[2];
+	size_t n_listeners;
+	api_handler h;
+	void *userdata;
 	size_t max_body;
+	uint8_t (*token_hash)[SHA256_DIGEST_LENGTH];
+	size_t n_tokens;
+	api_status_count status[MAX_STATUS];
+	size_t n_status;
 };
 
-static int reply_json(struct MHD_Connection *c, unsigned status, json_t *j)
-{
-	char *body = json_dumps(j, JSON_COMPACT);
-	struct MHD_Response *r;
-	int ret;
+struct api_req {
+	api *a;
+	listener *l;
+	struct MHD_Connection *c;
+	char *method, *path;
+	char *body;
+	size_t len, cap;
+	bool too_big, handled, suspended;
+	struct MHD_Response *resp;
+	unsigned status;
+	char peer[96];
+};
 
-	json_decref(j);
-	if (!body)
-		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
+static void count_status(api *a, unsigned status)
+{
+	for (size_t i = 0; i < a->n_status; i++)
+		if (a->status[i].status == status) {
+			a->status[i].count++;
+			return;
+		}
+	if (a->n_status < MAX_STATUS)
+		a->status[a->n_status++] = (api_status_count) { .status = status, .count = 1 };
 }
 
-static int reply_error(struct MHD_Connection *c, int code, const zk_error *e)
+size_t api_status_counts(const api *a, api_status_count *out, size_t max)
+{
+	size_t n = a->n_status < max ? a->n_status : max;
+
+	memcpy(out, a->status, n * sizeof(*out));
+	return n;
+}
+
+static void kick(listener *l);
+
+static void set_reply(api_req *r, unsigned status, const char *ctype, char *body)
+{
+	struct MHD_Response *resp;
+
+	if (r->resp) {
+		free(body);
+		return; /* answered already */
+	}
+	resp = MHD_create_response_from_buffer(body ? strlen(body) : 0, body ? body : (char *) "",
+					       body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(body);
+		return;
+	}
+	MHD_add_response_header(resp, "Content-Type", ctype);
+	if (status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	r->resp = resp;
+	r->status = status;
+	if (r->suspended) {
+		r->suspended = false;
+		MHD_resume_connection(r->c);
+		kick(r->l);
+	}
+}
+
+void api_reply_text(api_req *r, unsigned status, const char *content_type, char *body)
+{
+	set_reply(r, status, content_type, body);
+}
+
+void api_reply_json(api_req *r, unsigned status, json_t *j)
+{
+	char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	if (!body) {
+		body = strdup("{\"status\":\"error\",\"error\":{\"code\":\"INTERNAL\","
+			      "\"message\":\"internal error\"}}");
+		status = 500;
+	}
+	set_reply(r, status, "application/json", body);
+}
+
+void api_reply_error(api_req *r, int code, const zk_error *e)
 {
 	char message[700];
 
-	if (!zk_code_is_domain(code))
-		snprintf(message, sizeof(message), "internal error");
+	if (!zk_code_is_domain(code) && !(e && e->message[0]))
+		snprintf(message, sizeof(message), "internal error: %s", strerror(-code));
 	else if (e && e->message[0])
 		snprintf(message, sizeof(message), "%s: %s", zk_code_text(code), e->message);
 	else
 		snprintf(message, sizeof(message), "%s", zk_code_text(code));
-	return reply_json(c, zk_code_http(code),
-			  json_pack("{s:s,s:{s:s,s:s}}", "status", "error", "error", "code",
-				    zk_code_name(code), "message", message));
+	api_reply_json(r, zk_code_http(code),
+		       json_pack("{s:s,s:{s:s,s:s}}", "status", "error", "error", "code",
+				 zk_code_name(code), "message", message));
+}
+
+const char *api_req_method(const api_req *r)
+{
+	return r->method;
+}
+
+const char *api_req_path(const api_req *r)
+{
+	return r->path;
+}
+
+const char *api_req_query(const api_req *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *api_req_body(const api_req *r, size_t *len)
+{
+	*len = r->len;
+	return r->body ? r->body : "";
+}
+
+const char *api_req_peer(const api_req *r)
+{
+	return r->peer;
+}
+
+static void fill_peer(api_req *r)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	snprintf(r->peer, sizeof(r->peer), "unknown");
+	if (r->l->tcp) {
+		char host[INET6_ADDRSTRLEN] = "?";
+
+		ci = MHD_get_connection_info(r->c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci && ci->client_addr) {
+			const struct sockaddr *sa = ci->client_addr;
+
+			if (sa->sa_family == AF_INET)
+				inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, host,
+					  sizeof(host));
+			else if (sa->sa_family == AF_INET6)
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) sa)->sin6_addr,
+					  host, sizeof(host));
+		}
+		snprintf(r->peer, sizeof(r->peer), "tcp %s", host);
+		return;
+	}
+	ci = MHD_get_connection_info(r->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci) {
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+
+		if (getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+			snprintf(r->peer, sizeof(r->peer), "uid=%u pid=%d", (unsigned) cred.uid,
+				 (int) cred.pid);
+	}
+}
+
+/* Bearer token check: SHA-256 of both sides compared in constant time, every token. */
+static bool token_ok(const api *a, struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	int match = 0;
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	SHA256((const unsigned char *) h, strlen(h), md);
+	for (size_t i = 0; i < a->n_tokens; i++)
+		match |= CRYPTO_memcmp(md, a->token_hash[i], sizeof(md)) == 0;
+	return match;
+}
+
+static enum MHD_Result queue(api_req *r)
+{
+	enum MHD_Result ret = MHD_queue_response(r->c, r->status, r->resp);
+
+	count_status(r->a, r->status);
+	MHD_destroy_response(r->resp);
+	r->resp = NULL;
+	return ret;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_size, void **con_cls)
 {
-	api *a = cls;
-	zk_error e = { 0 };
-	json_t *j = NULL;
-	int r;
+	listener *l = cls;
+	api *a = l->a;
+	api_req *r = *con_cls;
 
-	/* first call per request: headers only; bodies are refused until the record API */
-	if (!*con_cls) {
-		*con_cls = a;
+	if (!r) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->a = a;
+		r->l = l;
+		r->c = c;
+		r->method = strdup(method);
+		r->path = strdup(url);
+		*con_cls = r;
+		if (!r->method || !r->path)
+			return MHD_NO;
+		fill_peer(r);
+		/* refuse before reading a byte of the body */
+		if (l->tcp && !token_ok(a, c)) {
+			zk_error e;
+
+			zk_fail(&e, ZK_E_UNAUTHORIZED,
+				"send \"Authorization: Bearer <token>\" with one of api.tokens");
+			api_reply_error(r, ZK_E_UNAUTHORIZED, &e);
+			return queue(r);
+		}
+		if (cl && strtoull(cl, NULL, 10) > a->max_body) {
+			zk_error e;
+
+			zk_fail(&e, ZK_E_PAYLOAD_TOO_LARGE, "the body is %s bytes, the limit "
+				"(api.max_body) is %zu", cl, a->max_body);
+			api_reply_error(r, ZK_E_PAYLOAD_TOO_LARGE, &e);
+			return queue(r);
+		}
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		*upload_size = 0; /* drained; the reply below says what is wrong */
+		/* a body sent without Content-Length (chunked): count it, keep what fits */
+		if (!r->too_big && r->len + *upload_size > a->max_body)
+			r->too_big = true;
+		if (!r->too_big) {
+			if (r->len + *upload_size + 1 > r->cap) {
+				size_t cap = (r->len + *upload_size + 1) * 2;
+				char *nb;
+
+				if (cap > a->max_body + 1)
+					cap = a->max_body + 1;
+				nb = realloc(r->body, cap);
+				if (!nb)
+					return MHD_NO;
+				r->body = nb;
+				r->cap = cap;
+			}
+			memcpy(r->body + r->len, upload_data, *upload_size);
+			r->len += *upload_size;
+			r->body[r->len] = '\0';
+		}
+		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return reply_error(c, ZK_E_METHOD_NOT_ALLOWED, NULL) == MHD_YES ? MHD_YES : MHD_NO;
-	if (!strcmp(url, "/v1/health"))
-		return reply_json(c, 200, json_pack("{s:s}", "status", "ok")) == MHD_YES ? MHD_YES
-											 : MHD_NO;
-	if (!strcmp(url, "/v1/zones")) {
-		r = a->h.zones(a->h.userdata, &j);
-		if (r < 0)
-			return reply_error(c, r, NULL) == MHD_YES ? MHD_YES : MHD_NO;
-		return reply_json(c, 200, json_pack("{s:s,s:o}", "status", "ok", "zones", j)) ==
-				       MHD_YES ? MHD_YES : MHD_NO;
+	if (r->resp)
+		return queue(r); /* answered while suspended, or by the checks above */
+	if (r->handled)
+		return MHD_YES;  /* still waiting */
+	r->handled = true;
+	if (r->too_big) {
+		zk_error e;
+
+		zk_fail(&e, ZK_E_PAYLOAD_TOO_LARGE, "the body is over the limit (api.max_body) of "
+			"%zu bytes", a->max_body);
+		api_reply_error(r, ZK_E_PAYLOAD_TOO_LARGE, &e);
+		return queue(r);
 	}
-	if (!strncmp(url, "/v1/zones/", 10) && url[10] && !strchr(url + 10, '/')) {
-		r = a->h.zone(a->h.userdata, url + 10, &j, &e);
-		if (r < 0)
-			return reply_error(c, r, &e) == MHD_YES ? MHD_YES : MHD_NO;
-		return reply_json(c, 200, json_pack("{s:s,s:o}", "status", "ok", "zone", j)) ==
-				       MHD_YES ? MHD_YES : MHD_NO;
+	if (a->h(a->userdata, r) == API_LATER && !r->resp) {
+		r->suspended = true;
+		MHD_suspend_connection(c);
+		return MHD_YES;
 	}
-	return reply_error(c, ZK_E_NOT_FOUND, NULL) == MHD_YES ? MHD_YES : MHD_NO;
+	if (!r->resp)
+		api_reply_error(r, -EIO, NULL);
+	return queue(r);
 }
 
-static int rearm(api *a)
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	api_req *r = *con_cls;
+
+	if (!r)
+		return;
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	free(r->method);
+	free(r->path);
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static int rearm(listener *l)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 	uint64_t now;
 
-	if (MHD_get_timeout(a->mhd, &ms) != MHD_YES)
-		return sd_event_source_set_enabled(a->timer, SD_EVENT_OFF);
-	sd_event_now(a->event, CLOCK_MONOTONIC, &now);
-	sd_event_source_set_time(a->timer, now + ms * 1000);
-	return sd_event_source_set_enabled(a->timer, SD_EVENT_ONESHOT);
+	if (MHD_get_timeout(l->mhd, &ms) != MHD_YES)
+		return sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
+	sd_event_now(l->a->event, CLOCK_MONOTONIC, &now);
+	sd_event_source_set_time(l->timer, now + ms * 1000);
+	return sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+}
+
+/* Run MHD soon: a resumed connection has a reply to send. */
+static void kick(listener *l)
+{
+	uint64_t now;
+
+	sd_event_now(l->a->event, CLOCK_MONOTONIC, &now);
+	sd_event_source_set_time(l->timer, now);
+	sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	api *a = userdata;
+	listener *l = userdata;
 
-	MHD_run(a->mhd);
-	rearm(a);
+	MHD_run(l->mhd);
+	rearm(l);
 	return 0;
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	api *a = userdata;
+	listener *l = userdata;
 
-	MHD_run(a->mhd);
-	rearm(a);
+	MHD_run(l->mhd);
+	rearm(l);
 	return 0;
 }
 
@@ -142,41 +383,108 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	dlog(ZK_LOG_DEBUG, NULL, "api: %s", msg);
 }
 
-int api_new(sd_event *e, int listen_fd, const pol_config *cfg, const api_handlers *h,
-	    api **ret, zk_error *reterr)
+static int listener_start(api *a, listener *l, int fd, const pol_config *cfg, bool tcp,
+			  zk_error *reterr)
 {
-	api *a = calloc(1, sizeof(*a));
 	const union MHD_DaemonInfo *info;
 	int r;
 
+	l->a = a;
+	l->tcp = tcp;
+	/* MHD_USE_EPOLL without a thread: one epoll fd to watch from our loop */
+	l->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+				  0, NULL, NULL, on_request, l,
+				  MHD_OPTION_LISTEN_SOCKET, fd,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned) cfg->api.max_connections,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->api.idle_timeout,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) HEADER_LIMIT,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, tcp ? TCP_PER_IP_LIMIT : 0u,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a, MHD_OPTION_END);
+	if (!l->mhd) {
+		close(fd);
+		return zk_fail(reterr, ZK_E_CONFIG, "cannot start the API server%s",
+			       tcp ? " on api.listen" : "");
+	}
+	info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	r = info ? sd_event_add_io(a->event, &l->io, info->epoll_fd, EPOLLIN, on_io, l) : -EINVAL;
+	if (r >= 0)
+		r = sd_event_add_time(a->event, &l->timer, CLOCK_MONOTONIC, 0, 0, on_timer, l);
+	if (r < 0)
+		return zk_fail(reterr, r, "cannot watch the API server");
+	rearm(l);
+	return 0;
+}
+
+/* A listening TCP socket on api.listen ("ADDR:PORT" or "[ADDR]:PORT", checked by policy/). */
+static int tcp_socket(const char *listen_on, int *ret_fd, zk_error *reterr)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
+	_cleanup_free_ char *host = strdup(listen_on);
+	struct addrinfo *ai = NULL;
+	char *port;
+	int fd, one = 1, r;
+
+	if (!host)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	port = strrchr(host, ':');
+	if (!port)
+		return zk_fail(reterr, ZK_E_CONFIG, "api.listen: no port in %s", listen_on);
+	*port++ = '\0';
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	r = getaddrinfo(host, port, &hints, &ai);
+	if (r)
+		return zk_fail(reterr, ZK_E_CONFIG, "api.listen %s: %s", listen_on, gai_strerror(r));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return zk_fail(reterr, r, "cannot listen on api.listen %s", listen_on);
+	}
+	freeaddrinfo(ai);
+	*ret_fd = fd;
+	return 0;
+}
+
+int api_new(sd_event *e, int unix_fd, const pol_config *cfg, api_handler h, void *userdata,
+	    api **ret, zk_error *reterr)
+{
+	api *a = calloc(1, sizeof(*a));
+	int r, fd = -1;
+
 	if (!a) {
-		close(listen_fd);
+		close(unix_fd);
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	}
 	a->event = sd_event_ref(e);
-	a->h = *h;
+	a->h = h;
+	a->userdata = userdata;
 	a->max_body = cfg->api.max_body;
-	/* MHD_USE_EPOLL without a thread: one epoll fd to watch from our loop */
-	a->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, a,
-				  MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned) cfg->api.max_connections,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->api.idle_timeout,
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a, MHD_OPTION_END);
-	if (!a->mhd) {
-		close(listen_fd);
-		api_free(a);
-		return zk_fail(reterr, ZK_E_CONFIG, "cannot start the API server");
+	r = listener_start(a, &a->l[a->n_listeners++], unix_fd, cfg, false, reterr);
+	if (r >= 0 && cfg->api.listen) {
+		a->token_hash = calloc(cfg->api.n_tokens ? cfg->api.n_tokens : 1,
+				       sizeof(*a->token_hash));
+		if (!a->token_hash)
+			r = zk_fail(reterr, -ENOMEM, "out of memory");
+		for (size_t i = 0; r >= 0 && i < cfg->api.n_tokens; i++)
+			SHA256((const unsigned char *) cfg->api.tokens[i], strlen(cfg->api.tokens[i]),
+			       a->token_hash[a->n_tokens++]);
+		if (r >= 0)
+			r = tcp_socket(cfg->api.listen, &fd, reterr);
+		if (r >= 0)
+			r = listener_start(a, &a->l[a->n_listeners++], fd, cfg, true, reterr);
 	}
-	info = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	r = info ? sd_event_add_io(e, &a->io, info->epoll_fd, EPOLLIN, on_io, a) : -EINVAL;
-	if (r >= 0)
-		r = sd_event_add_time(e, &a->timer, CLOCK_MONOTONIC, 0, 0, on_timer, a);
 	if (r < 0) {
 		api_free(a);
-		return zk_fail(reterr, r, "cannot watch the API server");
+		return r;
 	}
-	rearm(a);
 	*ret = a;
 	return 0;
 }
@@ -185,10 +493,17 @@ api *api_free(api *a)
 {
 	if (!a)
 		return NULL;
-	sd_event_source_disable_unref(a->io);
-	sd_event_source_disable_unref(a->timer);
-	if (a->mhd)
-		MHD_stop_daemon(a->mhd); /* closes the listening socket too */
+	for (size_t i = 0; i < a->n_listeners; i++) {
+		listener *l = &a->l[i];
+
+		sd_event_source_disable_unref(l->io);
+		sd_event_source_disable_unref(l->timer);
+		if (l->mhd)
+			MHD_stop_daemon(l->mhd); /* closes the listening socket too */
+	}
+	if (a->token_hash)
+		OPENSSL_cleanse(a->token_hash, a->n_tokens * sizeof(*a->token_hash));
+	free(a->token_hash);
 	sd_event_unref(a->event);
 	free(a);
 	return NULL;

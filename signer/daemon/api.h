@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * signer/daemon/api.h -- the HTTP/1.1 + JSON API on the daemon's Unix socket (SPEC §5),
- * served by libmicrohttpd driven from the daemon's sd-event loop (its epoll fd is one
- * event source; no thread of its own). This release serves health and zone status; the
- * record API builds on the same routing.
+ * signer/daemon/api.h -- the HTTP/1.1 server of the record API (SPEC §5, doc/api.md):
+ * libmicrohttpd driven from the daemon's sd-event loop (each listener's epoll fd is one
+ * event source; no thread of its own), on the Unix socket and, when configured, on a TCP
+ * listener that demands a bearer token.
  *
- * Every error is {"status":"error","error":{"code":...,"message":...}} with the code's
- * HTTP status from the one error catalogue (policy/zk-error.h).
+ * This module knows HTTP, not zones: it collects a request (with its body, within the
+ * size limit), checks the token on TCP, and hands it to one handler. The handler answers
+ * at once or keeps the request and answers later from the loop (a write waiting for its
+ * journal fsync or for publication); the connection is suspended meanwhile, so a waiting
+ * client costs nothing.
+ *
+ * Every error reply is {"status":"error","error":{"code":...,"message":...}} with the
+ * code's HTTP status from the one error catalogue (policy/zk-error.h).
  */
 #pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 #include <systemd/sd-event.h>
@@ -17,21 +27,41 @@
 #include "policy/zk-error.h"
 
 typedef struct api api;
+typedef struct api_req api_req;
 
-typedef struct api_handlers {
-	/* GET /v1/zones: an array; GET /v1/zones/{zone}: an object, or ZK_E_ZONE_NOT_FOUND */
-	int (*zones)(void *userdata, json_t **ret);
-	int (*zone)(void *userdata, const char *name, json_t **ret, zk_error *reterr);
-	void *userdata;
-} api_handlers;
+/* Handler result: answered, or kept to be answered later with api_reply_*. */
+enum { API_DONE = 0, API_LATER = 1 };
+
+typedef int (*api_handler)(void *userdata, api_req *req);
 
 /*
- * Serve on `listen_fd` (a listening stream socket; the api takes it over). Limits from
- * the configuration: max_connections, idle_timeout, max_body.
+ * Serve on `unix_fd` (a listening stream socket; the api takes it over) and, when the
+ * configuration has api.listen, on that TCP address too. Limits from the configuration:
+ * max_connections, idle_timeout, max_body; headers are capped at 64 KiB.
  */
-int api_new(sd_event *e, int listen_fd, const pol_config *cfg, const api_handlers *h,
+int api_new(sd_event *e, int unix_fd, const pol_config *cfg, api_handler h, void *userdata,
 	    api **ret, zk_error *reterr);
 api *api_free(api *a);
+
+/* The request. Strings stay valid until the reply is queued. */
+const char *api_req_method(const api_req *r);
+const char *api_req_path(const api_req *r);      /* without the query */
+const char *api_req_query(const api_req *r, const char *key); /* NULL if absent */
+const char *api_req_body(const api_req *r, size_t *len);
+/* Who asked: "uid=0 pid=123" on the Unix socket (SO_PEERCRED), "tcp 127.0.0.1" on TCP. */
+const char *api_req_peer(const api_req *r);
+
+/* Answer (now, or later for a kept request). The api takes `j`. */
+void api_reply_json(api_req *r, unsigned status, json_t *j);
+void api_reply_error(api_req *r, int code, const zk_error *e);
+void api_reply_text(api_req *r, unsigned status, const char *content_type, char *body);
+
+/* Responses sent so far, by HTTP status, for /metrics: fills up to max, returns count. */
+typedef struct api_status_count {
+	unsigned status;
+	uint64_t count;
+} api_status_count;
+size_t api_status_counts(const api *a, api_status_count *out, size_t max);
 
 /*
  * The socket to serve: the one systemd passed (socket activation), else a Unix socket

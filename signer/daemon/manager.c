@@ -18,9 +18,11 @@
 #include <systemd/sd-event.h>
 
 #include "policy/policy.h"
+#include "policy/zk-file.h"
 #include "policy/zk-macro.h"
 #include "signer/daemon/api.h"
 #include "signer/daemon/hooks.h"
+#include "signer/daemon/internal.h"
 #include "signer/daemon/log.h"
 #include "signer/daemon/manager.h"
 #include "signer/signer.h"
@@ -28,63 +30,8 @@
 #define PRE_REFRESH (60 * 60)     /* re-sign what falls due within the hour (Knot: 1h) */
 #define RETRY_MIN_USEC (1000000ull)
 #define RETRY_MAX_USEC (300 * 1000000ull)
-#define MAX_WATCHES 64
-
-typedef struct dzone {
-	manager *m;
-	char *name;
-	const pol_zone *cfg;      /* borrowed from m->config */
-	sgn_ctx *ctx;             /* NULL until opened (or after its state failed to load) */
-	sd_event_source *due, *debounce;
-
-	bool want, want_reload;   /* a run is wanted; with the input read again */
-	bool input_broken;        /* the input failed: wait for it to change */
-	bool running, first_done;
-	unsigned failures;
-
-	/* status */
-	int last_code;
-	zk_error last_error;
-	uint32_t serial;
-	zk_time_t last_published, next_event, earliest_expiry;
-	size_t last_made, names, rrsets;
-
-	/* the job */
-	pthread_t thread;
-	sgn_run_opts opts;
-	sgn_run_result res;
-	zk_diag diag;
-	zk_error err;
-	int r;
-} dzone;
-
-struct manager {
-	sd_event *event;
-	zk_clock clock;
-	char *config_path;
-	pol_config *config;
-	uint32_t debounce_ms;
-
-	dzone **zones;
-	size_t n_zones;
-
-	int inotify_fd;
-	sd_event_source *inotify_src;
-	struct {
-		int wd;
-		char *dir;
-	} watches[MAX_WATCHES];
-	size_t n_watches;
-
-	int job_pipe[2];
-	sd_event_source *job_src;
-	dzone *job;               /* the zone whose job runs, or NULL */
-
-	sd_event_source *sig_term, *sig_int, *sig_hup;
-	hooks *hooks;
-	api *api;
-	bool ready_sent, reload_pending, stopping;
-};
+#define WRITEBACK_USEC (5 * 1000000ull) /* API writes reach the input file within 5 s */
+#define WRITEBACK_BYTES (4u << 20)      /* or once the journal holds this much */
 
 static zk_time_t now_of(const manager *m)
 {
@@ -93,6 +40,7 @@ static zk_time_t now_of(const manager *m)
 
 static void schedule(manager *m);
 static void update_status(manager *m);
+static void arm_writeback(dzone *z);
 
 /* ---------------------------------------------------------------- timers */
 
@@ -180,13 +128,56 @@ static dzone *zone_free(dzone *z)
 		return NULL;
 	sd_event_source_disable_unref(z->due);
 	sd_event_source_disable_unref(z->debounce);
+	sd_event_source_disable_unref(z->wb_timer);
 	sgn_ctx_free(z->ctx);
+	jnl_free(z->journal);
+	rec_set_free(z->recs);
+	rec_ops_free(z->ops, z->n_ops);
+	free(z->op_usec);
+	for (size_t i = 0; i < z->n_sys; i++)
+		rec_rr_clear(&z->sys[i]);
 	free(z->name);
 	free(z);
 	return NULL;
 }
 
-static dzone *zone_new(manager *m, const pol_zone *cfg)
+/* The journal of API writes; what it holds is replayed by the first run. */
+static void zone_open_journal(const pol_config *c, dzone *z)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	zk_error e = { 0 };
+	rec_op *ops = NULL;
+	size_t n = 0;
+	int r;
+
+	sgn_zone_dir(c, z->cfg, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	r = zk_mkdir_p(dir, 0700);
+	if (r >= 0)
+		r = jnl_open(path, &z->diag, &z->journal, &ops, &n, &e);
+	if (r < 0) {
+		dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = r };
+		char buf[1024];
+
+		dlog(ZK_LOG_ERR, &f, "record API writes refused: %s",
+		     zk_error_str(&e, r, buf, sizeof(buf)));
+		return;
+	}
+	z->ops = ops;
+	z->n_ops = z->cap_ops = n;
+	z->op_usec = calloc(n ? n : 1, sizeof(*z->op_usec));
+	if (!z->op_usec)
+		abort(); /* a few bytes per write at start-up */
+	z->synced_seq = jnl_next_seq(z->journal) - 1;
+	if (n) {
+		dlog_fields f = { .zone = z->name, .signatures = -1 };
+
+		dlog(ZK_LOG_NOTICE, &f, "%zu change%s of the record API not yet in the input file: "
+		     "replaying them", n, n == 1 ? "" : "s");
+	}
+}
+
+static dzone *zone_new(manager *m, const pol_config *c, const pol_zone *cfg)
 {
 	dzone *z = calloc(1, sizeof(*z));
 
@@ -199,6 +190,7 @@ static dzone *zone_new(manager *m, const pol_zone *cfg)
 		return zone_free(z);
 	z->diag = (zk_diag) { .emit = dlog_diag_emit, .userdata = z->name };
 	z->want = z->want_reload = true; /* first run: read the input, publish if it changed */
+	zone_open_journal(c, z);
 	return z;
 }
 
@@ -214,11 +206,49 @@ static dzone *find_zone(const manager *m, const char *name)
 
 /* ---------------------------------------------------------------- jobs */
 
+/* The apex records zonekeeper owns, for listings (copies). */
+static size_t system_records(const sgn_zone *z, const pol_policy *p, rec_rr *out, size_t max)
+{
+	static const uint16_t types[] = { T_SOA, T_NS, T_DNSKEY, T_CDS, T_CDNSKEY, T_NSEC3PARAM };
+	const sgn_node *apex = z->apex_node;
+	size_t n = 0;
+
+	for (size_t t = 0; apex && t < ZK_ELEMENTSOF(types); t++) {
+		const sgn_rrset *s = sgn_node_rrset(apex, types[t]);
+		const uint8_t *q = s ? s->rdata : NULL;
+
+		for (uint16_t i = 0; s && i < s->count && n < max; i++, q += 2 + blob_len(q)) {
+			rec_rr rr = { .type = s->type, .ttl = s->ttl, .rdlen = blob_len(q) };
+
+			if (!rec_is_system(z->apex, p, apex->name, s->type, q + 2, rr.rdlen))
+				continue;
+			memcpy(rr.owner, apex->name, apex->name_len);
+			rr.rdata = malloc(rr.rdlen ? rr.rdlen : 1);
+			if (!rr.rdata)
+				break;
+			memcpy(rr.rdata, q + 2, rr.rdlen);
+			out[n++] = rr;
+		}
+	}
+	return n;
+}
+
 static void *job_main(void *arg)
 {
 	dzone *z = arg;
 
 	z->r = sgn_ctx_run(z->ctx, &z->opts, &z->res, &z->err);
+	if (z->r >= 0 && sgn_ctx_current(z->ctx)) {
+		const sgn_zone *cur = sgn_ctx_current(z->ctx);
+
+		/* the index follows the zone when the input was read (an edit, the first run) */
+		if (z->job_need_recs || z->res.input_read)
+			(void) rec_set_from_zone(cur, z->cfg->policy, &z->job_recs);
+		z->job_n_sys = system_records(cur, z->cfg->policy, z->job_sys, MAX_SYSTEM_RRS);
+		z->job_sys_set = true;
+		if (z->job_writeback)
+			z->wb_r = sgn_ctx_write_input(z->ctx, &z->wb_seq, &z->wb_err);
+	}
 	/* wake the loop; the pointer says which zone (one job at a time anyway) */
 	if (write(z->m->job_pipe[1], &z, sizeof(z)) != sizeof(z))
 		abort(); /* a pipe of a few bytes cannot fail short: the loop would hang */
@@ -261,6 +291,34 @@ static void start_job(manager *m, dzone *z)
 		.pre_refresh = PRE_REFRESH,
 	};
 	z->want_reload = false;
+	/* the writes whose journal lines are durable (a prefix: ops are in seq order) */
+	z->job_n_changes = 0;
+	while (z->job_n_changes < z->n_ops && z->ops[z->job_n_changes].seq <= z->synced_seq)
+		z->job_n_changes++;
+	if (z->job_n_changes) {
+		/* a copy of the array (the loop appends meanwhile); RDATA stays shared and is
+		 * freed only once the job is over */
+		rec_op *snap = malloc(z->job_n_changes * sizeof(*snap));
+
+		if (!snap) {
+			z->want = true;
+			z->want_reload = z->opts.reload_input;
+			arm_retry(z);
+			return;
+		}
+		memcpy(snap, z->ops, z->job_n_changes * sizeof(*snap));
+		z->opts.changes = snap;
+		z->opts.n_changes = z->job_n_changes;
+	}
+	z->job_need_recs = !z->recs;
+	z->job_recs = NULL;
+	z->job_sys_set = false;
+	z->job_n_sys = 0;
+	z->job_writeback = z->job_n_changes &&
+			   (z->writeback_due || m->stopping ||
+			    (z->journal && jnl_size(z->journal) > WRITEBACK_BYTES));
+	z->wb_r = -EAGAIN;
+	z->wb_seq = 0;
 	memset(&z->err, 0, sizeof(z->err));
 	z->running = true;
 	m->job = z;
@@ -319,6 +377,140 @@ static void after_publish(manager *m, dzone *z)
 }
 
 static void do_reload(manager *m);
+
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void reply_waiter(dwrite *w, int code, const zk_error *e, uint32_t serial)
+{
+	if (code < 0) {
+		zk_error msg = { 0 };
+		char buf[700];
+
+		zk_fail(&msg, code, "the change is saved but not published yet: %s",
+			zk_error_str(e, code, buf, sizeof(buf)));
+		api_reply_error(w->req, code, &msg);
+		json_decref(w->reply);
+	} else {
+		json_object_set_new(w->reply, "serial", json_integer(serial));
+		json_object_set_new(w->reply, "published", json_true());
+		api_reply_json(w->req, w->status, w->reply);
+	}
+	free(w);
+}
+
+/* Answer the ?wait=published writes up to `seq`. */
+static void answer_waiters(dzone *z, uint64_t seq, int code, const zk_error *e)
+{
+	dwrite **pp = &z->waiters;
+
+	while (*pp) {
+		dwrite *w = *pp;
+
+		if (w->seq > seq) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		reply_waiter(w, code, e, z->serial);
+	}
+}
+
+static void observe_latency(manager *m, double seconds)
+{
+	size_t b = 0;
+
+	while (b < LATENCY_BUCKETS && seconds > latency_bounds[b])
+		b++;
+	m->latency_buckets[b]++;
+	m->latency_sum += seconds;
+	m->latency_count++;
+}
+
+/* The record API's share of a finished job (loop thread, the job is over). */
+static void finish_api(manager *m, dzone *z)
+{
+	uint64_t now = mono_usec();
+
+	free((void *) z->opts.changes);
+	z->opts.changes = NULL;
+	z->opts.n_changes = 0;
+	if (z->job_sys_set) {
+		for (size_t i = 0; i < z->n_sys; i++)
+			rec_rr_clear(&z->sys[i]);
+		memcpy(z->sys, z->job_sys, z->job_n_sys * sizeof(*z->sys));
+		z->n_sys = z->job_n_sys;
+	}
+	if (z->job_recs) {
+		/* the zone was read anew: its index, plus the writes accepted since the snapshot */
+		rec_set_free(z->recs);
+		z->recs = z->job_recs;
+		z->job_recs = NULL;
+		for (size_t i = 0; i < z->n_ops; i++) {
+			if (z->ops[i].seq <= z->res.applied_seq)
+				continue;
+			if (z->ops[i].kind == REC_OP_ADD)
+				(void) rec_set_add(z->recs, &z->ops[i].rr);
+			else
+				(void) rec_set_del(z->recs, z->ops[i].rr.owner, z->ops[i].rr.type,
+						  z->ops[i].rr.rdata, z->ops[i].rr.rdlen);
+		}
+	}
+	if (z->r >= 0) {
+		for (size_t i = 0; i < z->n_ops; i++)
+			if (z->ops[i].seq > z->published_seq && z->ops[i].seq <= z->res.applied_seq &&
+			    z->op_usec[i])
+				observe_latency(m, (double) (now - z->op_usec[i]) / 1e6);
+		if (z->res.applied_seq > z->published_seq)
+			z->published_seq = z->res.applied_seq;
+		answer_waiters(z, z->published_seq, 0, NULL);
+	} else if (z->job_n_changes) {
+		answer_waiters(z, z->ops[z->job_n_changes - 1].seq, z->r, &z->err);
+	}
+	if (z->job_writeback && z->r >= 0) {
+		if (z->wb_r == 0) {
+			zk_error e = { 0 };
+			size_t k = 0;
+			int r;
+
+			/* the input file holds the writes up to wb_seq: keep only the later ones */
+			while (k < z->n_ops && z->ops[k].seq <= z->wb_seq)
+				rec_rr_clear(&z->ops[k++].rr);
+			memmove(z->ops, z->ops + k, (z->n_ops - k) * sizeof(*z->ops));
+			memmove(z->op_usec, z->op_usec + k, (z->n_ops - k) * sizeof(*z->op_usec));
+			z->n_ops -= k;
+			z->writeback_due = false;
+			r = jnl_rewrite(z->journal, z->ops, z->n_ops, &e);
+			if (r < 0) {
+				dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = r };
+				char buf[1024];
+
+				/* harmless: the journal still holds them, replaying is idempotent */
+				dlog(ZK_LOG_WARNING, &f, "cannot trim the journal: %s",
+				     zk_error_str(&e, r, buf, sizeof(buf)));
+			}
+		} else if (z->wb_r == -EAGAIN) {
+			/* the input file changed under us: read it (the writes are replayed on it) */
+			z->want = z->want_reload = true;
+		} else {
+			dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = z->wb_r };
+			char buf[1024];
+
+			dlog(ZK_LOG_WARNING, &f, "cannot write the API changes back to %s: %s",
+			     z->cfg->input_file, zk_error_str(&z->wb_err, z->wb_r, buf, sizeof(buf)));
+		}
+	}
+	if (z->n_ops)
+		arm_writeback(z);
+	if (z->r >= 0 && z->n_ops && z->ops[z->n_ops - 1].seq > z->published_seq &&
+	    z->ops[z->n_ops - 1].seq <= z->synced_seq)
+		z->want = true; /* writes accepted while this job ran */
+}
 
 static void job_finish(manager *m, dzone *z)
 {
@@ -382,6 +574,7 @@ static void job_finish(manager *m, dzone *z)
 		f.signatures = (long) res->sign.made;
 		z->last_published = z->opts.now;
 		z->last_made = res->sign.made;
+		z->sigs_total += res->sign.made;
 		dlog(ZK_LOG_NOTICE, &f,
 		     "published serial %u: %zu signatures made, %zu kept, %zu RRsets re-signed "
 		     "(load %.2fs, sign %.2fs, verify %.2fs, write %.2fs)",
@@ -396,6 +589,7 @@ static void job_finish(manager *m, dzone *z)
 	if (res->sign.next_refresh)
 		arm_due(z, res->sign.next_refresh);
 next:
+	finish_api(m, z);
 	check_ready(m);
 	update_status(m);
 	if (m->stopping) {
@@ -511,6 +705,9 @@ static json_t *zone_json(const dzone *z)
 	json_object_set_new(j, "next_event",
 			    z->next_event ? json_string(zk_time_iso(z->next_event, t3, 32))
 					  : json_null());
+	json_object_set_new(j, "records", z->recs ? json_integer((json_int_t) rec_set_count(z->recs))
+						  : json_null());
+	json_object_set_new(j, "pending_writeback", json_integer((json_int_t) z->n_ops));
 	json_object_set_new(j, "input_file", json_string(z->cfg->input_file));
 	json_object_set_new(j, "output_file", json_string(z->cfg->output_file));
 	if (z->last_code)
@@ -521,28 +718,6 @@ static json_t *zone_json(const dzone *z)
 	else
 		json_object_set_new(j, "error", json_null());
 	return j;
-}
-
-static int api_zones(void *userdata, json_t **ret)
-{
-	manager *m = userdata;
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < m->n_zones; i++)
-		json_array_append_new(a, zone_json(m->zones[i]));
-	*ret = a;
-	return 0;
-}
-
-static int api_zone(void *userdata, const char *name, json_t **ret, zk_error *reterr)
-{
-	manager *m = userdata;
-	dzone *z = find_zone(m, name);
-
-	if (!z)
-		return zk_fail(reterr, ZK_E_ZONE_NOT_FOUND, "zone %s", name);
-	*ret = zone_json(z);
-	return 0;
 }
 
 static void update_status(manager *m)
@@ -567,6 +742,189 @@ static void update_status(manager *m)
 	else
 		notify_status("%zu zone%s: %zu ok, %zu failing", m->n_zones,
 			      m->n_zones == 1 ? "" : "s", ok, failing);
+}
+
+/* ---------------------------------------------------------------- record writes */
+
+zk_time_t mgr_now(const manager *m)
+{
+	return now_of(m);
+}
+
+dzone *mgr_find_zone(const manager *m, const char *name)
+{
+	return find_zone(m, name);
+}
+
+json_t *mgr_zone_json(const dzone *z)
+{
+	return zone_json(z);
+}
+
+void mgr_schedule(manager *m)
+{
+	schedule(m);
+}
+
+static int on_writeback(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	dzone *z = userdata;
+
+	z->writeback_due = true;
+	z->want = true;
+	schedule(z->m);
+	return 0;
+}
+
+/* API writes reach the input file within WRITEBACK_USEC of the first one pending. */
+static void arm_writeback(dzone *z)
+{
+	if (!z->wb_timer || sd_event_source_get_enabled(z->wb_timer, NULL) == 0)
+		(void) set_timer(z->m, &z->wb_timer, WRITEBACK_USEC, on_writeback, z);
+}
+
+/* A journal failure: the index may hold writes that are not durable. Drop them and let
+ * the next run rebuild the index from the zone (writes are refused until then). */
+static void rollback(dzone *z)
+{
+	size_t k = z->n_ops;
+
+	while (k && z->ops[k - 1].seq > z->synced_seq)
+		rec_rr_clear(&z->ops[--k].rr);
+	z->n_ops = k;
+	z->recs = rec_set_free(z->recs);
+	z->want = z->want_reload = true;
+}
+
+/* Group commit: one fdatasync per zone for every write queued since the last one. */
+static int on_commit(sd_event_source *s, void *userdata)
+{
+	manager *m = userdata;
+	dwrite *w = m->commit_head;
+
+	m->commit_head = NULL;
+	m->commit_tail = &m->commit_head;
+	/* sync each zone with queued writes once */
+	for (dwrite *p = w; p; p = p->next) {
+		dzone *z = p->z;
+		zk_error e = { 0 };
+		int r;
+
+		if (z->synced_seq >= p->seq || !z->journal)
+			continue;
+		r = jnl_sync(z->journal, &e);
+		if (r < 0) {
+			dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = r };
+			char buf[1024];
+
+			dlog(ZK_LOG_ERR, &f, "record API: %s", zk_error_str(&e, r, buf, sizeof(buf)));
+			rollback(z);
+			continue;
+		}
+		z->synced_seq = jnl_next_seq(z->journal) - 1;
+	}
+	while (w) {
+		dwrite *next = w->next;
+		dzone *z = w->z;
+
+		if (z->synced_seq < w->seq) {
+			zk_error e;
+
+			zk_fail(&e, -EIO, "the journal of %s could not be written; nothing was changed",
+				z->name);
+			api_reply_error(w->req, -EIO, &e);
+			json_decref(w->reply);
+			free(w);
+		} else {
+			z->want = true;
+			arm_writeback(z);
+			if (w->wait) {
+				w->next = z->waiters;
+				z->waiters = w;
+			} else {
+				json_object_set_new(w->reply, "published", json_false());
+				api_reply_json(w->req, w->status, w->reply);
+				free(w);
+			}
+		}
+		w = next;
+	}
+	schedule(m);
+	return 0;
+}
+
+static int ops_reserve(dzone *z, size_t more)
+{
+	size_t cap = z->cap_ops ? z->cap_ops : 64;
+	rec_op *no;
+	uint64_t *nu;
+
+	if (z->n_ops + more <= z->cap_ops)
+		return 0;
+	while (cap < z->n_ops + more)
+		cap *= 2;
+	no = realloc(z->ops, cap * sizeof(*no));
+	if (!no)
+		return -ENOMEM;
+	z->ops = no;
+	nu = realloc(z->op_usec, cap * sizeof(*nu));
+	if (!nu)
+		return -ENOMEM;
+	z->op_usec = nu;
+	z->cap_ops = cap;
+	return 0;
+}
+
+int mgr_submit(manager *m, dzone *z, rec_op *ops, size_t n, api_req *req, unsigned status,
+	       json_t *reply, bool wait, zk_error *reterr)
+{
+	dwrite *w = calloc(1, sizeof(*w));
+	uint64_t seq = jnl_next_seq(z->journal), now = mono_usec();
+	int r;
+
+	if (!w || ops_reserve(z, n) < 0) {
+		free(w);
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		ops[i].seq = seq;
+	r = jnl_append(z->journal, ops, n);
+	if (r < 0) {
+		free(w);
+		return zk_fail(reterr, r, "out of memory");
+	}
+	/* the index sees the write at once: the next request is checked against it */
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].kind == REC_OP_ADD)
+			(void) rec_set_add(z->recs, &ops[i].rr);
+		else
+			(void) rec_set_del(z->recs, ops[i].rr.owner, ops[i].rr.type, ops[i].rr.rdata,
+					  ops[i].rr.rdlen);
+		z->ops[z->n_ops] = ops[i];
+		z->op_usec[z->n_ops++] = now;
+	}
+	free(ops); /* RDATA now belongs to z->ops */
+	z->api_writes++;
+	*w = (dwrite) { .req = req, .z = z, .seq = seq, .status = status, .reply = reply,
+			.wait = wait };
+	*m->commit_tail = w;
+	m->commit_tail = &w->next;
+	sd_event_source_set_enabled(m->commit_src, SD_EVENT_ONESHOT);
+	return API_LATER;
+}
+
+/* Before the API goes away: no connection may stay suspended. */
+static void flush_replies(manager *m)
+{
+	if (m->commit_head)
+		on_commit(m->commit_src, m);
+	for (size_t i = 0; i < m->n_zones; i++) {
+		zk_error e;
+
+		zk_fail(&e, ZK_E_UNAVAILABLE, "zonekeeperd is stopping; the change is saved and is "
+			"published when it starts again");
+		answer_waiters(m->zones[i], UINT64_MAX, ZK_E_UNAVAILABLE, &e);
+	}
 }
 
 /* ---------------------------------------------------------------- configuration */
@@ -595,7 +953,7 @@ static int apply_config(manager *m, pol_config *c)
 				sgn_ctx_set_config(z->ctx, c, z->cfg);
 			z->want = z->want_reload = true;
 		} else {
-			z = zone_new(m, &c->zones[i]);
+			z = zone_new(m, c, &c->zones[i]);
 			if (!z) {
 				for (size_t k = 0; k < i; k++)
 					zone_free(zones[k]);
@@ -614,6 +972,13 @@ static int apply_config(manager *m, pol_config *c)
 			dlog_fields f = { .zone = m->zones[k]->name, .signatures = -1 };
 
 			dlog(ZK_LOG_NOTICE, &f, "zone removed; its published file stays");
+			{
+				zk_error e;
+
+				zk_fail(&e, ZK_E_ZONE_NOT_FOUND, "the zone was removed from the "
+					"configuration before the change was published");
+				answer_waiters(m->zones[k], UINT64_MAX, ZK_E_ZONE_NOT_FOUND, &e);
+			}
 			zone_free(m->zones[k]);
 		}
 	free(m->zones);
@@ -633,6 +998,8 @@ static void do_reload(manager *m)
 	int r;
 
 	m->reload_pending = false;
+	if (m->commit_head)
+		on_commit(m->commit_src, m); /* no queued write may point at a removed zone */
 	notify_reloading();
 	dlog(ZK_LOG_NOTICE, NULL, "reloading %s", m->config_path);
 	r = pol_config_load(m->config_path, &config_diag, &c, &e);
@@ -679,7 +1046,6 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
 int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 {
 	_cleanup_(manager_free_p) manager *m = NULL;
-	api_handlers handlers;
 	pol_config *c = NULL;
 	sigset_t mask;
 	int r, fd;
@@ -744,8 +1110,15 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 	r = api_listen_socket(m->config->api.socket, &fd, &activated, reterr);
 	if (r < 0)
 		return r;
-	handlers = (api_handlers) { .zones = api_zones, .zone = api_zone, .userdata = m };
-	r = api_new(m->event, fd, m->config, &handlers, &m->api, reterr);
+	m->commit_tail = &m->commit_head;
+	r = sd_event_add_defer(m->event, &m->commit_src, on_commit, m);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(m->commit_src, SD_EVENT_OFF);
+	if (r < 0) {
+		close(fd);
+		return zk_fail(reterr, r, "cannot set up the journal commit");
+	}
+	r = api_new(m->event, fd, m->config, routes_handle, m, &m->api, reterr);
 	if (r < 0)
 		return r;
 	dlog(ZK_LOG_NOTICE, NULL, "started with %zu zone%s, API on %s%s", m->n_zones,
@@ -761,6 +1134,9 @@ manager *manager_free(manager *m)
 		return NULL;
 	if (m->job)
 		pthread_join(m->job->thread, NULL);
+	if (m->commit_src)
+		flush_replies(m);
+	sd_event_source_disable_unref(m->commit_src);
 	for (size_t i = 0; i < m->n_zones; i++)
 		zone_free(m->zones[i]);
 	free(m->zones);

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signer/daemon/internal.h -- what the manager (manager.c: loop, jobs, configuration) and
+ * the API routes (routes.c: HTTP endpoints, record writes, metrics) share. Not a public
+ * interface: only signer/daemon/ includes it.
+ *
+ * Threads: everything here belongs to the loop thread, except the fields marked "job",
+ * which the signing thread of the zone's running job writes and the loop reads once the
+ * job has ended.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <systemd/sd-event.h>
+
+#include "policy/policy.h"
+#include "policy/zk-time.h"
+#include "signer/daemon/api.h"
+#include "signer/daemon/hooks.h"
+#include "signer/daemon/manager.h"
+#include "signer/journal.h"
+#include "signer/records.h"
+#include "signer/signer.h"
+
+#define MAX_WATCHES 64
+#define MAX_SYSTEM_RRS 64    /* system records listed by the API (apex: SOA, NS, DNSKEY...) */
+#define LATENCY_BUCKETS 11
+
+typedef struct dzone dzone;
+
+/* A write's reply, held until its journal line is durable (and, with ?wait=published,
+ * until the signed zone holding it is out). */
+typedef struct dwrite {
+	api_req *req;
+	dzone *z;
+	uint64_t seq;
+	unsigned status;
+	json_t *reply;        /* owned */
+	bool wait;
+	struct dwrite *next;
+} dwrite;
+
+typedef struct dzone {
+	manager *m;
+	char *name;
+	const pol_zone *cfg;      /* borrowed from m->config */
+	sgn_ctx *ctx;             /* NULL until opened (or after its state failed to load) */
+	sd_event_source *due, *debounce;
+
+	bool want, want_reload;   /* a run is wanted; with the input read again */
+	bool input_broken;        /* the input failed: wait for it to change */
+	bool running, first_done;
+	unsigned failures;
+
+	/* status */
+	int last_code;
+	zk_error last_error;
+	uint32_t serial;
+	zk_time_t last_published, next_event, earliest_expiry;
+	size_t last_made, names, rrsets;
+
+	/* record API */
+	jnl *journal;             /* NULL if it could not be opened (writes refused) */
+	rec_set *recs;            /* user records as the API sees them; NULL until loaded */
+	rec_op *ops;              /* writes not yet written back to the input file, by seq */
+	uint64_t *op_usec;        /* when each was accepted (monotonic), for the histogram */
+	size_t n_ops, cap_ops;
+	uint64_t synced_seq;      /* newest write whose journal line is durable */
+	uint64_t published_seq;   /* newest write in the published zone */
+	dwrite *waiters;          /* ?wait=published */
+	rec_rr sys[MAX_SYSTEM_RRS];
+	size_t n_sys;
+	sd_event_source *wb_timer;
+	bool writeback_due;
+	uint64_t api_writes;
+	uint64_t sigs_total;      /* signatures made since start */
+
+	/* the job */
+	pthread_t thread;
+	size_t job_n_changes;     /* ops in the job's snapshot (opts.changes) */
+	bool job_writeback, job_need_recs;
+	rec_set *job_recs;        /* job: index rebuilt from the zone read anew */
+	rec_rr job_sys[MAX_SYSTEM_RRS]; /* job: system records of the new version */
+	size_t job_n_sys;
+	bool job_sys_set;
+	int wb_r;                 /* job: write-back result */
+	uint64_t wb_seq;
+	zk_error wb_err;
+	sgn_run_opts opts;
+	sgn_run_result res;
+	zk_diag diag;
+	zk_error err;
+	int r;
+} dzone;
+
+struct manager {
+	sd_event *event;
+	zk_clock clock;
+	char *config_path;
+	pol_config *config;
+	uint32_t debounce_ms;
+
+	dzone **zones;
+	size_t n_zones;
+
+	int inotify_fd;
+	sd_event_source *inotify_src;
+	struct {
+		int wd;
+		char *dir;
+	} watches[MAX_WATCHES];
+	size_t n_watches;
+
+	int job_pipe[2];
+	sd_event_source *job_src;
+	dzone *job;               /* the zone whose job runs, or NULL */
+
+	sd_event_source *sig_term, *sig_int, *sig_hup;
+	hooks *hooks;
+	api *api;
+
+	/* record API */
+	dwrite *commit_head, **commit_tail; /* waiting for the journal fsync (group commit) */
+	sd_event_source *commit_src;
+	uint64_t latency_buckets[LATENCY_BUCKETS + 1]; /* publish latency histogram */
+	double latency_sum;
+	uint64_t latency_count;
+	bool ready_sent, reload_pending, stopping;
+};
+
+
+/* manager.c */
+zk_time_t mgr_now(const manager *m);
+dzone *mgr_find_zone(const manager *m, const char *name);
+json_t *mgr_zone_json(const dzone *z);
+void mgr_schedule(manager *m);
+/*
+ * Accept a validated write: its changes (taken over; ops[].seq is set here) go to the
+ * journal, the zone's index and the list of writes to apply. The reply is sent once the
+ * journal is synced (or once published, with `wait`). Returns API_LATER, or an error
+ * (then nothing changed and the caller answers).
+ */
+int mgr_submit(manager *m, dzone *z, rec_op *ops, size_t n, api_req *req, unsigned status,
+	       json_t *reply, bool wait, zk_error *reterr);
+/* routes.c */
+int routes_handle(void *userdata, api_req *req);
+extern const double latency_bounds[LATENCY_BUCKETS];

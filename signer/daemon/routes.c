@@ -1,0 +1,831 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signer/daemon/routes.c -- the endpoints of the record API (doc/api.md): routing,
+ * record writes checked against SPEC §1 before they reach the journal, listings, keys,
+ * DS, import and /metrics. Runs on the loop thread; a write is handed to the manager
+ * (mgr_submit), which answers once it is durable.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keystore/keystore.h"
+#include "policy/zk-codec.h"
+#include "policy/zk-macro.h"
+#include "signer/daemon/internal.h"
+#include "signer/daemon/log.h"
+#include "signer/load.h"
+#include "signer/rdata.h"
+
+#define DEFAULT_TTL 3600
+
+const double latency_bounds[LATENCY_BUCKETS] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+						  1, 2.5, 5, 10, 30 };
+
+static int fail_reply(api_req *req, int code, const zk_error *e)
+{
+	api_reply_error(req, code, e);
+	return API_DONE;
+}
+
+static int ok_reply(api_req *req, unsigned status, json_t *j)
+{
+	api_reply_json(req, status, j);
+	return API_DONE;
+}
+
+static json_t *record_json(const uint8_t *owner, uint16_t type, uint32_t ttl,
+			   const uint8_t *rdata, uint16_t rdlen, bool system)
+{
+	rec_rr rr = { .type = type, .rdlen = rdlen, .rdata = (uint8_t *) (uintptr_t) rdata };
+	char id[17], name[DN_TEXTMAX], tbuf[16];
+	char *content = malloc(sgn_rdata_format_max(rdlen) + 1);
+	json_t *j;
+	int n;
+
+	if (!content)
+		return NULL;
+	memcpy(rr.owner, owner, dn_len(owner));
+	n = rec_rr_content(&rr, content);
+	if (n < 0)
+		n = 0;
+	content[n] = '\0';
+	rec_id_format(rec_id(owner, type, rdata, rdlen), id);
+	dn_to_text(owner, name);
+	j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:b}", "id", id, "name", name, "type",
+		      sgn_type_name(type, tbuf), "content", content, "ttl", (json_int_t) ttl,
+		      "system", system);
+	free(content);
+	return j;
+}
+
+static json_t *rr_json(const rec_rr *rr, bool system)
+{
+	return record_json(rr->owner, rr->type, rr->ttl, rr->rdata, rr->rdlen, system);
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static int zone_apex(const dzone *z, uint8_t *apex)
+{
+	return dn_from_text(z->name, strlen(z->name), NULL, apex) < 0 ? -EINVAL : 0;
+}
+
+/* Writes need the journal and the index (the zone loaded once). */
+static int writable(const dzone *z, zk_error *e)
+{
+	if (!z->journal)
+		return zk_fail(e, ZK_E_UNAVAILABLE, "the journal of %s cannot be written (see the "
+			       "daemon's log); writes are refused", z->name);
+	if (!z->recs)
+		return zk_fail(e, ZK_E_UNAVAILABLE, "%s is not loaded yet%s%s", z->name,
+			       z->last_code ? ": " : "", z->last_code ? z->last_error.message : "");
+	return 0;
+}
+
+/* SPEC §1 through policy/rules.c, against the zone's index. */
+static int check_rules(const dzone *z, const uint8_t *apex_wire, pol_op op, const rec_rr *old,
+		       const rec_rr *new, zk_error *e)
+{
+	ldns_rdf *apex = ldns_dname_new_frm_data((uint16_t) dn_len(apex_wire), apex_wire);
+	ldns_rr *o = old ? rec_rr_to_ldns(old) : NULL, *n = new ? rec_rr_to_ldns(new) : NULL;
+	pol_zone_view v;
+	pol_change c = { .op = op, .old_rr = o, .new_rr = n };
+	int r;
+
+	if (!apex || (old && !o) || (new && !n))
+		r = zk_fail(e, -ENOMEM, "out of memory");
+	else {
+		rec_set_view(z->recs, &v, apex);
+		v.policy = z->cfg->policy;
+		r = pol_rule_check(&v, &c, e);
+	}
+	ldns_rr_free(o);
+	ldns_rr_free(n);
+	ldns_rdf_deep_free(apex);
+	return r;
+}
+
+/*
+ * A proposed record from the body's fields (`base` fills what a PUT leaves out). Protected
+ * types and names outside the zone are refused before the content is looked at, so the
+ * answer does not depend on how well-formed the content of a forbidden write is.
+ */
+static int build_record(const dzone *z, const uint8_t *apex, const rec_body *b,
+			const rec_rr *base, pol_op op, rec_rr *out, zk_error *e)
+{
+	uint32_t ttl;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (b->name)
+		r = rec_parse_name(b->name, apex, out->owner, e);
+	else
+		r = (memcpy(out->owner, base->owner, dn_len(base->owner)), 0);
+	if (r >= 0)
+		r = b->type ? rec_parse_type(b->type, &out->type, e) : (out->type = base->type, 0);
+	if (r < 0)
+		return r;
+	if (b->has_ttl)
+		out->ttl = b->ttl;
+	else if (base && base->type == out->type && dn_equal(base->owner, out->owner))
+		out->ttl = base->ttl;
+	else
+		out->ttl = rec_set_rrset_ttl(z->recs, out->owner, out->type, &ttl) ? ttl : DEFAULT_TTL;
+	if (out->type == T_SOA || pol_type_is_dnssec(out->type) ||
+	    !dn_is_at_or_below(out->owner, apex)) {
+		r = check_rules(z, apex, base ? POL_OP_UPDATE : POL_OP_ADD, base, out, e);
+		if (r < 0)
+			return r;
+	}
+	if (b->content)
+		return rec_parse_content(out, apex, b->content, e);
+	if (!base || base->type != out->type)
+		return zk_fail(e, ZK_E_INVALID_RECORD, "content is needed when the type changes");
+	out->rdlen = base->rdlen;
+	out->rdata = malloc(base->rdlen ? base->rdlen : 1);
+	if (!out->rdata)
+		return zk_fail(e, -ENOMEM, "out of memory");
+	memcpy(out->rdata, base->rdata, base->rdlen);
+	(void) op;
+	return 0;
+}
+
+/* The record with this id: a user record (copied into *ret) or a system one. */
+static int find_record(const dzone *z, const char *id_text, rec_rr *ret, bool *ret_system,
+		       zk_error *e)
+{
+	rec_entry ent;
+	uint64_t id;
+
+	if (rec_id_parse(id_text, &id) < 0)
+		return zk_fail(e, ZK_E_RECORD_NOT_FOUND, "no record with id '%.32s' in %s "
+			       "(ids are 16 hex digits)", id_text, z->name);
+	if (rec_set_get(z->recs, id, &ent)) {
+		rec_rr src = { .type = ent.type, .ttl = ent.ttl, .rdlen = ent.rdlen,
+			       .rdata = (uint8_t *) (uintptr_t) ent.rdata };
+
+		memcpy(src.owner, ent.owner, dn_len(ent.owner));
+		*ret_system = false;
+		return rec_rr_copy(ret, &src) < 0 ? zk_fail(e, -ENOMEM, "out of memory") : 0;
+	}
+	for (size_t i = 0; i < z->n_sys; i++)
+		if (rec_rr_id(&z->sys[i]) == id) {
+			*ret_system = true;
+			return rec_rr_copy(ret, &z->sys[i]) < 0 ? zk_fail(e, -ENOMEM, "out of memory")
+								 : 0;
+		}
+	return zk_fail(e, ZK_E_RECORD_NOT_FOUND, "no record with id %s in %s", id_text, z->name);
+}
+
+static void log_write(const dzone *z, api_req *req, const char *what, const rec_rr *rr)
+{
+	dlog_fields f = { .zone = z->name, .signatures = -1 };
+	char name[DN_TEXTMAX], tbuf[16];
+
+	dn_to_text(rr->owner, name);
+	dlog(ZK_LOG_INFO, &f, "record API: %s %s %s by %s", what, name,
+	     sgn_type_name(rr->type, tbuf), api_req_peer(req));
+}
+
+static bool want_wait(api_req *req)
+{
+	const char *w = api_req_query(req, "wait");
+
+	return w && !strcmp(w, "published");
+}
+
+static rec_op *make_ops(size_t n)
+{
+	return calloc(n ? n : 1, sizeof(rec_op));
+}
+
+/* ---------------------------------------------------------------- record endpoints */
+
+static int do_list(dzone *z, api_req *req)
+{
+	const char *qname = api_req_query(req, "name"), *qtype = api_req_query(req, "type");
+	uint8_t apex[DN_MAXLEN], owner[DN_MAXLEN];
+	uint16_t type = 0;
+	zk_error e = { 0 };
+	rec_entry *list = NULL;
+	size_t n = 0;
+	json_t *arr;
+	int r;
+
+	if (!z->recs)
+		return fail_reply(req, writable(z, &e), &e);
+	if (zone_apex(z, apex) < 0)
+		return fail_reply(req, -EINVAL, NULL);
+	if ((qname && (r = rec_parse_name(qname, apex, owner, &e)) < 0) ||
+	    (qtype && (r = rec_parse_type(qtype, &type, &e)) < 0))
+		return fail_reply(req, r, &e);
+	arr = json_array();
+	for (size_t i = 0; i < z->n_sys; i++) {
+		const rec_rr *s = &z->sys[i];
+
+		if ((!qname || dn_equal(s->owner, owner)) && (!type || s->type == type))
+			json_array_append_new(arr, rr_json(s, true));
+	}
+	r = rec_set_list(z->recs, qname ? owner : NULL, type, &list, &n);
+	if (r < 0) {
+		json_decref(arr);
+		return fail_reply(req, r, NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, record_json(list[i].owner, list[i].type, list[i].ttl,
+						       list[i].rdata, list[i].rdlen, false));
+	free(list);
+	return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "records", arr));
+}
+
+static int do_create(manager *m, dzone *z, api_req *req)
+{
+	uint8_t apex[DN_MAXLEN];
+	size_t len;
+	const char *body = api_req_body(req, &len);
+	rec_body b;
+	rec_rr rr = { 0 };
+	rec_entry have;
+	zk_error e = { 0 };
+	rec_op *ops;
+	bool exists;
+	int r;
+
+	if ((r = writable(z, &e)) < 0 || (r = zone_apex(z, apex)) < 0)
+		return fail_reply(req, r, &e);
+	r = rec_body_parse(body, len, false, &b, &e);
+	if (r < 0)
+		return fail_reply(req, r, &e);
+	r = build_record(z, apex, &b, NULL, POL_OP_ADD, &rr, &e);
+	rec_body_clear(&b);
+	if (r >= 0)
+		r = check_rules(z, apex, POL_OP_ADD, NULL, &rr, &e);
+	if (r < 0) {
+		rec_rr_clear(&rr);
+		return fail_reply(req, r, &e);
+	}
+	exists = rec_set_get(z->recs, rec_rr_id(&rr), &have);
+	if (exists && have.ttl == rr.ttl) {
+		json_t *j = json_pack("{s:s,s:o,s:b}", "status", "ok", "record", rr_json(&rr, false),
+				      "created", false);
+
+		rec_rr_clear(&rr);
+		return ok_reply(req, 200, j); /* nothing to do: idempotent */
+	}
+	ops = make_ops(1);
+	if (!ops) {
+		rec_rr_clear(&rr);
+		return fail_reply(req, -ENOMEM, NULL);
+	}
+	log_write(z, req, exists ? "TTL change of" : "add", &rr);
+	ops[0] = (rec_op) { .kind = REC_OP_ADD, .rr = rr };
+	r = mgr_submit(m, z, ops, 1, req, exists ? 200 : 201,
+		       json_pack("{s:s,s:o,s:b}", "status", "ok", "record", rr_json(&rr, false),
+				 "created", !exists), want_wait(req), &e);
+	if (r < 0) {
+		rec_ops_free(ops, 1);
+		return fail_reply(req, r, &e);
+	}
+	return r;
+}
+
+static int do_update(manager *m, dzone *z, api_req *req, const char *id)
+{
+	uint8_t apex[DN_MAXLEN];
+	size_t len, n;
+	const char *body = api_req_body(req, &len);
+	rec_rr old = { 0 }, rr = { 0 };
+	rec_body b = { 0 };
+	zk_error e = { 0 };
+	bool system = false;
+	rec_op *ops = NULL;
+	json_t *reply;
+	int r;
+
+	if ((r = writable(z, &e)) < 0 || (r = zone_apex(z, apex)) < 0)
+		return fail_reply(req, r, &e);
+	r = find_record(z, id, &old, &system, &e);
+	if (r >= 0)
+		r = rec_body_parse(body, len, true, &b, &e);
+	if (r >= 0 && system)
+		/* SOA, DNSSEC or platform NS: the rules say why it is refused */
+		r = check_rules(z, apex, POL_OP_UPDATE, &old, &old, &e);
+	if (r >= 0)
+		r = build_record(z, apex, &b, &old, POL_OP_UPDATE, &rr, &e);
+	rec_body_clear(&b);
+	if (r >= 0)
+		r = check_rules(z, apex, POL_OP_UPDATE, &old, &rr, &e);
+	if (r >= 0 && system)
+		r = zk_fail(&e, ZK_E_PROTECTED_RECORD, "system records are managed automatically");
+	if (r < 0)
+		goto out;
+	reply = json_pack("{s:s,s:o}", "status", "ok", "record", rr_json(&rr, false));
+	if (rec_rr_id(&rr) == rec_rr_id(&old) && rr.ttl == old.ttl) {
+		r = ok_reply(req, 200, reply); /* unchanged */
+		goto out;
+	}
+	ops = make_ops(2);
+	if (!ops) {
+		json_decref(reply);
+		r = zk_fail(&e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	n = 0;
+	if (rec_rr_id(&rr) != rec_rr_id(&old))
+		ops[n++] = (rec_op) { .kind = REC_OP_DEL, .rr = old };
+	else
+		rec_rr_clear(&old);
+	ops[n++] = (rec_op) { .kind = REC_OP_ADD, .rr = rr };
+	memset(&old, 0, sizeof(old));
+	memset(&rr, 0, sizeof(rr));
+	log_write(z, req, "update", &ops[n - 1].rr);
+	r = mgr_submit(m, z, ops, n, req, 200, reply, want_wait(req), &e);
+	if (r < 0) {
+		json_decref(reply);
+		rec_ops_free(ops, n);
+	}
+out:
+	rec_rr_clear(&old);
+	rec_rr_clear(&rr);
+	return r < 0 ? fail_reply(req, r, &e) : r;
+}
+
+static int do_delete(manager *m, dzone *z, api_req *req, const char *id)
+{
+	uint8_t apex[DN_MAXLEN];
+	rec_rr old = { 0 };
+	zk_error e = { 0 };
+	bool system = false;
+	rec_op *ops;
+	json_t *reply;
+	int r;
+
+	if ((r = writable(z, &e)) < 0 || (r = zone_apex(z, apex)) < 0)
+		return fail_reply(req, r, &e);
+	r = find_record(z, id, &old, &system, &e);
+	if (r >= 0)
+		r = check_rules(z, apex, POL_OP_DELETE, &old, NULL, &e);
+	if (r >= 0 && system)
+		r = zk_fail(&e, ZK_E_PROTECTED_RECORD, "system records are managed automatically");
+	if (r < 0 || !(ops = make_ops(1))) {
+		rec_rr_clear(&old);
+		return fail_reply(req, r < 0 ? r : -ENOMEM, &e);
+	}
+	reply = json_pack("{s:s,s:o}", "status", "ok", "record", rr_json(&old, false));
+	log_write(z, req, "delete", &old);
+	ops[0] = (rec_op) { .kind = REC_OP_DEL, .rr = old };
+	r = mgr_submit(m, z, ops, 1, req, 200, reply, want_wait(req), &e);
+	if (r < 0) {
+		json_decref(reply);
+		rec_ops_free(ops, 1);
+		return fail_reply(req, r, &e);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- import */
+
+static json_t *stripped_json(const char *name, uint16_t type, uint32_t count, const char *why)
+{
+	char tbuf[16];
+
+	return json_pack("{s:s,s:s,s:I,s:s}", "name", name, "type", sgn_type_name(type, tbuf),
+			 "count", (json_int_t) count, "reason", why);
+}
+
+/* Append the changes turning `from` into `to`: deletions first, then additions. */
+static int diff_ops(const rec_set *from, const rec_set *to, rec_op **ret, size_t *ret_n,
+		    size_t *ret_added, size_t *ret_deleted)
+{
+	rec_entry *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0, n = 0, added = 0, deleted = 0;
+	rec_op *ops;
+	int r = rec_set_list(from, NULL, 0, &a, &na);
+
+	if (r >= 0)
+		r = rec_set_list(to, NULL, 0, &b, &nb);
+	ops = r >= 0 ? make_ops(na + nb) : NULL;
+	if (!ops) {
+		free(a);
+		free(b);
+		return -ENOMEM;
+	}
+	for (size_t pass = 0; pass < 2; pass++) {
+		const rec_entry *list = pass ? b : a;
+		size_t cnt = pass ? nb : na;
+
+		for (size_t i = 0; i < cnt; i++) {
+			rec_entry other;
+			bool there = rec_set_get(pass ? from : to, list[i].id, &other);
+			rec_rr src = { .type = list[i].type, .ttl = list[i].ttl,
+				       .rdlen = list[i].rdlen,
+				       .rdata = (uint8_t *) (uintptr_t) list[i].rdata };
+
+			if (pass == 0 ? there : (there && other.ttl == list[i].ttl))
+				continue;
+			memcpy(src.owner, list[i].owner, dn_len(list[i].owner));
+			if (rec_rr_copy(&ops[n].rr, &src) < 0) {
+				rec_ops_free(ops, n);
+				free(a);
+				free(b);
+				return -ENOMEM;
+			}
+			ops[n++].kind = pass ? REC_OP_ADD : REC_OP_DEL;
+			if (pass)
+				added++;
+			else
+				deleted++;
+		}
+	}
+	free(a);
+	free(b);
+	*ret = ops;
+	*ret_n = n;
+	*ret_added = added;
+	*ret_deleted = deleted;
+	return 0;
+}
+
+static int do_import(manager *m, dzone *z, api_req *req)
+{
+	const pol_policy *p = z->cfg->policy;
+	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = p->max_zone_ttl };
+	const char *keep = api_req_query(req, "keep_apex_ns");
+	bool keep_ns = keep && (!strcmp(keep, "true") || !strcmp(keep, "1"));
+	uint8_t apex[DN_MAXLEN];
+	size_t len, n_ops = 0, added = 0, deleted = 0;
+	const char *body = api_req_body(req, &len);
+	sgn_zone *in = NULL;
+	rec_set *set = NULL;
+	rec_op *ops = NULL;
+	zk_error e = { 0 };
+	json_t *stripped, *reply;
+	int r;
+
+	if ((r = writable(z, &e)) < 0 || (r = zone_apex(z, apex)) < 0)
+		return fail_reply(req, r, &e);
+	r = sgn_zone_load_buffer(body, len, "import", apex, &lo, &in, &e);
+	if (r < 0)
+		return fail_reply(req, r, &e);
+	stripped = json_array();
+	if (in->has_input_soa)
+		json_array_append_new(stripped, stripped_json(z->name, T_SOA, 1,
+			"the SOA is managed by zonekeeper: policy values and its serial scheme"));
+	for (unsigned i = 0; i < in->n_stripped; i++)
+		json_array_append_new(stripped, stripped_json(z->name, in->stripped[i].type,
+			in->stripped[i].count, "DNSSEC records are made by zonekeeper with its own "
+			"keys; the old provider's signatures and keys cannot be kept"));
+	r = rec_set_from_zone(in, p, &set);
+	if (r >= 0 && in->apex_node) {
+		const sgn_rrset *ns = sgn_node_rrset(in->apex_node, T_NS);
+		const uint8_t *q = ns ? ns->rdata : NULL;
+		uint32_t platform = 0, other = 0;
+
+		for (uint16_t i = 0; ns && i < ns->count; i++, q += 2 + blob_len(q)) {
+			if (rec_is_system(apex, p, apex, T_NS, q + 2, blob_len(q)))
+				platform++;
+			else if (!keep_ns && rec_set_del(set, apex, T_NS, q + 2, blob_len(q)) == 0)
+				other++;
+		}
+		if (platform)
+			json_array_append_new(stripped, stripped_json(z->name, T_NS, platform,
+				"the platform's nameservers are managed by zonekeeper"));
+		if (other)
+			json_array_append_new(stripped, stripped_json(z->name, T_NS, other,
+				"apex NS of the previous provider, replaced by the platform's "
+				"nameservers (import with ?keep_apex_ns=true to keep them for a "
+				"multi-provider setup)"));
+	}
+	sgn_zone_free(in);
+	if (r >= 0)
+		r = diff_ops(z->recs, set, &ops, &n_ops, &added, &deleted);
+	if (r < 0) {
+		rec_set_free(set);
+		json_decref(stripped);
+		return fail_reply(req, r, NULL);
+	}
+	reply = json_pack("{s:s,s:I,s:I,s:I,s:o}", "status", "ok", "records",
+			  (json_int_t) rec_set_count(set), "added", (json_int_t) added, "deleted",
+			  (json_int_t) deleted, "stripped", stripped);
+	rec_set_free(set);
+	if (!n_ops) {
+		free(ops);
+		return ok_reply(req, 200, reply);
+	}
+	{
+		dlog_fields f = { .zone = z->name, .signatures = -1 };
+
+		dlog(ZK_LOG_NOTICE, &f, "record API: import by %s: %zu added, %zu deleted",
+		     api_req_peer(req), added, deleted);
+	}
+	r = mgr_submit(m, z, ops, n_ops, req, 200, reply, want_wait(req), &e);
+	if (r < 0) {
+		json_decref(reply);
+		rec_ops_free(ops, n_ops);
+		return fail_reply(req, r, &e);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------- keys and DS */
+
+static const char *key_state(const ks_key *k, zk_time_t now)
+{
+	const ks_timing *t = ks_key_timing(k);
+
+	if (t->remove && t->remove <= now)
+		return "removed";
+	if (t->retire && t->retire <= now)
+		return "retired";
+	if (ks_key_is_active(k, now))
+		return "active";
+	if (ks_key_is_published(k, now))
+		return "published";
+	return "generated";
+}
+
+static json_t *time_json(zk_time_t t)
+{
+	char buf[32];
+
+	return t ? json_string(zk_time_iso(t, buf, sizeof(buf))) : json_null();
+}
+
+static int open_keys(manager *m, dzone *z, ks_store **ret, zk_error *e)
+{
+	char dir[PATH_MAX];
+
+	sgn_key_dir(m->config, z->cfg, dir, sizeof(dir));
+	return ks_store_open(dir, z->cfg->name, NULL, ret, e);
+}
+
+static int do_keys(manager *m, dzone *z, api_req *req, bool ds)
+{
+	zk_time_t now = mgr_now(m);
+	ks_store *s = NULL;
+	zk_error e = { 0 };
+	json_t *arr = json_array();
+	int r = open_keys(m, z, &s, &e);
+
+	if (r < 0) {
+		json_decref(arr);
+		return fail_reply(req, r, &e);
+	}
+	for (size_t i = 0; i < ks_store_count(s); i++) {
+		const ks_key *k = ks_store_key(s, i);
+		const ks_timing *t = ks_key_timing(k);
+		const char *alg = pol_algorithm_name(ks_key_algorithm(k));
+		uint8_t rd[KS_DS_MAX];
+		char hex[2 * KS_DS_MAX + 1], text[2 * KS_DS_MAX + 600];
+		int n;
+
+		if (!ds) {
+			json_array_append_new(arr, json_pack(
+				"{s:i,s:s,s:s,s:i,s:s,s:o,s:o,s:o,s:o,s:o}", "tag", ks_key_tag(k),
+				"role", ks_role_name(ks_key_role(k)), "algorithm", alg ? alg : "?",
+				"algorithm_number", ks_key_algorithm(k), "state", key_state(k, now),
+				"created", time_json(t->created), "publish", time_json(t->publish),
+				"active", time_json(t->active), "retire", time_json(t->retire),
+				"remove", time_json(t->remove)));
+			continue;
+		}
+		if (!ks_key_signs_dnskey(k) || !ks_key_is_published(k, now))
+			continue;
+		n = sgn_key_ds(z->cfg->name, k, POL_DIGEST_SHA256, rd, sizeof(rd), &e);
+		if (n < 0) {
+			json_decref(arr);
+			ks_store_free(s);
+			return fail_reply(req, n, &e);
+		}
+		zk_hex_encode(rd + 4, (size_t) n - 4, hex);
+		snprintf(text, sizeof(text), "%s %u IN DS %u %u %u %s", z->cfg->name,
+			 z->cfg->policy->parent_ds_ttl, rd[0] << 8 | rd[1], rd[2], rd[3], hex);
+		json_array_append_new(arr, json_pack("{s:i,s:i,s:i,s:s,s:s}", "tag",
+						     rd[0] << 8 | rd[1], "algorithm", rd[2],
+						     "digest_type", rd[3], "digest", hex, "record", text));
+	}
+	ks_store_free(s);
+	return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", ds ? "ds" : "keys", arr));
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+static void label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void gauge(FILE *f, const char *name, const char *help, const char *type)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static int do_metrics(manager *m, api_req *req)
+{
+	zk_time_t now = mgr_now(m);
+	api_status_count st[64];
+	size_t nst = api_status_counts(m->api, st, ZK_ELEMENTSOF(st)), len = 0;
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, &len);
+	uint64_t cum = 0;
+	static const struct {
+		const char *name, *help, *type;
+	} zm[] = {
+		{ "zonekeeper_zone_serial", "SOA serial of the published zone", "gauge" },
+		{ "zonekeeper_zone_records", "User records in the zone", "gauge" },
+		{ "zonekeeper_zone_names", "Names in the signed zone", "gauge" },
+		{ "zonekeeper_zone_signatures_made_total", "Signatures made since start", "counter" },
+		{ "zonekeeper_zone_rrsig_expiry_seconds",
+		  "Seconds until the earliest RRSIG expiration in the published zone", "gauge" },
+		{ "zonekeeper_zone_next_event_timestamp_seconds",
+		  "Unix time of the zone's next scheduled signing event", "gauge" },
+		{ "zonekeeper_zone_next_key_event_timestamp_seconds",
+		  "Unix time of the next key timing event (publish, active, retire, remove)",
+		  "gauge" },
+		{ "zonekeeper_zone_last_publish_timestamp_seconds",
+		  "Unix time of the last publication", "gauge" },
+		{ "zonekeeper_zone_error", "1 if the last run of the zone failed", "gauge" },
+		{ "zonekeeper_zone_pending_writeback",
+		  "API changes not yet written back to the unsigned zone file", "gauge" },
+		{ "zonekeeper_zone_api_writes_total", "Accepted API writes since start", "counter" },
+	};
+
+	if (!f)
+		return fail_reply(req, -ENOMEM, NULL);
+	for (size_t k = 0; k < ZK_ELEMENTSOF(zm); k++) {
+		gauge(f, zm[k].name, zm[k].help, zm[k].type);
+		for (size_t i = 0; i < m->n_zones; i++) {
+			const dzone *z = m->zones[i];
+			double v = 0;
+			bool have = true;
+
+			switch (k) {
+			case 0: v = z->serial; have = z->serial != 0; break;
+			case 1: v = z->recs ? (double) rec_set_count(z->recs) : 0; have = z->recs; break;
+			case 2: v = (double) z->names; break;
+			case 3: v = (double) z->sigs_total; break;
+			case 4: v = (double) (z->earliest_expiry - now); have = z->earliest_expiry; break;
+			case 5: v = (double) z->next_event; have = z->next_event; break;
+			case 6: {
+				ks_store *s = NULL;
+				zk_time_t next = 0;
+
+				if (open_keys(m, (dzone *) z, &s, NULL) >= 0) {
+					for (size_t j = 0; j < ks_store_count(s); j++) {
+						const ks_timing *t = ks_key_timing(ks_store_key(s, j));
+						zk_time_t c[4] = { t->publish, t->active, t->retire,
+								   t->remove };
+
+						for (int q = 0; q < 4; q++)
+							if (c[q] > now && (!next || c[q] < next))
+								next = c[q];
+					}
+					ks_store_free(s);
+				}
+				v = (double) next;
+				have = next != 0;
+				break;
+			}
+			case 7: v = (double) z->last_published; have = z->last_published; break;
+			case 8: v = z->last_code != 0; break;
+			case 9: v = (double) z->n_ops; break;
+			default: v = (double) z->api_writes; break;
+			}
+			if (!have)
+				continue;
+			fprintf(f, "%s{zone=\"", zm[k].name);
+			label(f, z->name);
+			fprintf(f, "\"} %.0f\n", v);
+		}
+	}
+	gauge(f, "zonekeeper_publish_latency_seconds",
+	      "From an API write being durable to the signed zone holding it being published",
+	      "histogram");
+	for (size_t b = 0; b < LATENCY_BUCKETS; b++) {
+		cum += m->latency_buckets[b];
+		fprintf(f, "zonekeeper_publish_latency_seconds_bucket{le=\"%g\"} %llu\n",
+			latency_bounds[b], (unsigned long long) cum);
+	}
+	cum += m->latency_buckets[LATENCY_BUCKETS];
+	fprintf(f, "zonekeeper_publish_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+		   "zonekeeper_publish_latency_seconds_sum %.6f\n"
+		   "zonekeeper_publish_latency_seconds_count %llu\n",
+		(unsigned long long) cum, m->latency_sum, (unsigned long long) m->latency_count);
+	gauge(f, "zonekeeper_api_requests_total", "API responses by HTTP status code", "counter");
+	for (size_t i = 0; i < nst; i++)
+		fprintf(f, "zonekeeper_api_requests_total{code=\"%u\"} %llu\n", st[i].status,
+			(unsigned long long) st[i].count);
+	if (fclose(f) != 0) {
+		free(buf);
+		return fail_reply(req, -ENOMEM, NULL);
+	}
+	api_reply_text(req, 200, "text/plain; version=0.0.4", buf);
+	return API_DONE;
+}
+
+/* ---------------------------------------------------------------- routing */
+
+static int method_not_allowed(api_req *req, const char *allowed)
+{
+	zk_error e;
+
+	zk_fail(&e, ZK_E_METHOD_NOT_ALLOWED, "%s %s: allowed here: %s", api_req_method(req),
+		api_req_path(req), allowed);
+	return fail_reply(req, ZK_E_METHOD_NOT_ALLOWED, &e);
+}
+
+static bool is(const api_req *req, const char *method)
+{
+	return !strcmp(api_req_method(req), method);
+}
+
+int routes_handle(void *userdata, api_req *req)
+{
+	manager *m = userdata;
+	const char *path = api_req_path(req);
+	char seg[4][256];
+	size_t n = 0;
+	zk_error e = { 0 };
+	dzone *z;
+
+	if (!strcmp(path, "/v1/health"))
+		return is(req, "GET") ? ok_reply(req, 200, json_pack("{s:s}", "status", "ok"))
+				      : method_not_allowed(req, "GET");
+	if (!strcmp(path, "/metrics"))
+		return is(req, "GET") ? do_metrics(m, req) : method_not_allowed(req, "GET");
+	if (!strcmp(path, "/v1/zones") || !strcmp(path, "/v1/zones/")) {
+		json_t *a;
+
+		if (!is(req, "GET"))
+			return method_not_allowed(req, "GET");
+		a = json_array();
+		for (size_t i = 0; i < m->n_zones; i++)
+			json_array_append_new(a, mgr_zone_json(m->zones[i]));
+		return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "zones", a));
+	}
+	if (strncmp(path, "/v1/zones/", 10) != 0)
+		return fail_reply(req, ZK_E_NOT_FOUND, NULL);
+	for (const char *p = path + 10; *p && n < 4;) {
+		size_t l = strcspn(p, "/");
+
+		if (l == 0 || l >= sizeof(seg[0]))
+			return fail_reply(req, ZK_E_NOT_FOUND, NULL);
+		memcpy(seg[n], p, l);
+		seg[n++][l] = '\0';
+		p += l;
+		if (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		if (n == 4)
+			return fail_reply(req, ZK_E_NOT_FOUND, NULL);
+	}
+	if (n == 0)
+		return fail_reply(req, ZK_E_NOT_FOUND, NULL);
+	z = mgr_find_zone(m, seg[0]);
+	if (!z) {
+		zk_fail(&e, ZK_E_ZONE_NOT_FOUND, "no zone '%.255s' is configured", seg[0]);
+		return fail_reply(req, ZK_E_ZONE_NOT_FOUND, &e);
+	}
+	if (n == 1)
+		return is(req, "GET") ? ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok",
+								     "zone", mgr_zone_json(z)))
+				      : method_not_allowed(req, "GET");
+	if (!strcmp(seg[1], "records") && n == 2) {
+		if (is(req, "GET"))
+			return do_list(z, req);
+		if (is(req, "POST"))
+			return do_create(m, z, req);
+		return method_not_allowed(req, "GET, POST");
+	}
+	if (!strcmp(seg[1], "records") && n == 3) {
+		if (is(req, "PUT"))
+			return do_update(m, z, req, seg[2]);
+		if (is(req, "DELETE"))
+			return do_delete(m, z, req, seg[2]);
+		return method_not_allowed(req, "PUT, DELETE");
+	}
+	if (!strcmp(seg[1], "import") && n == 2)
+		return is(req, "POST") ? do_import(m, z, req) : method_not_allowed(req, "POST");
+	if ((!strcmp(seg[1], "keys") || !strcmp(seg[1], "ds")) && n == 2)
+		return is(req, "GET") ? do_keys(m, z, req, seg[1][0] == 'd')
+				      : method_not_allowed(req, "GET");
+	if (!strcmp(seg[1], "keys") && n == 3 && !strcmp(seg[2], "rollover")) {
+		if (!is(req, "POST"))
+			return method_not_allowed(req, "POST");
+		zk_fail(&e, ZK_E_UNSUPPORTED, "key rollovers on request are not available in this "
+			"release");
+		return fail_reply(req, ZK_E_UNSUPPORTED, &e);
+	}
+	return fail_reply(req, ZK_E_NOT_FOUND, NULL);
+}

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signer/journal.c -- see journal.h.
+ *
+ * Line format: "<seq> <n> <change>... <check>\n", each change "<A|D>:<owner hex>:<type>:
+ * <ttl>:<rdata hex>", check = 16 hex digits of a 64-bit FNV-1a over everything before it.
+ * The checksum only detects torn writes; the file is private to the daemon (0600).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy/zk-codec.h"
+#include "policy/zk-file.h"
+#include "policy/zk-macro.h"
+#include "signer/journal.h"
+
+#define JNL_MAX_FILE (1024u * 1024 * 1024) /* a journal is written back long before this */
+
+struct jnl {
+	char *path;
+	int fd;
+	uint64_t next_seq;
+	uint64_t size;
+	char *buf;
+	size_t len, cap;
+	bool broken;
+};
+
+static uint64_t fnv1a(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char) s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int reserve(char **buf, size_t *cap, size_t need)
+{
+	char *nb;
+	size_t nc = *cap ? *cap : 4096;
+
+	if (need <= *cap)
+		return 0;
+	while (nc < need)
+		nc *= 2;
+	nb = realloc(*buf, nc);
+	if (!nb)
+		return -ENOMEM;
+	*buf = nb;
+	*cap = nc;
+	return 0;
+}
+
+static void put_hex(char *out, const uint8_t *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = hex[data[i] >> 4];
+		out[2 * i + 1] = hex[data[i] & 15];
+	}
+}
+
+/* Append one write to buf. */
+static int format_write(char **buf, size_t *len, size_t *cap, const rec_op *ops, size_t n)
+{
+	size_t start = *len, need = 64;
+	int w;
+
+	for (size_t i = 0; i < n; i++)
+		need += 40 + 2 * (DN_MAXLEN + (size_t) ops[i].rr.rdlen);
+	if (reserve(buf, cap, *len + need) < 0)
+		return -ENOMEM;
+	w = snprintf(*buf + *len, need, "%llu %zu", (unsigned long long) ops[0].seq, n);
+	*len += (size_t) w;
+	for (size_t i = 0; i < n; i++) {
+		const rec_rr *rr = &ops[i].rr;
+		size_t olen = dn_len(rr->owner);
+		char *p = *buf + *len;
+
+		*p++ = ' ';
+		*p++ = (char) ops[i].kind;
+		*p++ = ':';
+		put_hex(p, rr->owner, olen);
+		p += 2 * olen;
+		p += sprintf(p, ":%u:%u:", rr->type, rr->ttl);
+		put_hex(p, rr->rdata, rr->rdlen);
+		p += 2 * (size_t) rr->rdlen;
+		*len = (size_t) (p - *buf);
+	}
+	w = snprintf(*buf + *len, 20, " %016llx\n",
+		     (unsigned long long) fnv1a(*buf + start, *len - start));
+	*len += (size_t) w;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int get_hex(const char *s, size_t len, uint8_t *out, size_t max)
+{
+	if (len % 2 || len / 2 > max)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i += 2) {
+		int a = hexval(s[i]), b = hexval(s[i + 1]);
+
+		if (a < 0 || b < 0)
+			return -EINVAL;
+		out[i / 2] = (uint8_t) (a << 4 | b);
+	}
+	return (int) (len / 2);
+}
+
+/* Parse one change "K:owner:type:ttl:rdata" of [s, e). */
+static int parse_change(const char *s, const char *e, uint64_t seq, rec_op *op)
+{
+	const char *f[5];
+	size_t flen[5];
+	uint8_t rd[65535];
+	unsigned long type, ttl;
+	char num[16];
+	int k = 0, n;
+
+	f[0] = s;
+	for (const char *p = s; p < e && k < 5; p++)
+		if (*p == ':') {
+			flen[k] = (size_t) (p - f[k]);
+			if (++k < 5)
+				f[k] = p + 1;
+		}
+	if (k != 4)
+		return -EINVAL;
+	flen[4] = (size_t) (e - f[4]);
+	if (flen[0] != 1 || (f[0][0] != 'A' && f[0][0] != 'D'))
+		return -EINVAL;
+	memset(op, 0, sizeof(*op));
+	op->seq = seq;
+	op->kind = (rec_op_kind) f[0][0];
+	n = get_hex(f[1], flen[1], op->rr.owner, DN_MAXLEN);
+	if (n <= 0 || dn_len(op->rr.owner) != (size_t) n)
+		return -EINVAL;
+	if (flen[2] == 0 || flen[2] >= sizeof(num) || flen[3] == 0 || flen[3] >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, f[2], flen[2]);
+	num[flen[2]] = '\0';
+	type = strtoul(num, NULL, 10);
+	memcpy(num, f[3], flen[3]);
+	num[flen[3]] = '\0';
+	ttl = strtoul(num, NULL, 10);
+	if (type == 0 || type > 65535 || ttl > 2147483647ul)
+		return -EINVAL;
+	op->rr.type = (uint16_t) type;
+	op->rr.ttl = (uint32_t) ttl;
+	n = get_hex(f[4], flen[4], rd, sizeof(rd));
+	if (n < 0)
+		return -EINVAL;
+	op->rr.rdlen = (uint16_t) n;
+	op->rr.rdata = malloc(n ? (size_t) n : 1);
+	if (!op->rr.rdata)
+		return -ENOMEM;
+	memcpy(op->rr.rdata, rd, (size_t) n);
+	return 0;
+}
+
+/* Parse one line (without its newline); appends its changes to *ops. */
+static int parse_line(const char *line, size_t len, rec_op **ops, size_t *n, size_t *cap,
+		      uint64_t *ret_seq)
+{
+	const char *sp = memrchr(line, ' ', len), *p, *e;
+	char check[17], *end;
+	unsigned long long seq;
+	unsigned long count;
+
+	if (!sp || (size_t) (line + len - sp - 1) != 16)
+		return -EINVAL;
+	snprintf(check, sizeof(check), "%016llx",
+		 (unsigned long long) fnv1a(line, (size_t) (sp - line)));
+	if (memcmp(check, sp + 1, 16) != 0)
+		return -EINVAL;
+	seq = strtoull(line, &end, 10);
+	if (end == line || *end != ' ')
+		return -EINVAL;
+	count = strtoul(end + 1, &end, 10);
+	if (count == 0 || count > 1000000)
+		return -EINVAL;
+	p = end;
+	for (unsigned long i = 0; i < count; i++) {
+		int r;
+
+		if (p >= sp || *p != ' ')
+			return -EINVAL;
+		p++;
+		e = memchr(p, ' ', (size_t) (sp - p));
+		if (!e)
+			e = sp;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			rec_op *no = realloc(*ops, nc * sizeof(*no));
+
+			if (!no)
+				return -ENOMEM;
+			*ops = no;
+			*cap = nc;
+		}
+		r = parse_change(p, e, seq, &(*ops)[*n]);
+		if (r < 0)
+			return r;
+		(*n)++;
+		p = e;
+	}
+	if (p != sp)
+		return -EINVAL;
+	*ret_seq = seq;
+	return 0;
+}
+
+int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,
+	     size_t *ret_n, zk_error *reterr)
+{
+	jnl *j = calloc(1, sizeof(*j));
+	_cleanup_free_ char *data = NULL;
+	rec_op *ops = NULL;
+	size_t len = 0, n = 0, cap = 0, good = 0;
+	uint64_t last = 0;
+	int r;
+
+	if (!j || !(j->path = strdup(path))) {
+		free(j);
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	}
+	j->fd = -1;
+	r = zk_file_read(path, JNL_MAX_FILE, &data, &len);
+	if (r < 0 && r != -ENOENT) {
+		jnl_free(j);
+		return zk_fail(reterr, r, "cannot read the journal %s", path);
+	}
+	for (size_t pos = 0; data && pos < len;) {
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		size_t before = n;
+		uint64_t seq;
+
+		if (!nl)
+			break; /* torn: the write of that line never completed */
+		r = parse_line(data + pos, (size_t) (nl - data - pos), &ops, &n, &cap, &seq);
+		if (r == -ENOMEM) {
+			rec_ops_free(ops, n);
+			jnl_free(j);
+			return zk_fail(reterr, r, "out of memory");
+		}
+		if (r < 0 || seq <= last) {
+			for (size_t i = before; i < n; i++)
+				rec_rr_clear(&ops[i].rr);
+			n = before;
+			break;
+		}
+		last = seq;
+		pos = (size_t) (nl - data) + 1;
+		good = pos;
+	}
+	if (good < len)
+		zk_diag_emit(diag, ZK_LOG_WARNING, path, 0,
+			     "journal: dropping %zu bytes of an unfinished write at its end "
+			     "(never acknowledged)", len - good);
+	j->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (j->fd < 0 || (good < len && ftruncate(j->fd, (off_t) good) < 0) ||
+	    lseek(j->fd, (off_t) good, SEEK_SET) < 0) {
+		r = -errno;
+		rec_ops_free(ops, n);
+		jnl_free(j);
+		return zk_fail(reterr, r, "cannot open the journal %s", path);
+	}
+	if (good < len)
+		(void) fdatasync(j->fd);
+	j->size = good;
+	j->next_seq = last + 1;
+	*ret = j;
+	*ret_ops = ops;
+	*ret_n = n;
+	return 0;
+}
+
+jnl *jnl_free(jnl *j)
+{
+	if (!j)
+		return NULL;
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j->buf);
+	free(j->path);
+	free(j);
+	return NULL;
+}
+
+uint64_t jnl_next_seq(const jnl *j)
+{
+	return j->next_seq;
+}
+
+uint64_t jnl_size(const jnl *j)
+{
+	return j->size + j->len;
+}
+
+int jnl_append(jnl *j, const rec_op *ops, size_t n)
+{
+	int r;
+
+	if (!n)
+		return 0;
+	r = format_write(&j->buf, &j->len, &j->cap, ops, n);
+	if (r < 0)
+		return r;
+	j->next_seq = ops[0].seq + 1;
+	return 0;
+}
+
+/* After a failed write: cut the partial line so later writes do not follow garbage. */
+static void cut_back(jnl *j)
+{
+	/* if even that fails, refuse every later write: one after garbage would be lost */
+	if (ftruncate(j->fd, (off_t) j->size) < 0 || lseek(j->fd, (off_t) j->size, SEEK_SET) < 0)
+		j->broken = true;
+	j->len = 0;
+}
+
+int jnl_sync(jnl *j, zk_error *reterr)
+{
+	size_t off = 0;
+
+	if (j->broken) {
+		j->len = 0;
+		return zk_fail(reterr, -EIO, "the journal %s failed earlier; restart the daemon",
+			       j->path);
+	}
+	while (off < j->len) {
+		ssize_t w = write(j->fd, j->buf + off, j->len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int r = w < 0 ? -errno : -EIO;
+
+			cut_back(j);
+			return zk_fail(reterr, r, "cannot write the journal %s", j->path);
+		}
+		off += (size_t) w;
+	}
+	if (j->len && fdatasync(j->fd) < 0) {
+		int r = -errno;
+
+		cut_back(j);
+		return zk_fail(reterr, r, "cannot sync the journal %s", j->path);
+	}
+	j->size += j->len;
+	j->len = 0;
+	return 0;
+}
+
+int jnl_rewrite(jnl *j, const rec_op *ops, size_t n, zk_error *reterr)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd, r;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = i + 1;
+
+		while (k < n && ops[k].seq == ops[i].seq)
+			k++;
+		if (format_write(&buf, &len, &cap, ops + i, k - i) < 0)
+			return zk_fail(reterr, -ENOMEM, "out of memory");
+		i = k;
+	}
+	r = zk_file_write_atomic(j->path, 0600, buf ? buf : "", len, reterr);
+	if (r < 0)
+		return r;
+	fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return zk_fail(reterr, -errno, "cannot reopen the journal %s", j->path);
+	close(j->fd);
+	j->fd = fd;
+	j->size = len;
+	return 0;
+}
