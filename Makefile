@@ -22,6 +22,7 @@ PYTEST     ?= /usr/bin/pytest-3
 
 PKGS   := ldns libconfig libcrypto jansson
 DAEMON_PKGS := libsystemd libmicrohttpd
+CLI_PKGS := libcurl
 CFLAGS ?= -O2 -g
 WERROR ?= -Werror
 WARN   := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -30,7 +31,7 @@ WARN   := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wmissing-prototy
 ZK_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) -fno-common -fstack-protector-strong \
             -MMD -MP -pthread $(PKGCFLAGS) $(FORTIFY)
 FORTIFY   = $(if $(findstring -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
-PKGCFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DAEMON_PKGS) 2>/dev/null)
+PKGCFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DAEMON_PKGS) $(CLI_PKGS) 2>/dev/null)
 ZK_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread
 
 LIB_SRC    := $(wildcard policy/*.c keystore/*.c signer/*.c)
@@ -55,7 +56,7 @@ $(B)/libzk.a: $(call obj,$(LIB_SRC))
 	$(AR) rcs $@ $^
 
 $(B)/zonekeeper: $(call obj,$(CLI_SRC)) $(B)/libzk.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ZK_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ZK_LIBS) $(shell $(PKG_CONFIG) --libs $(CLI_PKGS) 2>/dev/null)
 
 $(B)/zonekeeperd: $(call obj,$(DAEMON_SRC)) $(B)/libzk.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ZK_LIBS) \

@@ -10,7 +10,7 @@
 set -eu
 
 BUILD_PKGS="build-essential pkg-config libldns-dev libssl-dev libconfig-dev libsystemd-dev \
-libcmocka-dev libmicrohttpd-dev libjansson-dev"
+libcmocka-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev"
 TEST_PKGS="ldnsutils bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd unbound \
 python3 python3-pytest python3-dnspython curl clang systemd systemd-container debootstrap \
 iproute2 time procps openssl"
@@ -40,7 +40,7 @@ if [ ! -e "$prc" ]; then
 	chmod 0755 "$prc"
 	own_prc=1
 fi
-cleanup() { [ "$own_prc" = 1 ] && rm -f "$prc"; }
+cleanup() { if [ "$own_prc" = 1 ]; then rm -f "$prc"; fi; }  # a false test would be the exit status
 trap cleanup EXIT INT TERM
 
 export DEBIAN_FRONTEND=noninteractive

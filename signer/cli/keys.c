@@ -16,14 +16,41 @@
 
 struct common {
 	const char *config, *zone;
+	const char *socket; /* --socket */
+	bool remote;        /* ask the daemon: ZONE given as an argument, or --socket */
 	bool json;
 	int digest;
+	bool digest_set;
 	int role;
 };
 
-static int parse_common(int argc, char **argv, const char *usage, struct common *o)
+/*
+ * Local mode (the key files): --config FILE --zone NAME, as ever. With `remote_ok`, a
+ * positional ZONE instead of --zone, or --socket, asks the daemon instead (GET
+ * /v1/zones/{zone}/keys or /ds); --config then only names the configuration whose
+ * api.socket to use.
+ */
+static int parse_remote(int argc, char **argv, const char *usage, struct common *o)
+{
+	if (argc - optind > 1 || (argc - optind == 1 && o->zone)) {
+		fputs(usage, stderr);
+		return CLI_USAGE;
+	}
+	if (argc - optind == 1)
+		o->zone = argv[optind];
+	if (!o->zone) {
+		fputs(usage, stderr);
+		return CLI_USAGE;
+	}
+	o->remote = true;
+	return -1;
+}
+
+static int parse_common(int argc, char **argv, const char *usage, bool remote_ok,
+			struct common *o)
 {
 	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "zone", required_argument, NULL, 'z' },
 		{ "json", no_argument, NULL, 'j' },
@@ -40,11 +67,13 @@ static int parse_common(int argc, char **argv, const char *usage, struct common 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:z:jd:r:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 's': o->socket = optarg; break;
 		case 'c': o->config = optarg; break;
 		case 'z': o->zone = optarg; break;
 		case 'j': o->json = true; break;
 		case 'd':
 			o->digest = atoi(optarg);
+			o->digest_set = true;
 			if (o->digest != POL_DIGEST_SHA256 && o->digest != POL_DIGEST_SHA384) {
 				fprintf(stderr, "zonekeeper: --digest takes 2 (SHA-256) or 4 (SHA-384)\n");
 				return CLI_USAGE;
@@ -61,11 +90,18 @@ static int parse_common(int argc, char **argv, const char *usage, struct common 
 		default: fputs(usage, stderr); return CLI_USAGE;
 		}
 	}
+	if (remote_ok && (o->socket || optind < argc))
+		return parse_remote(argc, argv, usage, o);
 	if (!o->config || !o->zone) {
 		fputs(usage, stderr);
 		return CLI_USAGE;
 	}
 	return -1;
+}
+
+static cli_api remote_opts(const struct common *o)
+{
+	return (cli_api) { .socket = o->socket, .config = o->config, .json = o->json };
 }
 
 static const char *key_state(const ks_key *k, zk_time_t now)
@@ -120,9 +156,16 @@ static int open_zone_keys(const struct common *o, pol_config **ret_cfg, const po
 
 static const char keys_usage[] =
 	"Usage: zonekeeper keys --config FILE --zone NAME [--json]\n"
+	"       zonekeeper keys ZONE [--socket PATH] [--config FILE] [--json]\n"
 	"\n"
 	"List the keys of a zone: tag, role, algorithm, state at the current time, timing\n"
-	"(created, publish, active, retire, remove) and key file.\n";
+	"(created, publish, active, retire, remove) and key file.\n"
+	"\n"
+	"With --zone NAME the key files are read directly (the configuration is required).\n"
+	"With ZONE as an argument (or with --socket) the running daemon is asked instead,\n"
+	"through its API socket: --socket PATH, else api.socket of --config FILE, else of\n"
+	CL_DEFAULT_CONFIG ", else " CL_DEFAULT_SOCKET ". --json then prints the\n"
+	"daemon's reply as it is. Exit status 3: the daemon refused (e.g. ZONE_NOT_FOUND).\n";
 
 int cmd_keys(int argc, char **argv)
 {
@@ -132,10 +175,15 @@ int cmd_keys(int argc, char **argv)
 	ks_store *s;
 	zk_time_t now;
 	json_t *arr = NULL;
-	int r = parse_common(argc, argv, keys_usage, &o);
+	int r = parse_common(argc, argv, keys_usage, true, &o);
 
 	if (r >= 0)
 		return r == CLI_OK + 100 ? CLI_OK : r;
+	if (o.remote) {
+		cli_api api = remote_opts(&o);
+
+		return cli_api_keys(&api, o.zone);
+	}
 	r = open_zone_keys(&o, &cfg, &z, &s);
 	if (r != CLI_OK)
 		return r;
@@ -185,9 +233,15 @@ int cmd_keys(int argc, char **argv)
 
 static const char ds_usage[] =
 	"Usage: zonekeeper ds --config FILE --zone NAME [--digest 2|4] [--json]\n"
+	"       zonekeeper ds ZONE [--socket PATH] [--config FILE] [--digest 2|4] [--json]\n"
 	"\n"
 	"DS records (RFC 4034 §5) of the zone's published key-signing keys, to give to the\n"
-	"parent zone. Digest 2 is SHA-256 (default), 4 SHA-384; SHA-1 is never made.\n";
+	"parent zone. Digest 2 is SHA-256 (default), 4 SHA-384; SHA-1 is never made.\n"
+	"\n"
+	"With --zone NAME the key files are read directly (the configuration is required).\n"
+	"With ZONE as an argument (or with --socket) the running daemon is asked instead,\n"
+	"through its API socket (found as for `zonekeeper keys`); --digest then keeps only\n"
+	"the DS records of that digest type.\n";
 
 int cmd_ds(int argc, char **argv)
 {
@@ -198,10 +252,15 @@ int cmd_ds(int argc, char **argv)
 	zk_time_t now;
 	json_t *arr = NULL;
 	size_t n = 0;
-	int r = parse_common(argc, argv, ds_usage, &o), rc = CLI_OK;
+	int r = parse_common(argc, argv, ds_usage, true, &o), rc = CLI_OK;
 
 	if (r >= 0)
 		return r == CLI_OK + 100 ? CLI_OK : r;
+	if (o.remote) {
+		cli_api api = remote_opts(&o);
+
+		return cli_api_ds(&api, o.zone, o.digest_set ? o.digest : 0);
+	}
 	r = open_zone_keys(&o, &cfg, &z, &s);
 	if (r != CLI_OK)
 		return r;
@@ -271,7 +330,7 @@ int cmd_key(int argc, char **argv)
 		fputs(import_usage, stderr);
 		return CLI_USAGE;
 	}
-	r = parse_common(argc - 1, argv + 1, import_usage, &o);
+	r = parse_common(argc - 1, argv + 1, import_usage, false, &o);
 	if (r >= 0)
 		return r == CLI_OK + 100 ? CLI_OK : r;
 	if (optind != argc - 2) {

@@ -94,16 +94,31 @@ static void usage(FILE *f)
 	      "         [--sample] [--json] SIGNED_FILE\n"
 	      "        check a signed zone; exit 0 only if it is valid\n"
 	      "  keys --config FILE --zone NAME [--json]\n"
-	      "        list a zone's keys: role, algorithm, tag, state, timings\n"
+	      "  keys ZONE [--socket PATH] [--json]\n"
+	      "        list a zone's keys: role, algorithm, tag, state, timings (from the key\n"
+	      "        files with --zone, from the daemon with a ZONE argument)\n"
 	      "  ds --config FILE --zone NAME [--digest 2|4] [--json]\n"
+	      "  ds ZONE [--socket PATH] [--digest 2|4] [--json]\n"
 	      "        DS records to give to the parent zone\n"
 	      "  key import --config FILE --zone NAME [--role ksk|zsk|csk] KEYFILE.key\n"
 	      "        copy a key made by dnssec-keygen, ldns-keygen or zonekeeper into a zone\n"
 	      "  check-config --config FILE\n"
 	      "        parse and check the configuration, as the daemon would\n"
 	      "\n"
+	      "Through the daemon's API socket (--socket PATH, default: api.socket of --config\n"
+	      "FILE or of " CL_DEFAULT_CONFIG "; --json prints the daemon's reply):\n"
+	      "  status                      the daemon and each zone's state\n"
+	      "  zone list | zone show ZONE  the zones and their publication state\n"
+	      "  zone import ZONE FILE [--wait]\n"
+	      "        replace a zone's records; prints what was stripped and why\n"
+	      "  record list ZONE [--name N] [--type T]\n"
+	      "  record add ZONE NAME TYPE CONTENT [--ttl N] [--wait]\n"
+	      "  record update ZONE ID [--name N] [--type T] [--content C] [--ttl N] [--wait]\n"
+	      "  record del ZONE ID [--wait]\n"
+	      "\n"
 	      "Every command takes --help. ZONEKEEPER_FAKE_TIME=<start>[@<speed>] sets the clock\n"
-	      "(tests, simulations). Exit status: 0 success, 1 failure, 2 usage or configuration.\n",
+	      "(tests, simulations). Exit status: 0 success, 1 failure, 2 usage or configuration,\n"
+	      "3 refused by the daemon (an API error such as PROTECTED_RECORD).\n",
 	      f);
 }
 
@@ -119,6 +134,9 @@ int main(int argc, char **argv)
 		{ "ds", cmd_ds },
 		{ "key", cmd_key },
 		{ "check-config", cmd_check_config },
+		{ "status", cmd_status },
+		{ "zone", cmd_zone },
+		{ "record", cmd_record },
 	};
 
 	if (argc < 2) {

@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signer/cli/zones.c -- `zonekeeper zone list|show|import`, `zonekeeper status`, and the
+ * daemon's side of `zonekeeper keys ZONE` / `zonekeeper ds ZONE`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/zk-macro.h"
+#include "signer/cli/cli.h"
+
+#define COMMON_HELP \
+	"  --socket PATH    the daemon's API socket (default: api.socket of the configuration)\n" \
+	"  --config FILE    configuration to take api.socket from\n" \
+	"                   (default " CL_DEFAULT_CONFIG ", else " CL_DEFAULT_SOCKET ")\n" \
+	"  --json           print the daemon's JSON reply as it is\n"
+
+static const char zone_usage[] =
+	"Usage: zonekeeper zone list\n"
+	"       zonekeeper zone show ZONE\n"
+	"       zonekeeper zone import ZONE FILE [--wait]\n"
+	"\n"
+	"The zones the daemon (zonekeeperd) serves. `import` replaces the zone's records with\n"
+	"those of FILE (zone-file text; `-` reads standard input): the records zonekeeper owns\n"
+	"(SOA, DNSSEC records, the platform's apex NS) are stripped, and each stripped RRset\n"
+	"is printed with the reason.\n"
+	"\n"
+	"  --wait           return once the signed zone is published, and print its serial\n"
+	COMMON_HELP
+	"\n"
+	"Exit status: 0 done, 1 failed, 2 usage, 3 refused by the daemon (e.g. ZONE_NOT_FOUND).\n";
+
+static const char status_usage[] =
+	"Usage: zonekeeper status [--socket PATH] [--config FILE] [--json]\n"
+	"\n"
+	"Whether the daemon answers, and one line per zone: name, state, serial, last\n"
+	"publication, next event, last error. --json prints the reply of GET /v1/zones.\n"
+	"\n"
+	COMMON_HELP
+	"\n"
+	"Exit status: 0 the daemon answers (zones in error included), 1 it does not, 2 usage.\n";
+
+static void oom(void)
+{
+	fprintf(stderr, "zonekeeper: INTERNAL: out of memory\n");
+}
+
+/* Options and positional arguments; `n_min`..`n_max` of them. CLI_OK + 100 after --help. */
+static int parse(const char *cmd, const char *usage, int argc, char **argv, int n_min,
+		 int n_max, cli_api *o, bool wait_ok)
+{
+	static const struct option opts[] = {
+		CLI_API_OPTIONS,
+		{ "wait", no_argument, NULL, CLI_OPT_WAIT },
+		{ 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return CLI_OK + 100;
+		}
+		if (!cli_api_option(c, optarg, o))
+			return cli_usage_error(cmd, "unknown option or missing value: %s",
+					       argv[optind - 1]);
+	}
+	if (o->wait && !wait_ok)
+		return cli_usage_error(cmd, "takes no --wait");
+	if (argc - optind < n_min || argc - optind > n_max)
+		return cli_usage_error(cmd, "wrong number of arguments");
+	return -1;
+}
+
+static int zone_path(const char *zone, const char *what, const char *wait, char **ret)
+{
+	const char *segs[] = { "v1", "zones", zone, what };
+	const cl_param params[] = { { "wait", wait } };
+
+	if (cl_path(segs, ZK_ELEMENTSOF(segs), params, ZK_ELEMENTSOF(params), ret) < 0) {
+		oom();
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/* Table cell for key `k` of object `o`. */
+#define CELL(o, k, buf) cl_json_text(json_object_get((o), (k)), (buf), sizeof(buf))
+
+/* ---------------------------------------------------------------------- zone list */
+
+static int add_zone_row(cl_table *t, const json_t *z)
+{
+	char name[512], state[32], serial[32], names[32], rrsets[32], published[64];
+	const char *cells[] = {
+		CELL(z, "name", name), CELL(z, "state", state), CELL(z, "serial", serial),
+		CELL(z, "names", names), CELL(z, "rrsets", rrsets),
+		CELL(z, "last_published", published),
+	};
+
+	return cl_table_add(t, cells);
+}
+
+static int zone_list(int argc, char **argv)
+{
+	static const char *const headers[] = { "NAME", "STATE", "SERIAL", "NAMES", "RRSETS",
+					       "LAST PUBLISHED" };
+	cl_response rsp = { 0 };
+	cl_table *t = NULL;
+	cli_api o;
+	const json_t *z;
+	size_t i;
+	int r = parse("zone list", zone_usage, argc, argv, 0, 0, &o, false);
+
+	if (r >= 0)
+		return r == CLI_OK + 100 ? CLI_OK : r;
+	r = cli_api_call(&o, "GET", "/v1/zones", NULL, &rsp);
+	if (r == CLI_OK && !o.json) {
+		t = cl_table_new(ZK_ELEMENTSOF(headers), headers);
+		json_array_foreach(json_object_get(rsp.json, "zones"), i, z)
+			if (t && add_zone_row(t, z) < 0)
+				t = cl_table_free(t);
+		if (t) {
+			cl_table_print(t, true, stdout);
+		} else {
+			oom();
+			r = CLI_FAIL;
+		}
+	}
+	cl_table_free(t);
+	cl_response_clear(&rsp);
+	return r;
+}
+
+/* ---------------------------------------------------------------------- zone show */
+
+static void print_error_object(const char *label, const json_t *e)
+{
+	const char *file = json_string_value(json_object_get(e, "file"));
+	json_int_t line = json_integer_value(json_object_get(e, "line"));
+	char code[64], message[1024];
+
+	printf("%-16s %s: %s", label, CELL(e, "code", code), CELL(e, "message", message));
+	if (file && *file && line)
+		printf(" (%s:%" JSON_INTEGER_FORMAT ")", file, line);
+	else if (file && *file)
+		printf(" (%s)", file);
+	putchar('\n');
+}
+
+/* "key: value" lines, in the daemon's order. */
+static void print_zone(const json_t *z)
+{
+	const char *key;
+	const json_t *v;
+	char label[80], buf[4096];
+
+	json_object_foreach((json_t *) z, key, v) {
+		snprintf(label, sizeof(label), "%s:", key);
+		if (json_is_object(v) && json_object_get(v, "code"))
+			print_error_object(label, v);
+		else if (json_is_object(v) || json_is_array(v))
+			continue; /* nothing nested today; --json shows everything */
+		else
+			printf("%-16s %s\n", label, cl_json_text(v, buf, sizeof(buf)));
+	}
+}
+
+static int zone_show(int argc, char **argv)
+{
+	const char *segs[] = { "v1", "zones", NULL };
+	cl_response rsp = { 0 };
+	char *path = NULL;
+	cli_api o;
+	int r = parse("zone show", zone_usage, argc, argv, 1, 1, &o, false);
+
+	if (r >= 0)
+		return r == CLI_OK + 100 ? CLI_OK : r;
+	segs[2] = argv[optind];
+	if (cl_path(segs, ZK_ELEMENTSOF(segs), NULL, 0, &path) < 0) {
+		oom();
+		return CLI_FAIL;
+	}
+	r = cli_api_call(&o, "GET", path, NULL, &rsp);
+	if (r == CLI_OK && !o.json)
+		print_zone(json_object_get(rsp.json, "zone"));
+	cl_response_clear(&rsp);
+	free(path);
+	return r;
+}
+
+/* ---------------------------------------------------------------------- zone import */
+
+/* The whole of `path` ("-": stdin) into *ret (malloc'd) and *ret_len. -errno. */
+static int read_all(const char *path, char **ret, size_t *ret_len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	do {
+		if (len + 65536 > cap) {
+			char *b = realloc(buf, cap = len + 65536 * 4);
+
+			if (!b) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = b;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	if (!r && ferror(f))
+		r = -EIO;
+	if (f != stdin)
+		fclose(f);
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+static int print_import(const cl_response *rsp)
+{
+	static const char *const headers[] = { "NAME", "TYPE", "COUNT", "REASON" };
+	const json_t *stripped = json_object_get(rsp->json, "stripped");
+	const json_t *serial = json_object_get(rsp->json, "serial");
+	char n[32], added[32], deleted[32], name[512], type[32], count[32], reason[1024];
+	cl_table *t = cl_table_new(ZK_ELEMENTSOF(headers), headers);
+	const json_t *s;
+	size_t i;
+
+	if (!t)
+		return -ENOMEM;
+	json_array_foreach(stripped, i, s) {
+		const char *cells[] = { CELL(s, "name", name), CELL(s, "type", type),
+					CELL(s, "count", count), CELL(s, "reason", reason) };
+
+		if (cl_table_add(t, cells) < 0) {
+			cl_table_free(t);
+			return -ENOMEM;
+		}
+	}
+	printf("imported %s records", CELL(rsp->json, "records", n));
+	if (json_is_integer(json_object_get(rsp->json, "added")))
+		printf(" (%s added, %s deleted)", CELL(rsp->json, "added", added),
+		       CELL(rsp->json, "deleted", deleted));
+	putchar('\n');
+	if (cl_table_rows(t)) {
+		printf("stripped (zonekeeper makes these itself):\n");
+		cl_table_print(t, true, stdout);
+	} else {
+		printf("nothing stripped\n");
+	}
+	if (json_is_integer(serial))
+		printf("published in serial %" JSON_INTEGER_FORMAT "\n", json_integer_value(serial));
+	cl_table_free(t);
+	return 0;
+}
+
+static int zone_import(int argc, char **argv)
+{
+	cl_response rsp = { 0 };
+	char *path = NULL, *text = NULL;
+	size_t len = 0;
+	cli_api o;
+	int r = parse("zone import", zone_usage, argc, argv, 2, 2, &o, true);
+
+	if (r >= 0)
+		return r == CLI_OK + 100 ? CLI_OK : r;
+	r = read_all(argv[optind + 1], &text, &len);
+	if (r < 0) {
+		fprintf(stderr, "zonekeeper: INPUT: %s: %s\n", argv[optind + 1], strerror(-r));
+		return CLI_FAIL;
+	}
+	r = zone_path(argv[optind], "import", o.wait ? "published" : NULL, &path);
+	if (r == CLI_OK)
+		r = cli_api_call_text(&o, "POST", path, text, len, &rsp);
+	if (r == CLI_OK && !o.json && print_import(&rsp) < 0) {
+		oom();
+		r = CLI_FAIL;
+	}
+	cl_response_clear(&rsp);
+	free(path);
+	free(text);
+	return r;
+}
+
+int cmd_zone(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} subs[] = {
+		{ "list", zone_list },
+		{ "show", zone_show },
+		{ "import", zone_import },
+	};
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(zone_usage, stdout);
+		return CLI_OK;
+	}
+	for (size_t i = 0; argc >= 2 && i < ZK_ELEMENTSOF(subs); i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	return cli_usage_error("zone", "needs list, show or import%s%s",
+			       argc >= 2 ? ", not " : "", argc >= 2 ? argv[1] : "");
+}
+
+/* ---------------------------------------------------------------------- status */
+
+static int add_status_row(cl_table *t, const json_t *z)
+{
+	const json_t *e = json_object_get(z, "error");
+	char name[512], state[32], serial[32], published[64], next[64], code[64];
+	char error[1100], message[1024];
+	const char *cells[] = {
+		CELL(z, "name", name), CELL(z, "state", state), CELL(z, "serial", serial),
+		CELL(z, "last_published", published), CELL(z, "next_event", next), "",
+	};
+
+	if (json_is_object(e)) {
+		snprintf(error, sizeof(error), "%s: %s", CELL(e, "code", code),
+			 CELL(e, "message", message));
+		cells[5] = error;
+	}
+	return cl_table_add(t, cells);
+}
+
+static int print_status(const cl_client *c, const json_t *zones)
+{
+	static const char *const headers[] = { "ZONE", "STATE", "SERIAL", "LAST PUBLISHED",
+					       "NEXT EVENT", "ERROR" };
+	cl_table *t = cl_table_new(ZK_ELEMENTSOF(headers), headers);
+	const json_t *z;
+	size_t i;
+
+	if (!t)
+		return -ENOMEM;
+	json_array_foreach(zones, i, z) {
+		if (add_status_row(t, z) < 0) {
+			cl_table_free(t);
+			return -ENOMEM;
+		}
+	}
+	printf("zonekeeperd: ok on %s, %zu zone%s\n", cl_client_socket(c), json_array_size(zones),
+	       json_array_size(zones) == 1 ? "" : "s");
+	if (cl_table_rows(t))
+		cl_table_print(t, true, stdout);
+	cl_table_free(t);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	cl_response health = { 0 }, zones = { 0 };
+	cl_client *c = NULL;
+	cli_api o, quiet;
+	int r = parse("status", status_usage, argc, argv, 0, 0, &o, false);
+
+	if (r >= 0)
+		return r == CLI_OK + 100 ? CLI_OK : r;
+	r = cli_api_open(&o, &c);
+	if (r != CLI_OK)
+		return r;
+	quiet = o;
+	quiet.json = false; /* --json prints the zones only */
+	r = cli_api_send(c, &quiet, "GET", "/v1/health", &health);
+	if (r == CLI_OK)
+		r = cli_api_send(c, &o, "GET", "/v1/zones", &zones);
+	if (r == CLI_OK && !o.json && print_status(c, json_object_get(zones.json, "zones")) < 0) {
+		oom();
+		r = CLI_FAIL;
+	}
+	cl_response_clear(&health);
+	cl_response_clear(&zones);
+	cl_client_free(c);
+	return r;
+}
+
+/* ---------------------------------------------------------------------- keys, ds */
+
+static int add_key_row(cl_table *t, const json_t *k)
+{
+	char tag[16], role[16], alg[32], state[32], created[64], publish[64], active[64];
+	char retire[64], remove[64];
+	const char *cells[] = {
+		CELL(k, "tag", tag), CELL(k, "role", role), CELL(k, "algorithm", alg),
+		CELL(k, "state", state), CELL(k, "created", created),
+		CELL(k, "publish", publish), CELL(k, "active", active),
+		CELL(k, "retire", retire), CELL(k, "remove", remove),
+	};
+
+	return cl_table_add(t, cells);
+}
+
+int cli_api_keys(const cli_api *o, const char *zone)
+{
+	static const char *const headers[] = { "TAG", "ROLE", "ALGORITHM", "STATE", "CREATED",
+					       "PUBLISH", "ACTIVE", "RETIRE", "REMOVE" };
+	cl_response rsp = { 0 };
+	cl_table *t = NULL;
+	char *path = NULL;
+	const json_t *k;
+	size_t i;
+	int r = zone_path(zone, "keys", NULL, &path);
+
+	if (r == CLI_OK)
+		r = cli_api_call(o, "GET", path, NULL, &rsp);
+	if (r == CLI_OK && !o->json) {
+		t = cl_table_new(ZK_ELEMENTSOF(headers), headers);
+		json_array_foreach(json_object_get(rsp.json, "keys"), i, k)
+			if (t && add_key_row(t, k) < 0)
+				t = cl_table_free(t);
+		if (t) {
+			cl_table_print(t, true, stdout);
+		} else {
+			oom();
+			r = CLI_FAIL;
+		}
+	}
+	cl_table_free(t);
+	cl_response_clear(&rsp);
+	free(path);
+	return r;
+}
+
+int cli_api_ds(const cli_api *o, const char *zone, int digest)
+{
+	cl_response rsp = { 0 };
+	char *path = NULL;
+	const json_t *d;
+	size_t i, n = 0;
+	int r = zone_path(zone, "ds", NULL, &path);
+
+	if (r == CLI_OK)
+		r = cli_api_call(o, "GET", path, NULL, &rsp);
+	if (r == CLI_OK && !o->json) {
+		json_array_foreach(json_object_get(rsp.json, "ds"), i, d) {
+			const char *rec = json_string_value(json_object_get(d, "record"));
+			json_int_t type = json_integer_value(json_object_get(d, "digest_type"));
+
+			if (rec && (!digest || type == digest)) {
+				puts(rec);
+				n++;
+			}
+		}
+		if (n == 0) {
+			fprintf(stderr, "zonekeeper: NO_DS: %s has no published key-signing key%s\n",
+				zone, digest ? " with that digest" : "");
+			r = CLI_FAIL;
+		}
+	}
+	cl_response_clear(&rsp);
+	free(path);
+	return r;
+}
