@@ -116,6 +116,38 @@ void zk_atomic_write(zk_atomic *a, const void *data, size_t len)
 	a->buf_len += len;
 }
 
+void zk_atomic_copy(zk_atomic *a, int fd, uint64_t off, uint64_t len)
+{
+	char chunk[65536];
+	loff_t in = (loff_t) off;
+
+	flush_buf(a);
+	while (!a->error && len > 0) {
+		ssize_t n = copy_file_range(fd, &in, a->fd, NULL, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+			      errno == EOPNOTSUPP)) {
+			/* not between these files: read and write */
+			n = pread(fd, chunk, len < sizeof(chunk) ? len : sizeof(chunk), in);
+			if (n > 0) {
+				int r = write_all(a->fd, chunk, (size_t) n);
+
+				if (r < 0)
+					a->error = r;
+				in += n;
+			}
+		}
+		if (n < 0)
+			a->error = -errno;
+		else if (n == 0)
+			a->error = -EIO; /* the source is shorter than it was: never publish that */
+		else
+			len -= (uint64_t) n;
+	}
+}
+
 static void atomic_release(zk_atomic *a)
 {
 	/* the buffer may have held key material (key files go through here too) */

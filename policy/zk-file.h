@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -32,6 +33,13 @@ int zk_atomic_open(const char *path, mode_t mode, zk_atomic *ret, zk_error *rete
 
 /* Buffered write; errors are remembered and reported by zk_atomic_commit(). */
 void zk_atomic_write(zk_atomic *a, const void *data, size_t len);
+
+/*
+ * Append `len` bytes at `off` of the file `fd` (copy_file_range: no copy through user
+ * space where the filesystem allows). Errors are remembered like write errors; a source
+ * shorter than asked is an error (-EIO).
+ */
+void zk_atomic_copy(zk_atomic *a, int fd, uint64_t off, uint64_t len);
 
 /*
  * Flush and fsync the temporary file without making it visible, and report its identity

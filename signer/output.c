@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "policy/zk-macro.h"
 #include "signer/output.h"
@@ -154,6 +156,152 @@ static uint32_t *output_order(const sgn_zone *z, size_t *ret_n)
 	return order;
 }
 
+/* ---------------------------------------------------------------- splicing */
+
+#define SPLICE_MASK 127u        /* a block ends after an item whose hash has these bits 0 */
+#define SPLICE_MAX_ITEMS 1024u  /* ... or at this many items */
+
+static uint64_t seed1, seed2;
+static pthread_once_t seed_once = PTHREAD_ONCE_INIT;
+
+static void seed_init(void)
+{
+	uint64_t s[2] = { 0x243f6a8885a308d3ull, 0x13198a2e03707344ull };
+
+	/* random per process: block hashes cannot be steered by record content */
+	if (getrandom(s, sizeof(s), 0) != sizeof(s))
+		s[0] ^= (uint64_t) (uintptr_t) &s;
+	seed1 = s[0];
+	seed2 = s[1];
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+typedef struct hstate {
+	uint64_t a, b;
+} hstate;
+
+static void hash_bytes(hstate *h, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		h->a = (h->a ^ w) * 0x9e3779b97f4a7c15ull;
+		h->a ^= h->a >> 29;
+		h->b = mix64(h->b + w);
+	}
+	if (i < n) {
+		uint64_t w = 0;
+
+		memcpy(&w, p + i, n - i);
+		h->a = (h->a ^ w) * 0x9e3779b97f4a7c15ull;
+		h->a ^= h->a >> 29;
+		h->b = mix64(h->b + w);
+	}
+	h->a = mix64(h->a ^ n);
+	h->b = mix64(h->b + n + 1);
+}
+
+static void hash_rrset(hstate *h, const sgn_rrset *s)
+{
+	uint8_t head[16];
+
+	head[0] = (uint8_t) (s->type >> 8);
+	head[1] = (uint8_t) s->type;
+	memcpy(head + 2, &s->ttl, 4);
+	memcpy(head + 6, &s->count, 2);
+	memcpy(head + 8, &s->rdata_len, 4);
+	memcpy(head + 12, &s->sigs_len, 4);
+	hash_bytes(h, head, sizeof(head));
+	hash_bytes(h, s->rdata, s->rdata_len);
+	if (s->sigs_len)
+		hash_bytes(h, s->sigs, s->sigs_len);
+}
+
+static void hash_item(const sgn_zone *z, uint32_t item, uint64_t *h1, uint64_t *h2)
+{
+	hstate h = { seed1, seed2 };
+
+	if (item & N3_BIT) {
+		const sgn_n3 *e = &z->n3[item & ~N3_BIT];
+
+		hash_bytes(&h, (const uint8_t *) "3", 1);
+		hash_bytes(&h, e->hash, e->hash_len);
+		hash_rrset(&h, &e->rr);
+	} else {
+		const sgn_node *n = z->nodes[item];
+
+		hash_bytes(&h, n->name, n->name_len);
+		for (uint16_t k = 0; k < n->n_rrsets; k++)
+			hash_rrset(&h, &n->rrsets[k]);
+		if (n->nsec)
+			hash_rrset(&h, n->nsec);
+	}
+	*h1 = h.a;
+	*h2 = h.b;
+}
+
+typedef struct hash_job {
+	const sgn_zone *z;
+	const uint32_t *order;
+	uint64_t *h1, *h2;
+	size_t from, to;
+} hash_job;
+
+static void *hash_worker(void *arg)
+{
+	hash_job *j = arg;
+
+	for (size_t i = j->from; i < j->to; i++)
+		hash_item(j->z, j->order[i], &j->h1[i], &j->h2[i]);
+	return NULL;
+}
+
+void sgn_splice_init(sgn_splice *s)
+{
+	s->fd = -1;
+	s->blocks = NULL;
+	s->n_blocks = 0;
+}
+
+void sgn_splice_clear(sgn_splice *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->blocks);
+	sgn_splice_init(s);
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const sgn_block_ref *x = a, *y = b;
+
+	if (x->h1 != y->h1)
+		return x->h1 < y->h1 ? -1 : 1;
+	return x->h2 < y->h2 ? -1 : x->h2 > y->h2;
+}
+
+static const sgn_block_ref *splice_find(const sgn_splice *p, uint64_t h1, uint64_t h2)
+{
+	sgn_block_ref key = { .h1 = h1, .h2 = h2 };
+
+	if (!p || p->fd < 0 || !p->n_blocks)
+		return NULL;
+	return bsearch(&key, p->blocks, p->n_blocks, sizeof(key), ref_cmp);
+}
+
+/* ---------------------------------------------------------------- parallel writer */
+
 typedef struct slot {
 	buf b;
 	size_t block;  /* the block this slot holds or will hold */
@@ -161,10 +309,17 @@ typedef struct slot {
 	int error;
 } slot;
 
+typedef struct wblock {
+	size_t from, to;             /* items */
+	uint64_t h1, h2;
+	const sgn_block_ref *copy;   /* unchanged: its text in the previous file */
+} wblock;
+
 typedef struct writer {
 	const sgn_zone *z;
 	const uint32_t *order;
 	size_t n_items, n_blocks, next_block, written;
+	wblock *blocks;
 	slot *ring;
 	size_t n_ring;
 	pthread_mutex_t lock;
@@ -196,9 +351,9 @@ static void *format_worker(void *arg)
 		if (w->abort)
 			return NULL;
 		s->b.len = 0;
-		for (size_t i = b * BLOCK_ITEMS; i < (b + 1) * BLOCK_ITEMS && i < w->n_items && !r;
-		     i++)
-			r = put_item(&s->b, w->z, w->order[i]);
+		if (!w->blocks[b].copy)
+			for (size_t i = w->blocks[b].from; i < w->blocks[b].to && !r; i++)
+				r = put_item(&s->b, w->z, w->order[i]);
 		pthread_mutex_lock(&w->lock);
 		s->block = b;
 		s->error = r;
@@ -208,12 +363,82 @@ static void *format_worker(void *arg)
 	}
 }
 
-int sgn_zone_write(const sgn_zone *z, const char *header, unsigned threads, sgn_sink sink,
-		   void *userdata, zk_error *reterr)
+/* Fixed blocks (one-shot signing), or content-defined ones matched against `prev`. */
+static int plan_blocks(writer *w, unsigned n_threads, const sgn_splice *prev, bool splice)
+{
+	uint64_t *h1 = NULL, *h2 = NULL;
+	size_t n = w->n_items, nb = 0;
+
+	if (!splice) {
+		w->n_blocks = (n + BLOCK_ITEMS - 1) / BLOCK_ITEMS;
+		w->blocks = calloc(w->n_blocks ? w->n_blocks : 1, sizeof(*w->blocks));
+		if (!w->blocks)
+			return -ENOMEM;
+		for (size_t b = 0; b < w->n_blocks; b++)
+			w->blocks[b] = (wblock) { .from = b * BLOCK_ITEMS,
+						  .to = (b + 1) * BLOCK_ITEMS < n ? (b + 1) * BLOCK_ITEMS
+										  : n };
+		return 0;
+	}
+	pthread_once(&seed_once, seed_init);
+	h1 = malloc((n ? n : 1) * sizeof(*h1));
+	h2 = malloc((n ? n : 1) * sizeof(*h2));
+	w->blocks = malloc((n ? n : 1) * sizeof(*w->blocks));
+	if (!h1 || !h2 || !w->blocks) {
+		free(h1);
+		free(h2);
+		return -ENOMEM;
+	}
+	{
+		pthread_t th[64];
+		hash_job jobs[64];
+		bool started[64] = { false };
+		unsigned t;
+
+		for (t = 0; t < n_threads; t++) {
+			jobs[t] = (hash_job) { .z = w->z, .order = w->order, .h1 = h1, .h2 = h2,
+					       .from = n * t / n_threads,
+					       .to = n * (t + 1) / n_threads };
+			if (t > 0 && pthread_create(&th[t], NULL, hash_worker, &jobs[t]) == 0)
+				started[t] = true;
+			else if (t > 0)
+				hash_worker(&jobs[t]);
+		}
+		hash_worker(&jobs[0]);
+		for (t = 1; t < n_threads; t++)
+			if (started[t])
+				pthread_join(th[t], NULL);
+	}
+	for (size_t i = 0, from = 0; i < n; i++) {
+		wblock *b = &w->blocks[nb];
+
+		if (i == from)
+			*b = (wblock) { .from = from, .h1 = seed1, .h2 = seed2 };
+		b->h1 = mix64(b->h1 ^ h1[i]);
+		b->h2 = mix64(b->h2 + h2[i]);
+		if ((h1[i] & SPLICE_MASK) == 0 || i + 1 - from == SPLICE_MAX_ITEMS || i + 1 == n) {
+			b->to = i + 1;
+			b->copy = splice_find(prev, b->h1, b->h2);
+			nb++;
+			from = i + 1;
+		}
+	}
+	free(h1);
+	free(h2);
+	w->n_blocks = nb;
+	return 0;
+}
+
+int sgn_zone_write_spliced(const sgn_zone *z, const char *header, unsigned threads,
+			   sgn_sink sink, sgn_copy_sink copy, void *userdata,
+			   const sgn_splice *prev, sgn_splice *next, uint64_t *ret_copied,
+			   zk_error *reterr)
 {
 	writer w = { .z = z };
 	pthread_t th[64];
 	unsigned n_threads = sgn_thread_count(threads), started = 0;
+	uint64_t off = 0, copied = 0;
+	sgn_block_ref *refs = NULL;
 	int r = 0;
 
 	if (n_threads > 64)
@@ -221,10 +446,15 @@ int sgn_zone_write(const sgn_zone *z, const char *header, unsigned threads, sgn_
 	w.order = output_order(z, &w.n_items);
 	if (!w.order)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
-	w.n_blocks = (w.n_items + BLOCK_ITEMS - 1) / BLOCK_ITEMS;
+	r = plan_blocks(&w, n_threads, prev, next != NULL);
+	if (r >= 0 && next)
+		refs = malloc((w.n_blocks ? w.n_blocks : 1) * sizeof(*refs));
 	w.n_ring = 2 * (size_t) n_threads;
 	w.ring = calloc(w.n_ring, sizeof(*w.ring));
-	if (!w.ring) {
+	if (r < 0 || !w.ring || (next && !refs)) {
+		free(refs);
+		free(w.ring);
+		free(w.blocks);
 		free((void *) w.order);
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	}
@@ -235,6 +465,7 @@ int sgn_zone_write(const sgn_zone *z, const char *header, unsigned threads, sgn_
 		int n = snprintf(line, sizeof(line), "; %s\n", header);
 
 		r = sink(userdata, line, (size_t) n);
+		off += (uint64_t) n;
 	}
 	for (; started < n_threads && r == 0; started++)
 		if (pthread_create(&th[started], NULL, format_worker, &w))
@@ -244,14 +475,27 @@ int sgn_zone_write(const sgn_zone *z, const char *header, unsigned threads, sgn_
 	/* the calling thread writes, in order */
 	for (size_t b = 0; b < w.n_blocks && r == 0; b++) {
 		slot *s = &w.ring[b % w.n_ring];
+		const sgn_block_ref *c = w.blocks[b].copy;
+		uint64_t len;
 
 		pthread_mutex_lock(&w.lock);
 		while (!(s->ready && s->block == b))
 			pthread_cond_wait(&w.cond, &w.lock);
 		pthread_mutex_unlock(&w.lock);
 		r = s->error;
-		if (r == 0)
-			r = sink(userdata, s->b.s, s->b.len);
+		if (r == 0 && c) {
+			r = copy(userdata, prev->fd, c->off, c->len);
+			len = c->len;
+			copied += len;
+		} else {
+			if (r == 0)
+				r = sink(userdata, s->b.s, s->b.len);
+			len = s->b.len;
+		}
+		if (refs)
+			refs[b] = (sgn_block_ref) { .h1 = w.blocks[b].h1, .h2 = w.blocks[b].h2,
+						    .off = off, .len = len };
+		off += len;
 		pthread_mutex_lock(&w.lock);
 		s->ready = 0;
 		w.written = b + 1;
@@ -267,12 +511,30 @@ int sgn_zone_write(const sgn_zone *z, const char *header, unsigned threads, sgn_
 	for (size_t i = 0; i < w.n_ring; i++)
 		free(w.ring[i].b.s);
 	free(w.ring);
+	free(w.blocks);
 	free((void *) w.order);
 	pthread_mutex_destroy(&w.lock);
 	pthread_cond_destroy(&w.cond);
+	if (r == 0 && next) {
+		qsort(refs, w.n_blocks, sizeof(*refs), ref_cmp);
+		next->fd = -1;
+		next->blocks = refs;
+		next->n_blocks = w.n_blocks;
+		refs = NULL;
+	}
+	free(refs);
+	if (ret_copied)
+		*ret_copied = copied;
 	if (r == -EINVAL)
 		return zk_fail(reterr, ZK_E_SELF_CHECK, "a record of the zone cannot be formatted");
 	if (r < 0)
 		return zk_fail(reterr, r, "cannot write the zone");
 	return 0;
+}
+
+int sgn_zone_write(const sgn_zone *z, const char *header, unsigned threads, sgn_sink sink,
+		   void *userdata, zk_error *reterr)
+{
+	return sgn_zone_write_spliced(z, header, threads, sink, NULL, userdata, NULL, NULL, NULL,
+				      reterr);
 }

@@ -119,6 +119,9 @@ int rec_body_parse(const char *body, size_t len, bool partial, rec_body *out,
 
 	memset(out, 0, sizeof(*out));
 	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j && json_error_code(&jerr) == json_error_numeric_overflow)
+		return zk_fail(reterr, ZK_E_INVALID_RECORD, "a number is out of range (ttl is 0 to "
+			       "%u seconds)", TTL_MAX);
 	if (!j)
 		return zk_fail(reterr, ZK_E_BAD_REQUEST, "the body is not valid JSON: %s (line %d, "
 			       "column %d)", jerr.text, jerr.line, jerr.column);
@@ -172,7 +175,10 @@ int rec_parse_name(const char *name, const uint8_t *apex, uint8_t *out, zk_error
 	size_t len = strlen(name);
 	int n;
 
-	if (len == 0 || !strcmp(name, "@")) {
+	if (len == 0)
+		return zk_fail(reterr, ZK_E_INVALID_RECORD,
+			       "empty name: use \"@\" for the zone apex");
+	if (!strcmp(name, "@")) {
 		memcpy(out, apex, dn_len(apex));
 		return 0;
 	}

@@ -3,6 +3,7 @@
  * signer/signer.c -- one zone, input to published file. See signer.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -361,6 +362,14 @@ static int to_atomic(void *userdata, const char *data, size_t len)
 	return s->a->error;
 }
 
+static int copy_to_atomic(void *userdata, int fd, uint64_t off, uint64_t len)
+{
+	atomic_sink *s = userdata;
+
+	zk_atomic_copy(s->a, fd, off, len);
+	return s->a->error;
+}
+
 /* The last publication, if it is still the file we wrote: its signatures can be reused. */
 static sgn_zone *load_previous(const pol_zone *zone, const sgn_state *st, const uint8_t *apex)
 {
@@ -407,6 +416,7 @@ struct sgn_ctx {
 	uint64_t published_seq;    /* newest API write in the published file */
 	bool have_input_id;        /* current was built from the input file of this identity */
 	struct stat input_id;
+	sgn_splice splice;         /* the text of the last publication, for the next one */
 };
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -445,6 +455,7 @@ int sgn_ctx_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *dia
 	c->cfg = cfg;
 	c->zone = zone;
 	c->diag = diag;
+	sgn_splice_init(&c->splice);
 	if (name_wire(zone->name, c->apex) < 0) {
 		free(c);
 		return zk_fail(reterr, ZK_E_CONFIG, "bad zone name %s", zone->name);
@@ -471,6 +482,7 @@ sgn_ctx *sgn_ctx_free(sgn_ctx *c)
 	if (!c)
 		return NULL;
 	sgn_zone_free(c->current);
+	sgn_splice_clear(&c->splice);
 	free(c);
 	return NULL;
 }
@@ -521,12 +533,13 @@ static int make_anchors(const pol_zone *zone, const keyset *ks, anchors *a, zk_e
 
 /* Write the zone durably, the serial state first (INVARIANTS 4, 5). */
 static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now,
-		   zk_error *reterr)
+		   bool splice, uint64_t *ret_copied, zk_error *reterr)
 {
 	const pol_zone *zone = c->zone;
 	_cleanup_free_ char *dir = strdup(zone->output_file);
 	char header[512], ts[32];
 	atomic_sink sink;
+	sgn_splice next;
 	sgn_state st = c->st;
 	zk_atomic a;
 	struct stat sb;
@@ -534,6 +547,7 @@ static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now
 
 	if (!dir)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
+	sgn_splice_init(&next);
 	r = zk_mkdir_p(dirname(dir), 0755);
 	if (r < 0)
 		return zk_fail(reterr, r, "cannot create the output directory of '%s'",
@@ -544,11 +558,14 @@ static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now
 	sink.a = &a;
 	snprintf(header, sizeof(header), "zone %s serial %u signed by zonekeeper at %s",
 		 zone->name, serial, zk_time_iso(now, ts, sizeof(ts)));
-	r = sgn_zone_write(z, header, zone->policy->signing_threads, to_atomic, &sink, reterr);
+	r = sgn_zone_write_spliced(z, header, zone->policy->signing_threads, to_atomic,
+				   copy_to_atomic, &sink, &c->splice, splice ? &next : NULL,
+				   ret_copied, reterr);
 	if (r >= 0)
 		r = zk_atomic_sync(&a, &sb, reterr);
 	if (r < 0) {
 		zk_atomic_abort(&a);
+		sgn_splice_clear(&next);
 		return r;
 	}
 	st.serial = (zk_serial) { .value = serial, .set = true };
@@ -558,11 +575,30 @@ static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now
 	r = sgn_state_store(c->state_path, &st, reterr);
 	if (r < 0) {
 		zk_atomic_abort(&a);
+		sgn_splice_clear(&next);
 		return r;
 	}
 	/* the serial is durable: from here on it is never reused, whatever happens */
 	c->st = st;
-	return zk_atomic_commit(&a, reterr);
+	r = zk_atomic_commit(&a, reterr);
+	sgn_splice_clear(&c->splice);
+	if (r >= 0 && splice) {
+		/* the text just published is the next write's source, as long as it is ours */
+		struct stat now_sb;
+		int fd = open(zone->output_file, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0 && fstat(fd, &now_sb) == 0 && now_sb.st_size == sb.st_size &&
+		    now_sb.st_mtim.tv_sec == sb.st_mtim.tv_sec &&
+		    now_sb.st_mtim.tv_nsec == sb.st_mtim.tv_nsec) {
+			c->splice = next;
+			c->splice.fd = fd;
+			return r;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	sgn_splice_clear(&next);
+	return r;
 }
 
 int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error *reterr)
@@ -740,7 +776,13 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	vo = (sgn_verify_opts) {
 		.now = o->now,
 		.full = level == POL_VERIFY_FULL,
-		.sample = 1000,
+		/*
+		 * Re-signing in place (an API write, a refresh) checks every new signature and a
+		 * smaller sample of the kept ones, which were checked when they were made; a zone
+		 * read anew gets the full sample.
+		 */
+		.sample = in_place ? 100 : 1000,
+		.new_sigs = in_place,
 		.first_per_key = 16,
 		.min_remaining = p->rrsig_refresh,
 		.threads = p->signing_threads,
@@ -761,10 +803,11 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	}
 
 	t = mono();
-	r = publish(c, z, serial, o->now, reterr);
+	r = publish(c, z, serial, o->now, o->splice, &res->copied, reterr);
 	if (r < 0)
 		goto fail;
 	res->t_write = mono() - t;
+	res->output_size = c->st.output_size;
 	res->published = true;
 	res->serial = serial;
 	if (!in_place) {

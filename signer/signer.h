@@ -36,6 +36,7 @@ typedef struct sgn_run_opts {
 	 */
 	const rec_op *changes;
 	size_t n_changes;
+	bool splice;          /* keep the published text to reuse its unchanged parts (daemon) */
 } sgn_run_opts;
 
 typedef struct sgn_run_result {
@@ -50,6 +51,8 @@ typedef struct sgn_run_result {
 	uint64_t applied_seq;  /* the newest API write in the version in memory */
 	bool input_read;       /* the input file was read (it had changed) */
 	double t_load, t_sign, t_verify, t_write; /* seconds */
+	uint64_t copied;       /* bytes of the output reused from the previous publication */
+	uint64_t output_size;  /* bytes of the published file */
 	char output[4096];
 } sgn_run_result;
 

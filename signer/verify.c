@@ -262,7 +262,8 @@ static int check_rrset(vstate *v, const sgn_node *n, const sgn_n3 *n3, const uin
 			if (v->algs[a] == rrsig_algorithm(rd))
 				alg_ok[a] = true;
 		/* cryptographic check, by level */
-		if (o->full || always || v->keys[k].first_checked < o->first_per_key) {
+		if (o->full || always || v->keys[k].first_checked < o->first_per_key ||
+		    (o->new_sigs && (s->flags & SGN_RRSET_NEW_SIGS))) {
 			v->keys[k].first_checked++;
 			r = add_task(&v->must, s, n, n3, rd, len, k, v->must.n);
 		} else if (o->sample) {

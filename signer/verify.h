@@ -35,6 +35,7 @@ typedef struct sgn_verify_opts {
 	bool full;               /* verify every signature cryptographically */
 	uint32_t sample;         /* sample level: random signatures verified (default 1000) */
 	uint32_t first_per_key;  /* sample level: first signatures of each key (default 16) */
+	bool new_sigs;           /* also every signature the last signing pass made */
 	uint32_t min_remaining;  /* seconds of validity each signature must have left */
 	unsigned threads;        /* 0: available cores */
 	const uint8_t *const *anchors; /* DS RDATA (optional) */

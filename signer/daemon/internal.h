@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <systemd/sd-event.h>
@@ -76,6 +77,9 @@ typedef struct dzone {
 	size_t n_sys;
 	sd_event_source *wb_timer;
 	bool writeback_due;
+	bool due_fired;           /* the due timer asked for this run */
+	bool have_input_id;       /* the input file as our last write-back left it */
+	struct stat input_id;
 	uint64_t api_writes;
 	uint64_t sigs_total;      /* signatures made since start */
 
@@ -83,6 +87,7 @@ typedef struct dzone {
 	pthread_t thread;
 	size_t job_n_changes;     /* ops in the job's snapshot (opts.changes) */
 	bool job_writeback, job_need_recs;
+	bool job_only_wb;         /* nothing to sign: only write the API changes back */
 	rec_set *job_recs;        /* job: index rebuilt from the zone read anew */
 	rec_rr job_sys[MAX_SYSTEM_RRS]; /* job: system records of the new version */
 	size_t job_n_sys;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -65,6 +66,7 @@ static int on_due(sd_event_source *s, uint64_t usec, void *userdata)
 	dzone *z = userdata;
 
 	z->want = true;
+	z->due_fired = true;
 	schedule(z->m);
 	return 0;
 }
@@ -110,9 +112,20 @@ static void arm_retry(dzone *z)
 	z->next_event = 0;
 }
 
+static bool same_stat(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 static int on_debounce(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	dzone *z = userdata;
+	struct stat sb;
+
+	/* our own write-back: nothing new to read */
+	if (z->have_input_id && stat(z->cfg->input_file, &sb) == 0 && same_stat(&sb, &z->input_id))
+		return 0;
 
 	z->want = true;
 	z->want_reload = true;
@@ -237,6 +250,11 @@ static void *job_main(void *arg)
 {
 	dzone *z = arg;
 
+	if (z->job_only_wb) {
+		z->r = 0;
+		z->wb_r = sgn_ctx_write_input(z->ctx, &z->wb_seq, &z->wb_err);
+		goto done;
+	}
 	z->r = sgn_ctx_run(z->ctx, &z->opts, &z->res, &z->err);
 	if (z->r >= 0 && sgn_ctx_current(z->ctx)) {
 		const sgn_zone *cur = sgn_ctx_current(z->ctx);
@@ -249,6 +267,7 @@ static void *job_main(void *arg)
 		if (z->job_writeback)
 			z->wb_r = sgn_ctx_write_input(z->ctx, &z->wb_seq, &z->wb_err);
 	}
+done:
 	/* wake the loop; the pointer says which zone (one job at a time anyway) */
 	if (write(z->m->job_pipe[1], &z, sizeof(z)) != sizeof(z))
 		abort(); /* a pipe of a few bytes cannot fail short: the loop would hang */
@@ -289,6 +308,7 @@ static void start_job(manager *m, dzone *z)
 		.reload_input = z->want_reload,
 		.verify_level = -1,
 		.pre_refresh = PRE_REFRESH,
+		.splice = true,
 	};
 	z->want_reload = false;
 	/* the writes whose journal lines are durable (a prefix: ops are in seq order) */
@@ -317,6 +337,11 @@ static void start_job(manager *m, dzone *z)
 	z->job_writeback = z->job_n_changes &&
 			   (z->writeback_due || m->stopping ||
 			    (z->journal && jnl_size(z->journal) > WRITEBACK_BYTES));
+	/* a write-back alone (the timer) needs no signing run when everything is published */
+	z->job_only_wb = z->job_writeback && !z->opts.reload_input && !z->due_fired &&
+			 z->ops[z->job_n_changes - 1].seq <= z->published_seq &&
+			 z->job_n_changes == z->n_ops && sgn_ctx_current(z->ctx);
+	z->due_fired = false;
 	z->wb_r = -EAGAIN;
 	z->wb_seq = 0;
 	memset(&z->err, 0, sizeof(z->err));
@@ -446,6 +471,8 @@ static void finish_api(manager *m, dzone *z)
 		memcpy(z->sys, z->job_sys, z->job_n_sys * sizeof(*z->sys));
 		z->n_sys = z->job_n_sys;
 	}
+	if (z->job_only_wb)
+		goto writeback;
 	if (z->job_recs) {
 		/* the zone was read anew: its index, plus the writes accepted since the snapshot */
 		rec_set_free(z->recs);
@@ -472,6 +499,7 @@ static void finish_api(manager *m, dzone *z)
 	} else if (z->job_n_changes) {
 		answer_waiters(z, z->ops[z->job_n_changes - 1].seq, z->r, &z->err);
 	}
+writeback:
 	if (z->job_writeback && z->r >= 0) {
 		if (z->wb_r == 0) {
 			zk_error e = { 0 };
@@ -485,6 +513,7 @@ static void finish_api(manager *m, dzone *z)
 			memmove(z->op_usec, z->op_usec + k, (z->n_ops - k) * sizeof(*z->op_usec));
 			z->n_ops -= k;
 			z->writeback_due = false;
+			z->have_input_id = stat(z->cfg->input_file, &z->input_id) == 0;
 			r = jnl_rewrite(z->journal, z->ops, z->n_ops, &e);
 			if (r < 0) {
 				dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = r };
@@ -518,8 +547,19 @@ static void job_finish(manager *m, dzone *z)
 	const sgn_run_result *res = &z->res;
 
 	z->running = false;
-	z->first_done = true;
 	m->job = NULL;
+	if (z->job_only_wb) {
+		finish_api(m, z);
+		if (m->stopping) {
+			sd_event_exit(m->event, 0);
+			return;
+		}
+		if (m->reload_pending)
+			do_reload(m);
+		schedule(m);
+		return;
+	}
+	z->first_done = true;
 	if (z->r < 0) {
 		char buf[1024];
 
@@ -577,9 +617,10 @@ static void job_finish(manager *m, dzone *z)
 		z->sigs_total += res->sign.made;
 		dlog(ZK_LOG_NOTICE, &f,
 		     "published serial %u: %zu signatures made, %zu kept, %zu RRsets re-signed "
-		     "(load %.2fs, sign %.2fs, verify %.2fs, write %.2fs)",
+		     "(load %.2fs, sign %.2fs, verify %.2fs, write %.2fs, %.0f%% of the text reused)",
 		     res->serial, res->sign.made, res->sign.kept, res->sign.rrsets_signed,
-		     res->t_load, res->t_sign, res->t_verify, res->t_write);
+		     res->t_load, res->t_sign, res->t_verify, res->t_write,
+		     res->copied ? 100.0 * (double) res->copied / (double) res->output_size : 0.0);
 		after_publish(m, z);
 	} else {
 		if (!z->last_published)

@@ -135,7 +135,8 @@ static int build_record(const dzone *z, const uint8_t *apex, const rec_body *b,
 	else
 		out->ttl = rec_set_rrset_ttl(z->recs, out->owner, out->type, &ttl) ? ttl : DEFAULT_TTL;
 	if (out->type == T_SOA || pol_type_is_dnssec(out->type) ||
-	    !dn_is_at_or_below(out->owner, apex)) {
+	    !dn_is_at_or_below(out->owner, apex) ||
+	    (out->type == T_CNAME && dn_equal(out->owner, apex))) {
 		r = check_rules(z, apex, base ? POL_OP_UPDATE : POL_OP_ADD, base, out, e);
 		if (r < 0)
 			return r;
