@@ -126,6 +126,19 @@ static int get_hex(const char *s, size_t len, uint8_t *out, size_t max)
 	return (int) (len / 2);
 }
 
+/* Exactly one well-formed wire name in the n bytes (a bounded walk: the file is input). */
+static bool wire_name_ok(const uint8_t *w, size_t n)
+{
+	size_t pos = 0;
+
+	while (pos < n && w[pos] != 0) {
+		if (w[pos] > 63)
+			return false;
+		pos += 1 + (size_t) w[pos];
+	}
+	return pos + 1 == n;
+}
+
 /* Parse one change "K:owner:type:ttl:rdata" of [s, e). */
 static int parse_change(const char *s, const char *e, uint64_t seq, rec_op *op)
 {
@@ -152,7 +165,7 @@ static int parse_change(const char *s, const char *e, uint64_t seq, rec_op *op)
 	op->seq = seq;
 	op->kind = (rec_op_kind) f[0][0];
 	n = get_hex(f[1], flen[1], op->rr.owner, DN_MAXLEN);
-	if (n <= 0 || dn_len(op->rr.owner) != (size_t) n)
+	if (n <= 0 || !wire_name_ok(op->rr.owner, (size_t) n))
 		return -EINVAL;
 	if (flen[2] == 0 || flen[2] >= sizeof(num) || flen[3] == 0 || flen[3] >= sizeof(num))
 		return -EINVAL;

@@ -52,7 +52,8 @@ typedef int (*sgn_copy_sink)(void *userdata, int fd, uint64_t off, uint64_t len)
 
 /*
  * sgn_zone_write, reusing the text of `prev` where blocks are unchanged (prev may be NULL
- * or have fd -1: everything is formatted). `next` receives the block table of this write
+ * or have fd -1: everything is formatted). With `next` NULL nothing is hashed and `prev`
+ * is ignored (one-shot signing: fixed blocks, nothing to keep). `next` receives the block table of this write
  * (offsets from the start of the output); the caller pairs it with an fd of the file once
  * it is in place. Copied bytes are reported in *ret_copied.
  */

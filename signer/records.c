@@ -118,7 +118,8 @@ int rec_body_parse(const char *body, size_t len, bool partial, rec_body *out,
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
-	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* JSON_ALLOW_NUL: "\u0000" is valid JSON, refused below as INVALID_RECORD */
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!j && json_error_code(&jerr) == json_error_numeric_overflow)
 		return zk_fail(reterr, ZK_E_INVALID_RECORD, "a number is out of range (ttl is 0 to "
 			       "%u seconds)", TTL_MAX);
@@ -829,14 +830,22 @@ static int edit_blob(const sgn_rrset *s, const rec_rr *rr, bool add, uint8_t **r
 	return 0;
 }
 
-static bool cname_conflict(const sgn_node *n, uint16_t type)
+static bool cname_conflict(const sgn_node *n, const rec_rr *rr)
 {
 	for (uint16_t i = 0; i < n->n_rrsets; i++) {
-		uint16_t t = n->rrsets[i].type;
+		const sgn_rrset *s = &n->rrsets[i];
+		uint16_t t = s->type;
 
-		if (t == type || t == T_RRSIG || t == T_NSEC || t == T_NSEC3)
+		if (t == T_RRSIG || t == T_NSEC || t == T_NSEC3)
 			continue;
-		if (type == T_CNAME || t == T_CNAME)
+		if (t == rr->type) {
+			/* a CNAME RRset holds one record (RFC 2181 §10.1): a second one conflicts */
+			if (t == T_CNAME && !(s->count == 1 && blob_len(s->rdata) == rr->rdlen &&
+					      !memcmp(s->rdata + 2, rr->rdata, rr->rdlen)))
+				return true;
+			continue;
+		}
+		if (rr->type == T_CNAME || t == T_CNAME)
 			return true;
 	}
 	return false;
@@ -848,7 +857,7 @@ int rec_apply(sgn_zone *z, const rec_op *ops, size_t n, const zk_diag *diag)
 
 	for (size_t i = 0; i < n; i++) {
 		const rec_rr *rr = &ops[i].rr;
-		bool add = ops[i].kind == REC_OP_ADD, changed = false;
+		bool add = ops[i].kind == REC_OP_ADD, changed = false, new_ttl;
 		sgn_node *node = sgn_zone_find(z, rr->owner);
 		const sgn_rrset *s;
 		uint8_t *blob = NULL;
@@ -858,7 +867,7 @@ int rec_apply(sgn_zone *z, const rec_op *ops, size_t n, const zk_diag *diag)
 
 		if (!add && !node)
 			continue;
-		if (add && node && cname_conflict(node, rr->type)) {
+		if (add && node && cname_conflict(node, rr)) {
 			dn_to_text(rr->owner, name);
 			zk_diag_emit(diag, ZK_LOG_WARNING, NULL, 0,
 				     "API change %llu skipped: a %s record at %s would sit beside "
@@ -873,13 +882,15 @@ int rec_apply(sgn_zone *z, const rec_op *ops, size_t n, const zk_diag *diag)
 		r = edit_blob(s, rr, add, &blob, &blen, &count, &changed);
 		if (r < 0)
 			return r;
-		if (changed || (add && s && s->ttl != rr->ttl))
+		/* decided before the RRset is replaced: s points at it, so it takes the new TTL */
+		new_ttl = add && s && s->ttl != rr->ttl;
+		if (changed || new_ttl)
 			r = sgn_node_set_rrset(node, rr->type, add ? rr->ttl : s->ttl, count, blob,
 					       blen);
 		free(blob);
 		if (r < 0)
 			return r;
-		if (changed || (add && s && s->ttl != rr->ttl))
+		if (changed || new_ttl)
 			changes++;
 		if (node->n_rrsets == 0 && node->nsec) {
 			/* no data left: let the structure pass drop the name */

@@ -67,7 +67,7 @@ void rec_body_clear(rec_body *b);
 /*
  * Name and type of a write (checked before the content, so that a write to a protected
  * type is refused as such whatever its content). `name` is relative to the apex, absolute
- * with the final dot, or "@"/"" for the apex. ZK_E_INVALID_RECORD for a malformed name or
+ * with the final dot, or "@" for the apex ("" is refused). ZK_E_INVALID_RECORD for a malformed name or
  * an unknown or meta type.
  */
 int rec_parse_name(const char *name, const uint8_t *apex, uint8_t *out, zk_error *reterr);

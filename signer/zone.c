@@ -342,7 +342,8 @@ int sgn_zone_structure(sgn_zone *z)
 	/* Flags: apex, cuts, what lies below them, wildcards. */
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		sgn_node *n = z->nodes[i];
-		uint16_t keep = n->flags & SGN_NODE_ENT;
+		/* an empty non-terminal that got data is no longer one */
+		uint16_t keep = n->n_rrsets == 0 ? n->flags & SGN_NODE_ENT : 0;
 
 		n->flags = keep;
 		if (n->labels == z->apex_labels && dn_equal(n->name, z->apex)) {
