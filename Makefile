@@ -91,7 +91,56 @@ check-system-asan: check-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ZK_BUILD=$(CURDIR)/build-asan $(PYTEST) -q -p no:cacheprovider tests/system -m "not slow" $(PYTEST_ARGS)
 
-check: deps all check-layering check-unit check-system check-system-asan
+check: deps all check-layering check-unit check-fuzz check-system check-system-asan
+
+# ---------------------------------------------------------------------------- fuzz
+# libFuzzer target over request parsing and record validation (fuzz/fuzz_record.c). The
+# library sources (not the CLI or the daemon) are built again with clang, coverage and
+# ASan+UBSan into $(FUZZ_B)/, apart from the gcc objects.
+#   make fuzz         fuzz for FUZZ_TIME seconds (default 600); new inputs go to
+#                     $(FUZZ_B)/corpus, crashes to $(FUZZ_B)/crash-*
+#   make check-fuzz   FUZZ_CHECK_TIME seconds (default 25) over the seed corpus and what
+#                     earlier runs found; any crash, leak or UBSan report fails it.
+#                     FUZZ_CHECK_ARGS=-runs=N bounds it by executions instead.
+FUZZ_CC         ?= clang
+FUZZ_B          ?= build-fuzz
+FUZZ_TIME       ?= 600
+FUZZ_CHECK_TIME ?= 25
+FUZZ_CHECK_ARGS ?= -max_total_time=$(FUZZ_CHECK_TIME)
+FUZZ_SEEDS      := fuzz/corpus/record
+FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all
+# the project's flags minus _FORTIFY_SOURCE, which hides calls from ASan's interceptors
+FUZZ_CFLAGS      = $(filter-out -D_FORTIFY_SOURCE=%,$(ZK_CFLAGS)) -O1 -g \
+                   -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_OPTS       := -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+                   -artifact_prefix=$(FUZZ_B)/
+FUZZ_ENV        := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+                   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+FUZZ_BIN        := $(FUZZ_B)/fuzz_record
+FUZZ_LIB_OBJ    := $(patsubst %.c,$(FUZZ_B)/%.o,$(LIB_SRC))
+
+$(FUZZ_B)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BIN): $(FUZZ_B)/fuzz/fuzz_record.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(ZK_LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(FUZZ_B)/corpus
+	$(FUZZ_ENV) $(FUZZ_BIN) $(FUZZ_OPTS) -max_total_time=$(FUZZ_TIME) \
+	  $(FUZZ_B)/corpus $(FUZZ_SEEDS)
+
+check-fuzz: $(FUZZ_BIN)
+	@mkdir -p $(FUZZ_B)/corpus
+	$(FUZZ_ENV) $(FUZZ_BIN) $(FUZZ_OPTS) $(FUZZ_CHECK_ARGS) $(FUZZ_B)/corpus $(FUZZ_SEEDS)
+	@echo "  FUZZ    ok"
+
+clean-fuzz:
+	$(RM) -r $(FUZZ_B)
+clean: clean-fuzz
+
+-include $(shell find $(FUZZ_B) -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------------------- demo, bench
 demo: all
@@ -124,5 +173,5 @@ clean:
 	$(RM) -r build build-asan
 
 .PHONY: all deps check check-unit check-layering check-asan check-system check-system-asan \
-        demo bench install clean
+        demo bench install clean fuzz check-fuzz clean-fuzz
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

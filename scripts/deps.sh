@@ -11,8 +11,9 @@ set -eu
 
 BUILD_PKGS="build-essential pkg-config libldns-dev libssl-dev libconfig-dev libsystemd-dev \
 libcmocka-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev"
+# clang and libclang-rt-14-dev (libFuzzer, ASan and UBSan runtimes): make fuzz, check-fuzz
 TEST_PKGS="ldnsutils bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd unbound \
-python3 python3-pytest python3-dnspython curl clang systemd systemd-container debootstrap \
+python3 python3-pytest python3-dnspython curl clang libclang-rt-14-dev systemd systemd-container debootstrap \
 iproute2 time procps openssl"
 
 missing=""

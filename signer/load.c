@@ -570,6 +570,13 @@ static int rdata_generic(loader *L, uint16_t type, size_t from, size_t n, uint8_
 
 		if (!rr)
 			return fail(L, -ENOMEM, file, line, "out of memory");
+		/* ldns_wire2rdf() takes empty RDATA for any type: check the minimum here */
+		if (d && d->_type == type && d->_name && len == 0 &&
+		    ldns_rr_descriptor_minimum(d) > 0) {
+			ldns_rr_free(rr);
+			return fail(L, ZK_E_ZONE_PARSE, file, line,
+				    "\\# RDATA is not a valid %s", d->_name);
+		}
 		if (d && d->_type == type && d->_name && len > 0) {
 			ldns_rr_set_type(rr, type);
 			if (ldns_wire2rdf(rr, wire, 2 + len, &pos) != LDNS_STATUS_OK ||
@@ -813,6 +820,11 @@ static int include_file(loader *L, const char *target, const uint8_t *origin,
 
 	if (parent->depth + 1 > MAX_INCLUDE_DEPTH)
 		return fail(L, ZK_E_ZONE_PARSE, file, line, "$INCLUDE nested too deep");
+	/* zone text from memory (an API import) must not open files of the server */
+	if (!parent->path)
+		return fail(L, ZK_E_ZONE_PARSE, file, line,
+			    "$INCLUDE is only allowed in zone files, not in zone text sent to "
+			    "zonekeeper");
 	if (target[0] == '/' || !parent->path) {
 		if (snprintf(full, sizeof(full), "%s", target) >= (int) sizeof(full))
 			return fail(L, ZK_E_ZONE_PARSE, file, line, "$INCLUDE path too long");

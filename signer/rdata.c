@@ -622,7 +622,13 @@ static int charstr_out(const uint8_t *s, uint8_t l, char *out)
 	return (int) (o - out);
 }
 
-static int bitmap_out(const uint8_t *bm, size_t len, char *out)
+/*
+ * The type list of a bitmap, within `max` characters: a bitmap octet can stand for 8
+ * types of up to 9 characters ("TYPE65280"), far beyond the 4 characters per octet that
+ * sgn_rdata_format_max() allows, so a caller past the budget (-E2BIG) writes the record
+ * in RFC 3597 generic form instead.
+ */
+static int bitmap_out(const uint8_t *bm, size_t len, char *out, size_t max)
 {
 	uint16_t types[8192];
 	char tb[16];
@@ -634,6 +640,8 @@ static int bitmap_out(const uint8_t *bm, size_t len, char *out)
 		const char *name = sgn_type_name(types[i], tb);
 		size_t l = strlen(name);
 
+		if ((size_t) o + l + 1 > max)
+			return -E2BIG;
 		out[o++] = ' ';
 		memcpy(out + o, name, l);
 		o += (int) l;
@@ -795,7 +803,9 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 		if (r < 0)
 			return -EINVAL;
 		o = r;
-		r = bitmap_out(rd + pos, len - pos, out + o);
+		r = bitmap_out(rd + pos, len - pos, out + o, sgn_rdata_format_max(len) - (size_t) o);
+		if (r == -E2BIG)
+			return generic_format(rd, len, out);
 		return r < 0 ? -EINVAL : o + r;
 	case T_NSEC3: case T_NSEC3PARAM:
 		if (len < 5 || 5u + rd[4] > len)
@@ -813,7 +823,9 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 		out[o++] = ' ';
 		o += (int) dn_base32hex(rd + pos + 1, rd[pos], out + o);
 		pos = (uint16_t) (pos + 1 + rd[pos]);
-		r = bitmap_out(rd + pos, len - pos, out + o);
+		r = bitmap_out(rd + pos, len - pos, out + o, sgn_rdata_format_max(len) - (size_t) o);
+		if (r == -E2BIG)
+			return generic_format(rd, len, out);
 		return r < 0 ? -EINVAL : o + r;
 	default:
 		d = ldns_rr_descript(type);

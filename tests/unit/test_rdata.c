@@ -610,6 +610,36 @@ static void unsigned_numbers_respect_their_maximum(void **state)
 	assert_int_equal(sgn_parse_uint("00000000001", 11, UINT32_MAX, &v), -EINVAL);
 }
 
+/* A bitmap naming 256 private types prints ~2500 characters from 34 octets: more than
+ * sgn_rdata_format_max() allows. It must come out in RFC 3597 form, within the bound. */
+static void huge_type_bitmaps_fall_back_to_generic_form(void **state)
+{
+	uint16_t types[257];
+	uint8_t rd[8 + 300 + 64];
+	size_t n = 0, len;
+	char *out;
+	int r;
+
+	/* NSEC: next name "a." then the bitmap */
+	rd[0] = 1;
+	rd[1] = 'a';
+	rd[2] = 0;
+	types[n++] = T_A;
+	for (unsigned t = 65280; t <= 65535; t++)
+		types[n++] = (uint16_t) t;
+	len = 3 + sgn_bitmap_encode(types, n, rd + 3);
+	out = malloc(sgn_rdata_format_max((uint16_t) len) + 1);
+	assert_non_null(out);
+	memset(out, 'X', sgn_rdata_format_max((uint16_t) len) + 1);
+	r = sgn_rdata_format(T_NSEC, rd, (uint16_t) len, out);
+	assert_true(r > 0);
+	assert_true((size_t) r <= sgn_rdata_format_max((uint16_t) len));
+	assert_int_equal(out[sgn_rdata_format_max((uint16_t) len)], 'X'); /* nothing beyond */
+	assert_memory_equal(out, "\\# ", 3);
+	free(out);
+	(void) state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +667,7 @@ int main(void)
 		cmocka_unit_test(ttls_take_seconds_or_bind_units),
 		cmocka_unit_test(malformed_ttls_are_refused_and_leave_the_result),
 		cmocka_unit_test(unsigned_numbers_respect_their_maximum),
+		cmocka_unit_test(huge_type_bitmaps_fall_back_to_generic_form),
 	};
 
 	return cmocka_run_group_tests_name("rdata", tests, setup_origin, NULL);
