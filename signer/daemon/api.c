@@ -409,7 +409,9 @@ static int listener_start(api *a, listener *l, int fd, const pol_config *cfg, bo
 	info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	r = info ? sd_event_add_io(a->event, &l->io, info->epoll_fd, EPOLLIN, on_io, l) : -EINVAL;
 	if (r >= 0)
-		r = sd_event_add_time(a->event, &l->timer, CLOCK_MONOTONIC, 0, 0, on_timer, l);
+		/* accuracy 1 us: sd-event's default (0) is 250 ms, which held every resumed
+		 * reply back to the next step of a 250 ms grid */
+		r = sd_event_add_time(a->event, &l->timer, CLOCK_MONOTONIC, 0, 1, on_timer, l);
 	if (r < 0)
 		return zk_fail(reterr, r, "cannot watch the API server");
 	rearm(l);

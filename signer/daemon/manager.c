@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #define PRE_REFRESH (60 * 60)     /* re-sign what falls due within the hour (Knot: 1h) */
 #define RETRY_MIN_USEC (1000000ull)
 #define RETRY_MAX_USEC (300 * 1000000ull)
+#define JOB_NICE 5                      /* signing threads run at this niceness */
 #define WRITEBACK_USEC (5 * 1000000ull) /* API writes reach the input file within 5 s */
 #define WRITEBACK_BYTES (4u << 20)      /* or once the journal holds this much */
 
@@ -53,7 +55,9 @@ static int set_timer(manager *m, sd_event_source **src, uint64_t delay_usec,
 
 	sd_event_now(m->event, CLOCK_MONOTONIC, &now);
 	if (!*src)
-		return sd_event_add_time(m->event, src, CLOCK_MONOTONIC, now + delay_usec, 0, cb,
+		/* 1 ms accuracy (0 would mean sd-event's 250 ms: a debounce or a write-back that
+		 * late adds up) */
+		return sd_event_add_time(m->event, src, CLOCK_MONOTONIC, now + delay_usec, 1000, cb,
 					 userdata);
 	r = sd_event_source_set_time(*src, now + delay_usec);
 	if (r < 0)
@@ -249,6 +253,13 @@ static size_t system_records(const sgn_zone *z, const pol_policy *p, rec_rr *out
 static void *job_main(void *arg)
 {
 	dzone *z = arg;
+
+	/*
+	 * Signing yields the CPU to the loop thread (API requests, journal commits, the
+	 * watchdog): threads this one starts inherit its nice value. On a busy machine a
+	 * publication takes a little longer; writes keep being accepted at full speed.
+	 */
+	(void) setpriority(PRIO_PROCESS, (id_t) gettid(), JOB_NICE);
 
 	if (z->job_only_wb) {
 		z->r = 0;
