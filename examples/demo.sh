@@ -79,6 +79,18 @@ echo "  serial $before -> $(serial); the new record, signed:"
 grep -E '^api\.example\.com\.' "$OUT" | cut -c1-100 | sed 's/^/  /'
 verdict "ldns-verify-zone" ldns-verify-zone "$OUT"
 
+say "the record API: add a record, waiting for its publication"
+"$ZK" record add example.com. demo A 192.0.2.80 --ttl 300 --wait --socket state/api.sock | sed 's/^/  /'
+grep -E '^demo\.example\.com\.' "$OUT" | cut -c1-100 | sed 's/^/  /'
+
+say "the record API refuses writes to the records zonekeeper owns"
+rc=0
+"$ZK" record add example.com. @ SOA "ns1 h 1 2 3 4 5" --socket state/api.sock 2>&1 || rc=$?
+echo "  exit status $rc (3: refused by the daemon)"
+curl -s --unix-socket state/api.sock -X POST -d '{"name":"@","type":"DNSKEY","content":"257 3 13 AAAA"}' \
+  http://zonekeeper/v1/zones/example.com./records | sed 's/^/  /'; echo
+verdict "ldns-verify-zone" ldns-verify-zone "$OUT"
+
 say "stop the service (SIGTERM)"
 kill $ZPID
 wait $ZPID
