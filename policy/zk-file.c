@@ -33,6 +33,12 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+bool zk_same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
 int zk_fsync_parent(const char *path)
 {
 	_cleanup_free_ char *copy = strdup(path);

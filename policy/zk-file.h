@@ -67,5 +67,8 @@ int zk_file_read(const char *path, size_t max, char **ret, size_t *ret_len);
 /* mkdir -p with `mode` for every directory created; existing ones are left alone. */
 int zk_mkdir_p(const char *path, mode_t mode);
 
+/* Same file with the same content as far as stat tells: device, inode, size, mtime. */
+bool zk_same_file(const struct stat *a, const struct stat *b);
+
 /* fsync the directory containing `path`. */
 int zk_fsync_parent(const char *path);

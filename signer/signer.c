@@ -419,12 +419,6 @@ struct sgn_ctx {
 	sgn_splice splice;         /* the text of the last publication, for the next one */
 };
 
-static bool same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
 /* Apply the API writes newer than `after`; the newest applied goes to *seq. */
 static int apply_changes(sgn_zone *z, const sgn_run_opts *o, uint64_t after, uint64_t *seq,
 			 zk_error *reterr)
@@ -651,7 +645,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	/* re-sign the published version in place unless the input must be read */
 	in_place = prev && !o->reload_input;
 	if (prev && o->reload_input && c->have_input_id && stat(zone->input_file, &sb) == 0 &&
-	    same_file(&sb, &c->input_id))
+	    zk_same_file(&sb, &c->input_id))
 		in_place = true; /* our own write-back, or a touch: nothing new to read */
 	if (in_place) {
 		z = prev;
@@ -900,7 +894,7 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	int r;
 
 	if (!z || !c->have_input_id || stat(c->zone->input_file, &sb) < 0 ||
-	    !same_file(&sb, &c->input_id))
+	    !zk_same_file(&sb, &c->input_id))
 		return -EAGAIN;
 	line = malloc(max);
 	if (!line)
@@ -926,7 +920,7 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	}
 	r = zk_atomic_sync(&a, NULL, reterr);
 	/* the narrowest window for an edit to slip in between the check and the rename */
-	if (r >= 0 && (stat(c->zone->input_file, &sb) < 0 || !same_file(&sb, &c->input_id))) {
+	if (r >= 0 && (stat(c->zone->input_file, &sb) < 0 || !zk_same_file(&sb, &c->input_id))) {
 		zk_atomic_abort(&a);
 		return -EAGAIN;
 	}

@@ -91,6 +91,15 @@ int cli_api_open(const cli_api *o, cl_client **ret);
 int cli_api_send(cl_client *c, const cli_api *o, const char *method, const char *path,
 		 cl_response *ret);
 
+/* A subcommand table (`record add`, `zone list`): runs argv[1]'s entry with argc-1,
+ * argv+1; prints `usage` for --help; a usage error naming `expected` otherwise. */
+typedef struct cli_sub {
+	const char *name;
+	int (*fn)(int, char **);
+} cli_sub;
+int cli_dispatch(int argc, char **argv, const char *cmd, const cli_sub *subs, size_t n,
+		 const char *usage, const char *expected);
+
 /* "zonekeeper: <cmd>: <why> (see `zonekeeper <cmd> --help`)" on stderr; CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

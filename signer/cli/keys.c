@@ -104,21 +104,6 @@ static cli_api remote_opts(const struct common *o)
 	return (cli_api) { .socket = o->socket, .config = o->config, .json = o->json };
 }
 
-static const char *key_state(const ks_key *k, zk_time_t now)
-{
-	const ks_timing *t = ks_key_timing(k);
-
-	if (t->remove && t->remove <= now)
-		return "removed";
-	if (t->retire && t->retire <= now)
-		return "retired";
-	if (ks_key_is_active(k, now))
-		return "active";
-	if (ks_key_is_published(k, now))
-		return "published";
-	return "generated";
-}
-
 static const char *when(zk_time_t t, char *buf)
 {
 	if (!t)
@@ -207,7 +192,7 @@ int cmd_keys(int argc, char **argv)
 			json_object_set_new(j, "algorithm", json_integer(ks_key_algorithm(k)));
 			json_object_set_new(j, "algorithm_name", json_string(alg ? alg : "?"));
 			json_object_set_new(j, "flags", json_integer(ks_key_flags(k)));
-			json_object_set_new(j, "state", json_string(key_state(k, now)));
+			json_object_set_new(j, "state", json_string(ks_key_state_name(k, now)));
 			json_object_set_new(j, "created", t->created ? json_string(when(t->created, b1)) : json_null());
 			json_object_set_new(j, "publish", t->publish ? json_string(when(t->publish, b2)) : json_null());
 			json_object_set_new(j, "active", t->active ? json_string(when(t->active, b3)) : json_null());
@@ -217,7 +202,7 @@ int cmd_keys(int argc, char **argv)
 			json_array_append_new(arr, j);
 		} else {
 			printf("%-6u %-4s %-16s %-9s %-20s %-20s %-20s %s\n", ks_key_tag(k),
-			       ks_role_name(ks_key_role(k)), alg ? alg : "?", key_state(k, now),
+			       ks_role_name(ks_key_role(k)), alg ? alg : "?", ks_key_state_name(k, now),
 			       when(t->publish, b1), when(t->active, b2), when(t->retire, b3),
 			       ks_key_basename(k));
 		}

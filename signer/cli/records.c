@@ -316,10 +316,7 @@ static int record_list(int argc, char **argv)
 
 int cmd_record(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {
+	static const cli_sub subs[] = {
 		{ "add", record_add },
 		{ "update", record_update },
 		{ "del", record_del },
@@ -327,13 +324,6 @@ int cmd_record(int argc, char **argv)
 		{ "list", record_list },
 	};
 
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(record_usage, stdout);
-		return CLI_OK;
-	}
-	for (size_t i = 0; argc >= 2 && i < ZK_ELEMENTSOF(subs); i++)
-		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(argc - 1, argv + 1);
-	return cli_usage_error("record", "needs add, update, del or list%s%s",
-			       argc >= 2 ? ", not " : "", argc >= 2 ? argv[1] : "");
+	return cli_dispatch(argc, argv, "record", subs, ZK_ELEMENTSOF(subs), record_usage,
+			    "add, update, del or list");
 }

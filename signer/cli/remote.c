@@ -26,6 +26,20 @@ bool cli_api_option(int c, const char *arg, cli_api *o)
 	}
 }
 
+int cli_dispatch(int argc, char **argv, const char *cmd, const cli_sub *subs, size_t n,
+		 const char *usage, const char *expected)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage, stdout);
+		return CLI_OK;
+	}
+	for (size_t i = 0; argc >= 2 && i < n; i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	return cli_usage_error(cmd, "needs %s%s%s", expected, argc >= 2 ? ", not " : "",
+			       argc >= 2 ? argv[1] : "");
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

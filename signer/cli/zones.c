@@ -301,24 +301,14 @@ static int zone_import(int argc, char **argv)
 
 int cmd_zone(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {
+	static const cli_sub subs[] = {
 		{ "list", zone_list },
 		{ "show", zone_show },
 		{ "import", zone_import },
 	};
 
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(zone_usage, stdout);
-		return CLI_OK;
-	}
-	for (size_t i = 0; argc >= 2 && i < ZK_ELEMENTSOF(subs); i++)
-		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(argc - 1, argv + 1);
-	return cli_usage_error("zone", "needs list, show or import%s%s",
-			       argc >= 2 ? ", not " : "", argc >= 2 ? argv[1] : "");
+	return cli_dispatch(argc, argv, "zone", subs, ZK_ELEMENTSOF(subs), zone_usage,
+			    "list, show or import");
 }
 
 /* ---------------------------------------------------------------------- status */

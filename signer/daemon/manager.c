@@ -116,19 +116,13 @@ static void arm_retry(dzone *z)
 	z->next_event = 0;
 }
 
-static bool same_stat(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
 static int on_debounce(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	dzone *z = userdata;
 	struct stat sb;
 
 	/* our own write-back: nothing new to read */
-	if (z->have_input_id && stat(z->cfg->input_file, &sb) == 0 && same_stat(&sb, &z->input_id))
+	if (z->have_input_id && stat(z->cfg->input_file, &sb) == 0 && zk_same_file(&sb, &z->input_id))
 		return 0;
 
 	z->want = true;

@@ -533,21 +533,6 @@ static int do_import(manager *m, dzone *z, api_req *req)
 
 /* ---------------------------------------------------------------- keys and DS */
 
-static const char *key_state(const ks_key *k, zk_time_t now)
-{
-	const ks_timing *t = ks_key_timing(k);
-
-	if (t->remove && t->remove <= now)
-		return "removed";
-	if (t->retire && t->retire <= now)
-		return "retired";
-	if (ks_key_is_active(k, now))
-		return "active";
-	if (ks_key_is_published(k, now))
-		return "published";
-	return "generated";
-}
-
 static json_t *time_json(zk_time_t t)
 {
 	char buf[32];
@@ -587,7 +572,7 @@ static int do_keys(manager *m, dzone *z, api_req *req, bool ds)
 			json_array_append_new(arr, json_pack(
 				"{s:i,s:s,s:s,s:i,s:s,s:o,s:o,s:o,s:o,s:o}", "tag", ks_key_tag(k),
 				"role", ks_role_name(ks_key_role(k)), "algorithm", alg ? alg : "?",
-				"algorithm_number", ks_key_algorithm(k), "state", key_state(k, now),
+				"algorithm_number", ks_key_algorithm(k), "state", ks_key_state_name(k, now),
 				"created", time_json(t->created), "publish", time_json(t->publish),
 				"active", time_json(t->active), "retire", time_json(t->retire),
 				"remove", time_json(t->remove)));
