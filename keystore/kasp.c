@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "keystore/kasp.h"
+#include "policy/zk-macro.h"
 
 #define ANY 0xff /* pattern entry: any state */
 #define NOMOVE ((ks_state) 0xfe)
@@ -320,6 +321,11 @@ size_t ks_kasp_update(ks_kstate *keys, size_t n, const ks_kasp_params *p, zk_tim
 				}
 				keys[i].st[rec] = next;
 				keys[i].last[rec] = now;
+				if (!keys[i].active_at &&
+				    ((rec == KS_ZRRSIG && next == KS_RUMOURED) ||
+				     (rec == KS_DS && next == KS_OMNIPRESENT &&
+				      keys[i].role == KS_ROLE_KSK)))
+					keys[i].active_at = now;
 				taken++;
 				changed = true;
 			}
@@ -349,6 +355,42 @@ void ks_kstate_init(ks_kstate *k, uint16_t tag, uint8_t alg, ks_role role, int p
 	k->st[KS_DS] = ksk ? KS_HIDDEN : KS_NA;
 	for (int r = 0; r < KS_NREC; r++)
 		k->last[r] = now;
+}
+
+int ks_kasp_active(const ks_kstate *keys, size_t n, ks_role role)
+{
+	int found = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].role == role && keys[i].goal)
+			found = (int) i;
+	return found;
+}
+
+unsigned ks_kasp_rolls_due(const ks_kstate *keys, size_t n, const ks_kasp_params *p,
+			   uint32_t ksk_lifetime, uint32_t zsk_lifetime, zk_time_t now,
+			   zk_time_t *ret_next)
+{
+	static const ks_role roles[] = { KS_ROLE_KSK, KS_ROLE_ZSK, KS_ROLE_CSK };
+	zk_time_t ipub = (zk_time_t) p->dprp + p->dnskey_ttl + p->publish_safety, next = 0;
+	unsigned due = 0;
+
+	for (size_t r = 0; r < ZK_ELEMENTSOF(roles); r++) {
+		int a = ks_kasp_active(keys, n, roles[r]);
+		uint32_t life = roles[r] == KS_ROLE_ZSK ? zsk_lifetime : ksk_lifetime;
+		zk_time_t when;
+
+		if (a < 0 || !life || !keys[a].active_at)
+			continue;
+		when = keys[a].active_at + life > ipub ? keys[a].active_at + life - ipub : 0;
+		if (when <= now)
+			due |= 1u << roles[r];
+		else if (!next || when < next)
+			next = when;
+	}
+	if (ret_next)
+		*ret_next = next;
+	return due;
 }
 
 const char *ks_state_name(ks_state s)

@@ -51,6 +51,9 @@ typedef struct ks_kstate {
 	int pred;                  /* index of the key this one replaces, -1 if none */
 	zk_time_t ds_published;    /* the parent was seen serving this key's DS (0: not) */
 	zk_time_t ds_withdrawn;    /* the parent was seen no longer serving it (0: not) */
+	zk_time_t active_at;       /* its lifetime runs from here (set by ks_kasp_update):
+				      a ZSK or CSK when it starts signing the zone, a KSK
+				      when its DS is in every cache */
 } ks_kstate;
 
 /* The delays of RFC 7583, in seconds. */
@@ -96,6 +99,21 @@ zk_time_t ks_kasp_when(const ks_kstate *keys, size_t n, size_t i, int rec, ks_st
  */
 size_t ks_kasp_update(ks_kstate *keys, size_t n, const ks_kasp_params *p, zk_time_t now,
 		      zk_time_t *ret_next, bool *ret_waits_parent);
+
+/*
+ * Rollovers due by key lifetime (0: never). A ZSK's successor is introduced Ipub before the
+ * ZSK's lifetime ends (pre-publication, RFC 7583 §3.2.1: Tpub(N+1) <= Tact(N) + Lzsk -
+ * Ipub); a KSK's IpubC before (§3.3.1, with Dreg unknown and so 0); a CSK uses the KSK
+ * lifetime. Returns a bit per role due now (1 << KS_ROLE_*): the caller generates the
+ * successor (pred = the index ks_kasp_active() gives) and sets the old key's goal to
+ * hidden. *ret_next: when the next one falls due (0: none).
+ */
+unsigned ks_kasp_rolls_due(const ks_kstate *keys, size_t n, const ks_kasp_params *p,
+			   uint32_t ksk_lifetime, uint32_t zsk_lifetime, zk_time_t now,
+			   zk_time_t *ret_next);
+
+/* The key of `role` whose goal is to be in the zone (the newest one), or -1. */
+int ks_kasp_active(const ks_kstate *keys, size_t n, ks_role role);
 
 /* "hidden", "rumoured", "omnipresent", "unretentive", "-" */
 const char *ks_state_name(ks_state s);

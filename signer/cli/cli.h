@@ -38,6 +38,7 @@ int cmd_keys(int argc, char **argv);
 int cmd_ds(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 /* ------------------------------------------------------------------------------------ */
 /* Commands that talk to the daemon through its API socket (remote.c, records.c,         */

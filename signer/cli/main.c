@@ -104,6 +104,9 @@ static void usage(FILE *f)
 	      "        copy a key made by dnssec-keygen, ldns-keygen or zonekeeper into a zone\n"
 	      "  check-config --config FILE\n"
 	      "        parse and check the configuration, as the daemon would\n"
+	      "  simulate --config FILE --zone NAME --days N [--start T]\n"
+	      "           [--ds-delay DURATION|never] [--json]\n"
+	      "        the key events the zone's policy produces over N days (nothing written)\n"
 	      "\n"
 	      "Through the daemon's API socket (--socket PATH, default: api.socket of --config\n"
 	      "FILE or of " CL_DEFAULT_CONFIG "; --json prints the daemon's reply):\n"
@@ -134,6 +137,7 @@ int main(int argc, char **argv)
 		{ "ds", cmd_ds },
 		{ "key", cmd_key },
 		{ "check-config", cmd_check_config },
+		{ "simulate", cmd_simulate },
 		{ "status", cmd_status },
 		{ "zone", cmd_zone },
 		{ "record", cmd_record },

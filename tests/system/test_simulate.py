@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: MIT
+"""`zonekeeper simulate`: the key timeline of a policy over two years, checked against the
+RFC 7583 intervals computed here from the policy's settings (not read from the program)."""
+import json
+
+from zktest.tools import Setup, zk
+
+DAY = 86400
+H = 3600
+START = 1800000000
+# the policy settings these tests use, in seconds
+P = dict(dnskey_ttl=H, dprp=5 * 60, publish_safety=H, retire_safety=H, max_zone_ttl=DAY,
+         validity=14 * DAY, refresh=7 * DAY, ds_ttl=DAY, dprp_parent=H)
+IPUB = P["dprp"] + P["dnskey_ttl"] + P["publish_safety"]
+IRET_ZSK = (P["validity"] - P["refresh"]) + P["dprp"] + P["max_zone_ttl"] + P["retire_safety"]
+IRET_KSK = P["dprp_parent"] + P["ds_ttl"] + P["retire_safety"]
+
+POLICY = {
+    "dnskey_ttl": '"1h"', "propagation_delay": '"5m"', "publish_safety": '"1h"',
+    "retire_safety": '"1h"', "max_zone_ttl": '"1d"', "rrsig_validity": '"14d"',
+    "rrsig_refresh": '"7d"', "parent_ds_ttl": '"1d"', "parent_propagation_delay": '"1h"',
+    "zsk_lifetime": '"90d"', "ksk_lifetime": '"365d"',
+}
+
+
+def simulate(tmp_path, days=730, policy=None, *extra):
+    pol = dict(POLICY)
+    pol.update(policy or {})
+    s = Setup(tmp_path, ["example.com."], policy=pol)
+    p = zk("simulate", "--config", s.config, "--zone", "example.com.", "--days", str(days),
+           "--start", str(START), "--json", *extra, check=True)
+    return json.loads(p.stdout)["events"]
+
+
+def first(events, tag, what):
+    times = [e["unixtime"] for e in events if e["tag"] == tag and e["event"].startswith(what)]
+    return times[0] if times else None
+
+
+def test_zsk_and_ksk_rollovers_follow_rfc7583(tmp_path):
+    ev = simulate(tmp_path)
+    assert [e["unixtime"] for e in ev] == sorted(e["unixtime"] for e in ev)
+    zsks = sorted({e["tag"] for e in ev if e["role"] == "ZSK"})
+    ksks = sorted({e["tag"] for e in ev if e["role"] == "KSK"})
+    # 730 days: a ZSK every 90 days of signing; a KSK every 365 days from its DS being in
+    # every cache (day 2), so the second KSK's successor falls after day 730
+    assert len(zsks) == 9, zsks
+    assert len(ksks) == 2, ksks
+    for old, new in zip(zsks, zsks[1:]):
+        pub = first(ev, new, "DNSKEY published")
+        act = first(ev, new, "active")
+        ret = first(ev, old, "retired")
+        rem = first(ev, old, "DNSKEY removed")
+        # pre-publication: signing only Ipub after publication, never earlier
+        assert act - pub == IPUB
+        # the old key stops when the new one starts, and its DNSKEY stays Iret longer
+        assert ret == act
+        if rem is not None:
+            assert rem - ret == IRET_ZSK
+        # the lifetime: 90 days of signing
+        assert act - first(ev, old, "active") == 90 * DAY
+    for old, new in zip(ksks, ksks[1:]):
+        sub = first(ev, new, "DS submitted")
+        assert sub - first(ev, new, "DNSKEY published") == IPUB
+        seen = first(ev, new, "DS seen")
+        assert seen - sub == P["dprp_parent"]
+        # the old KSK leaves only once the new DS is in every cache
+        rem = first(ev, old, "DNSKEY removed")
+        assert rem == seen + IRET_KSK
+        assert first(ev, new, "DS in every cache") == rem
+
+
+def test_ksk_rollover_waits_for_a_parent_that_never_publishes(tmp_path):
+    ev = simulate(tmp_path, 500, None, "--ds-delay", "never")
+    ksks = sorted({e["tag"] for e in ev if e["role"] == "KSK"})
+    assert len(ksks) == 1  # the first DS is never seen: the KSK never becomes "active"
+    assert any(e["event"] == "waiting for DS %d at the parent" % ksks[0] for e in ev)
+    assert first(ev, ksks[0], "DNSKEY removed") is None
+
+
+def test_ksk_rollover_stalls_with_both_keys_until_the_ds_is_seen(tmp_path):
+    # the parent takes 300 days: the rollover starting after a year waits with both KSKs
+    ev = simulate(tmp_path, 730, None, "--ds-delay", "300d")
+    ksks = sorted({e["tag"] for e in ev if e["role"] == "KSK"})
+    assert len(ksks) == 2
+    old, new = ksks
+    sub = first(ev, new, "DS submitted")
+    rem = first(ev, old, "DNSKEY removed")
+    assert rem is None or rem >= sub + 300 * DAY + IRET_KSK
+
+
+def test_csk_policy(tmp_path):
+    ev = simulate(tmp_path, 730, {"keys": '"csk"'})
+    csks = sorted({e["tag"] for e in ev if e["role"] == "CSK"})
+    assert {e["role"] for e in ev} == {"CSK"}
+    assert len(csks) == 3
+    removed = 0
+    for old, new in zip(csks, csks[1:]):
+        rem = first(ev, old, "DNSKEY removed")
+        if rem is not None:
+            # a CSK leaves only once its successor's DS and signatures are everywhere
+            assert rem >= first(ev, new, "DS in every cache")
+            assert rem >= first(ev, new, "its zone signatures in every cache")
+            removed += 1
+    assert removed >= 1
+
+
+def test_bad_arguments_are_usage_errors(tmp_path):
+    s = Setup(tmp_path, ["example.com."], policy=POLICY)
+    assert zk("simulate", "--config", s.config, "--zone", "example.com.").returncode == 2
+    p = zk("simulate", "--config", s.config, "--zone", "nope.", "--days", "10")
+    assert p.returncode == 2 and "no zone" in p.stderr
+    p = zk("simulate", "--config", s.config, "--zone", "example.com.", "--days", "10",
+           "--ds-delay", "soon")
+    assert p.returncode == 2 and "--ds-delay" in p.stderr
