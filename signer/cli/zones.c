@@ -95,6 +95,20 @@ static int zone_path(const char *zone, const char *what, const char *wait, char 
 
 /* ---------------------------------------------------------------------- zone list */
 
+/* A table of `rows` (a JSON array), one row each from `add`; NULL when memory runs out. */
+static cl_table *table_of(const json_t *rows, const char *const *headers, size_t n_cols,
+			  int (*add)(cl_table *, const json_t *))
+{
+	cl_table *t = cl_table_new(n_cols, headers);
+	const json_t *row;
+	size_t i;
+
+	json_array_foreach(rows, i, row)
+		if (t && add(t, row) < 0)
+			t = cl_table_free(t);
+	return t;
+}
+
 static int add_zone_row(cl_table *t, const json_t *z)
 {
 	char name[512], state[32], serial[32], names[32], rrsets[32], published[64];
@@ -114,18 +128,14 @@ static int zone_list(int argc, char **argv)
 	cl_response rsp = { 0 };
 	cl_table *t = NULL;
 	cli_api o;
-	const json_t *z;
-	size_t i;
 	int r = parse("zone list", zone_usage, argc, argv, 0, 0, &o, false);
 
 	if (r >= 0)
 		return r == CLI_OK + 100 ? CLI_OK : r;
 	r = cli_api_call(&o, "GET", "/v1/zones", NULL, &rsp);
 	if (r == CLI_OK && !o.json) {
-		t = cl_table_new(ZK_ELEMENTSOF(headers), headers);
-		json_array_foreach(json_object_get(rsp.json, "zones"), i, z)
-			if (t && add_zone_row(t, z) < 0)
-				t = cl_table_free(t);
+		t = table_of(json_object_get(rsp.json, "zones"), headers, ZK_ELEMENTSOF(headers),
+			     add_zone_row);
 		if (t) {
 			cl_table_print(t, true, stdout);
 		} else {
@@ -335,18 +345,10 @@ static int print_status(const cl_client *c, const json_t *zones)
 {
 	static const char *const headers[] = { "ZONE", "STATE", "SERIAL", "LAST PUBLISHED",
 					       "NEXT EVENT", "ERROR" };
-	cl_table *t = cl_table_new(ZK_ELEMENTSOF(headers), headers);
-	const json_t *z;
-	size_t i;
+	cl_table *t = table_of(zones, headers, ZK_ELEMENTSOF(headers), add_status_row);
 
 	if (!t)
 		return -ENOMEM;
-	json_array_foreach(zones, i, z) {
-		if (add_status_row(t, z) < 0) {
-			cl_table_free(t);
-			return -ENOMEM;
-		}
-	}
 	printf("zonekeeperd: ok on %s, %zu zone%s\n", cl_client_socket(c), json_array_size(zones),
 	       json_array_size(zones) == 1 ? "" : "s");
 	if (cl_table_rows(t))
@@ -405,17 +407,13 @@ int cli_api_keys(const cli_api *o, const char *zone)
 	cl_response rsp = { 0 };
 	cl_table *t = NULL;
 	char *path = NULL;
-	const json_t *k;
-	size_t i;
 	int r = zone_path(zone, "keys", NULL, &path);
 
 	if (r == CLI_OK)
 		r = cli_api_call(o, "GET", path, NULL, &rsp);
 	if (r == CLI_OK && !o->json) {
-		t = cl_table_new(ZK_ELEMENTSOF(headers), headers);
-		json_array_foreach(json_object_get(rsp.json, "keys"), i, k)
-			if (t && add_key_row(t, k) < 0)
-				t = cl_table_free(t);
+		t = table_of(json_object_get(rsp.json, "keys"), headers, ZK_ELEMENTSOF(headers),
+			     add_key_row);
 		if (t) {
 			cl_table_print(t, true, stdout);
 		} else {

@@ -142,7 +142,6 @@ struct manager {
 zk_time_t mgr_now(const manager *m);
 dzone *mgr_find_zone(const manager *m, const char *name);
 json_t *mgr_zone_json(const dzone *z);
-void mgr_schedule(manager *m);
 /*
  * Accept a validated write: its changes (taken over; ops[].seq is set here) go to the
  * journal, the zone's index and the list of writes to apply. The reply is sent once the

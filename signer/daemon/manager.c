@@ -553,17 +553,8 @@ static void job_finish(manager *m, dzone *z)
 
 	z->running = false;
 	m->job = NULL;
-	if (z->job_only_wb) {
-		finish_api(m, z);
-		if (m->stopping) {
-			sd_event_exit(m->event, 0);
-			return;
-		}
-		if (m->reload_pending)
-			do_reload(m);
-		schedule(m);
-		return;
-	}
+	if (z->job_only_wb)
+		goto next; /* nothing was signed: only the API's share to finish */
 	z->first_done = true;
 	if (z->r < 0) {
 		char buf[1024];
@@ -805,11 +796,6 @@ dzone *mgr_find_zone(const manager *m, const char *name)
 json_t *mgr_zone_json(const dzone *z)
 {
 	return zone_json(z);
-}
-
-void mgr_schedule(manager *m)
-{
-	schedule(m);
 }
 
 static int on_writeback(sd_event_source *s, uint64_t usec, void *userdata)

@@ -73,9 +73,11 @@ static int zone_apex(const dzone *z, uint8_t *apex)
 	return dn_from_text(z->name, strlen(z->name), NULL, apex) < 0 ? -EINVAL : 0;
 }
 
-/* Writes need the journal and the index (the zone loaded once). */
-static int writable(const dzone *z, zk_error *e)
+/* Writes need the journal and the index (the zone loaded once); *apex: the zone's apex. */
+static int writable(const dzone *z, uint8_t *apex, zk_error *e)
 {
+	if (zone_apex(z, apex) < 0)
+		return zk_fail(e, -EINVAL, "bad zone name %s", z->name);
 	if (!z->journal)
 		return zk_fail(e, ZK_E_UNAVAILABLE, "the journal of %s cannot be written (see the "
 			       "daemon's log); writes are refused", z->name);
@@ -114,7 +116,7 @@ static int check_rules(const dzone *z, const uint8_t *apex_wire, pol_op op, cons
  * answer does not depend on how well-formed the content of a forbidden write is.
  */
 static int build_record(const dzone *z, const uint8_t *apex, const rec_body *b,
-			const rec_rr *base, pol_op op, rec_rr *out, zk_error *e)
+			const rec_rr *base, rec_rr *out, zk_error *e)
 {
 	uint32_t ttl;
 	int r;
@@ -150,7 +152,6 @@ static int build_record(const dzone *z, const uint8_t *apex, const rec_body *b,
 	if (!out->rdata)
 		return zk_fail(e, -ENOMEM, "out of memory");
 	memcpy(out->rdata, base->rdata, base->rdlen);
-	(void) op;
 	return 0;
 }
 
@@ -217,7 +218,7 @@ static int do_list(dzone *z, api_req *req)
 	int r;
 
 	if (!z->recs)
-		return fail_reply(req, writable(z, &e), &e);
+		return fail_reply(req, writable(z, apex, &e), &e);
 	if (zone_apex(z, apex) < 0)
 		return fail_reply(req, -EINVAL, NULL);
 	if ((qname && (r = rec_parse_name(qname, apex, owner, &e)) < 0) ||
@@ -255,12 +256,12 @@ static int do_create(manager *m, dzone *z, api_req *req)
 	bool exists;
 	int r;
 
-	if ((r = writable(z, &e)) < 0 || (r = zone_apex(z, apex)) < 0)
+	if ((r = writable(z, apex, &e)) < 0)
 		return fail_reply(req, r, &e);
 	r = rec_body_parse(body, len, false, &b, &e);
 	if (r < 0)
 		return fail_reply(req, r, &e);
-	r = build_record(z, apex, &b, NULL, POL_OP_ADD, &rr, &e);
+	r = build_record(z, apex, &b, NULL, &rr, &e);
 	rec_body_clear(&b);
 	if (r >= 0)
 		r = check_rules(z, apex, POL_OP_ADD, NULL, &rr, &e);
@@ -306,7 +307,7 @@ static int do_update(manager *m, dzone *z, api_req *req, const char *id)
 	json_t *reply;
 	int r;
 
-	if ((r = writable(z, &e)) < 0 || (r = zone_apex(z, apex)) < 0)
+	if ((r = writable(z, apex, &e)) < 0)
 		return fail_reply(req, r, &e);
 	r = find_record(z, id, &old, &system, &e);
 	if (r >= 0)
@@ -315,7 +316,7 @@ static int do_update(manager *m, dzone *z, api_req *req, const char *id)
 		/* SOA, DNSSEC or platform NS: the rules say why it is refused */
 		r = check_rules(z, apex, POL_OP_UPDATE, &old, &old, &e);
 	if (r >= 0)
-		r = build_record(z, apex, &b, &old, POL_OP_UPDATE, &rr, &e);
+		r = build_record(z, apex, &b, &old, &rr, &e);
 	rec_body_clear(&b);
 	if (r >= 0)
 		r = check_rules(z, apex, POL_OP_UPDATE, &old, &rr, &e);
@@ -364,7 +365,7 @@ static int do_delete(manager *m, dzone *z, api_req *req, const char *id)
 	json_t *reply;
 	int r;
 
-	if ((r = writable(z, &e)) < 0 || (r = zone_apex(z, apex)) < 0)
+	if ((r = writable(z, apex, &e)) < 0)
 		return fail_reply(req, r, &e);
 	r = find_record(z, id, &old, &system, &e);
 	if (r >= 0)
@@ -466,7 +467,7 @@ static int do_import(manager *m, dzone *z, api_req *req)
 	json_t *stripped, *reply;
 	int r;
 
-	if ((r = writable(z, &e)) < 0 || (r = zone_apex(z, apex)) < 0)
+	if ((r = writable(z, apex, &e)) < 0)
 		return fail_reply(req, r, &e);
 	r = sgn_zone_load_buffer(body, len, "import", apex, &lo, &in, &e);
 	if (r < 0)
