@@ -730,6 +730,9 @@ static int parse_record(loader *L, size_t n, bool blank, parse_ctx *ctx, uint16_
 			return fail(L, ZK_E_ZONE_PARSE, file, line,
 				    "cannot parse %s record: a number is too large for its field",
 				    type_text);
+		if (r == -EPROTO)
+			return fail(L, ZK_E_ZONE_PARSE, file, line, "cannot parse %s record",
+				    type_text);
 		if (r == SGN_RDATA_FALLBACK || r == -EINVAL)
 			r = rdata_ldns(L, (uint16_t) type, type_text, i, n, ctx->origin, rd, file,
 				       line);

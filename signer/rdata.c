@@ -346,6 +346,58 @@ static bool number_out_of_range(uint16_t type, const sgn_token *t, size_t n)
 	return false;
 }
 
+/*
+ * IPSECKEY (RFC 4025 §3.1): precedence, gateway type, algorithm, gateway ("." for none,
+ * an IPv4 or IPv6 address, or a name), then the base64 key (absent when the algorithm is
+ * 0). Our own because ldns 1.8.3 leaks on several malformed inputs, which the record API
+ * takes from anyone. Malformed input is -EPROTO: reported, not handed to ldns.
+ */
+static int ipseckey_parse(const sgn_token *t, size_t n, const uint8_t *origin, uint8_t *out,
+			  size_t out_max)
+{
+	char buf[8192];
+	uint32_t v[3];
+	size_t o = 3;
+	int r;
+
+	if (n < 4 || u16_tok(&t[0], 255, &v[0]) < 0 || u16_tok(&t[1], 3, &v[1]) < 0 ||
+	    u16_tok(&t[2], 255, &v[2]) < 0 || t[3].quoted || t[3].len >= DN_TEXTMAX)
+		return -EPROTO;
+	for (int i = 0; i < 3; i++)
+		out[i] = (uint8_t) v[i];
+	memcpy(buf, t[3].s, t[3].len);
+	buf[t[3].len] = '\0';
+	switch (v[1]) {
+	case 0:
+		if (strcmp(buf, ".") != 0)
+			return -EPROTO;
+		break;
+	case 1:
+		if (inet_pton(AF_INET, buf, out + o) != 1)
+			return -EPROTO;
+		o += 4;
+		break;
+	case 2:
+		if (inet_pton(AF_INET6, buf, out + o) != 1)
+			return -EPROTO;
+		o += 16;
+		break;
+	default:
+		r = name_tok(&t[3], origin, out + o, false);
+		if (r <= 0)
+			return -EPROTO;
+		o += (size_t) r;
+		break;
+	}
+	if (n == 4)
+		return v[2] == 0 ? (int) o : -EPROTO;
+	r = join_tokens(t, 4, n, buf, sizeof(buf));
+	if (r <= 0)
+		return -EPROTO;
+	r = zk_b64_decode(buf, (size_t) r, out + o, out_max - o);
+	return r > 0 ? (int) o + r : -EPROTO;
+}
+
 int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *origin,
 		    uint8_t *out, size_t out_max)
 {
@@ -426,6 +478,8 @@ int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *
 			o += 4;
 		}
 		return o;
+	case T_IPSECKEY:
+		return ipseckey_parse(t, n, origin, out, out_max);
 	case T_DS: case T_CDS:
 		if (n < 4 || u16_tok(&t[0], 65535, &v[0]) < 0 || u16_tok(&t[1], 255, &v[1]) < 0 ||
 		    u16_tok(&t[2], 255, &v[2]) < 0)

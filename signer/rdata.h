@@ -35,8 +35,9 @@ const char *sgn_type_name(uint16_t type, char *buf);
 /*
  * Parse RDATA of `type` from tokens into wire form (names relative to `origin` completed,
  * names of RFC 4034 §6.2 types lowercased). Returns the RDATA length, SGN_RDATA_FALLBACK
- * when ldns should handle it, -EINVAL, or -ERANGE when a plain decimal number does not fit
- * its field (ldns would wrap it: do not fall back).
+ * when ldns should handle it, -EINVAL, -ERANGE when a plain decimal number does not fit
+ * its field (ldns would wrap it: do not fall back), or -EPROTO for malformed RDATA of a
+ * type parsed only here (IPSECKEY: do not fall back either).
  * "\#" generic RDATA (RFC 3597 §5) is not handled here (load.c does it for every type).
  */
 int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *origin,

@@ -35,7 +35,7 @@
 /* RR types we name (values from the IANA registry). */
 enum {
 	T_A = 1, T_NS = 2, T_CNAME = 5, T_SOA = 6, T_PTR = 12, T_MX = 15, T_TXT = 16,
-	T_AAAA = 28, T_SRV = 33, T_NAPTR = 35, T_DNAME = 39, T_DS = 43, T_SSHFP = 44,
+	T_AAAA = 28, T_SRV = 33, T_NAPTR = 35, T_DNAME = 39, T_DS = 43, T_SSHFP = 44, T_IPSECKEY = 45,
 	T_RRSIG = 46, T_NSEC = 47, T_DNSKEY = 48, T_NSEC3 = 50, T_NSEC3PARAM = 51,
 	T_TLSA = 52, T_CDS = 59, T_CDNSKEY = 60, T_SVCB = 64, T_HTTPS = 65, T_CAA = 257,
 };

@@ -194,6 +194,13 @@ static const sample corpus[] = {
 	{ T_NSEC3, "1 0 0 - 2t7b4g4vsa5smi47k61mv5bv1a22bojr" },
 	{ T_NSEC3PARAM, "1 0 0 -" },
 	{ T_NSEC3PARAM, "1 0 12 AABBCCDD" },
+	/* RFC 4025 §3.3's examples */
+	{ T_IPSECKEY, "10 1 2 192.0.2.38 AQNRU3mG7TVTO2BjR47usntb102uFJtugbo6BSGvgqt4AQ==" },
+	{ T_IPSECKEY, "10 0 2 . AQNRU3mG7TVTO2BjR47usntb102uFJtugbo6BSGvgqt4AQ==" },
+	{ T_IPSECKEY, "10 3 2 mygateway.example.com. "
+		      "AQNRU3mG7TVTO2BjR47usntb102uFJtugbo6BSGvgqt4AQ==" },
+	{ T_IPSECKEY, "10 2 2 2001:0DB8:0:8002::2000:1 "
+		      "AQNRU3mG7TVTO2BjR47usntb102uFJtugbo6BSGvgqt4AQ==" },
 };
 
 static void print_wire(const char *what, const uint8_t *w, int len)
@@ -293,6 +300,34 @@ static void txt_string_longer_than_255_octets_is_left_to_ldns(void **state)
 	memset(text, 'x', 256);
 	text[256] = '\0';
 	assert_int_equal(fast_parse(T_TXT, text, w, sizeof(w)), SGN_RDATA_FALLBACK);
+}
+
+/* IPSECKEY never reaches ldns (it leaks on some of these): malformed is -EPROTO. */
+static void malformed_ipseckey_is_refused_here(void **state)
+{
+	static const char *bad[] = {
+		"10 1 2 192.0.2.38 AQNRU3mG7TVT x y",	/* fields left over */
+		"10 1 2 192.0.2.38 AQNRU@mG7TVT",	/* bad base64 */
+		"10 1 2 2001:db8::1 AQNRU3mG7TVT",	/* IPv6 for gateway type 1 */
+		"10 0 2 gw.example. AQNRU3mG7TVT",	/* a gateway for type 0 */
+		"10 4 2 . AQNRU3mG7TVT",		/* gateway type 4 */
+		"256 1 2 192.0.2.38 AQNRU3mG7TVT",	/* precedence > 255 */
+		"10 1 2 192.0.2.38",			/* no key for algorithm 2 */
+		"10 1",
+	};
+	uint8_t w[1024];
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = fast_parse(T_IPSECKEY, bad[i], w, sizeof(w));
+
+		if (r != -EPROTO && r != -ERANGE)
+			fail_msg("IPSECKEY %s: %d", bad[i], r);
+	}
+	/* algorithm 0: no key */
+	assert_int_equal(fast_parse(T_IPSECKEY, "1 1 0 192.0.2.1", w, sizeof(w)), 7);
+	/* a key split over several tokens, as BIND accepts */
+	assert_int_equal(fast_parse(T_IPSECKEY, "1 0 2 . AQID BAUG", w, sizeof(w)), 3 + 6);
 }
 
 static void unusual_forms_are_left_to_ldns(void **state)
@@ -648,6 +683,7 @@ int main(void)
 		cmocka_unit_test(names_in_rdata_are_lowercased_only_for_rfc4034_types),
 		cmocka_unit_test(txt_character_strings_resolve_escapes),
 		cmocka_unit_test(txt_string_longer_than_255_octets_is_left_to_ldns),
+		cmocka_unit_test(malformed_ipseckey_is_refused_here),
 		cmocka_unit_test(unusual_forms_are_left_to_ldns),
 		cmocka_unit_test(malformed_addresses_are_refused),
 		cmocka_unit_test(numbers_too_large_for_their_field_are_refused_not_wrapped),
