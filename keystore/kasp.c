@@ -208,8 +208,13 @@ bool ks_kasp_approved(const ks_kstate *keys, size_t n, size_t i, int rec, ks_sta
 	static const pattern signs_everywhere = { { A, O, A, A } };
 	move mv = { .subj = i, .rec = rec, .next = next };
 	ks_state dnskey = keys[i].st[KS_DNSKEY];
-	/* no chain of trust of this algorithm yet, nor one being swapped in */
+	/*
+	 * No chain of trust of this algorithm yet, nor one being swapped in. A KSK whose DS
+	 * was submitted but not yet seen counts as a chain: the parent may well serve it
+	 * already, and then a validator needs the usual pre-publication.
+	 */
 	bool new_alg = !(exists(keys, n, &mv, &ksk_present, NULL, true) ||
+			 exists(keys, n, &mv, &ds_rumoured, NULL, true) ||
 			 exists(keys, n, &mv, &ds_retired, &ds_rumoured, true) ||
 			 exists(keys, n, &mv, &ksk_retired, &ksk_rumoured, true));
 

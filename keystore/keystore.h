@@ -195,5 +195,11 @@ int ks_store_generate(ks_store *s, uint8_t algorithm, ks_role role, const ks_tim
 int ks_store_import(ks_store *s, const char *key_path, int role, const ks_timing *timing,
 		    ks_key **ret, zk_error *reterr);
 
+/*
+ * Move a key that left the zone for good into <dir>/archive/ (files kept, never destroyed)
+ * and drop it from the store; `k` is freed.
+ */
+int ks_store_archive(ks_store *s, ks_key *k, zk_error *reterr);
+
 /* Rewrite the metadata of a key of the store after its timing changed. */
 int ks_store_save(ks_store *s, const ks_key *k, zk_error *reterr);

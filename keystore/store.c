@@ -8,6 +8,7 @@
  * Owns: the ks_store and every ks_key in it; keys handed out are borrowed.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,4 +399,41 @@ int ks_store_save(ks_store *s, const ks_key *k, zk_error *reterr)
 			return ks_key_write(k, s->dir, reterr);
 	return zk_fail(reterr, -EINVAL, "key %s is not in the store of %s", k->basename,
 		       s->zone);
+}
+
+int ks_store_archive(ks_store *s, ks_key *k, zk_error *reterr)
+{
+	static const char *const ext[] = { ".key", ".private", ".zk" };
+	char dir[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->n_keys && s->keys[i] != k; i++)
+		;
+	if (i == s->n_keys)
+		return zk_fail(reterr, -EINVAL, "key %s is not in the store of %s", k->basename,
+			       s->zone);
+	snprintf(dir, sizeof(dir), "%s/archive", s->dir);
+	r = zk_mkdir_p(dir, 0700);
+	if (r < 0)
+		return zk_fail(reterr, r, "cannot create the key archive '%s'", dir);
+	/* the .key last: a crash half-way leaves a key that still loads */
+	for (int e = (int) ZK_ELEMENTSOF(ext) - 1; e >= 0; e--) {
+		if (snprintf(from, sizeof(from), "%s/%s%s", s->dir, k->basename, ext[e]) >=
+			    (int) sizeof(from) ||
+		    snprintf(to, sizeof(to), "%s/%s%s", dir, k->basename, ext[e]) >=
+			    (int) sizeof(to))
+			return zk_fail(reterr, -ENAMETOOLONG, "key path too long in %s", dir);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			return zk_fail(reterr, -errno, "cannot move %s to %s", from, to);
+	}
+	r = zk_fsync_parent(to);
+	if (r >= 0)
+		r = zk_fsync_parent(from);
+	if (r < 0)
+		return zk_fail(reterr, r, "cannot sync the key directory %s", s->dir);
+	ks_key_free(k);
+	memmove(s->keys + i, s->keys + i + 1, (s->n_keys - i - 1) * sizeof(*s->keys));
+	s->n_keys--;
+	return 0;
 }

@@ -192,6 +192,7 @@ void pol_policy_defaults(pol_policy *p)
 		.verify = POL_VERIFY_STANDARD,
 		.signing_threads = 0,
 		.dnskey_size_budget = 1232,
+		.ds_check_interval = 1 * HOUR,
 	};
 }
 
@@ -232,6 +233,9 @@ pol_config *pol_config_free(pol_config *c)
 		free(c->zones[i].name);
 		free(c->zones[i].input_file);
 		free(c->zones[i].output_file);
+		for (size_t j = 0; j < c->zones[i].n_parental_agents; j++)
+			free(c->zones[i].parental_agents[j].address);
+		free(c->zones[i].parental_agents);
 	}
 	free(c->zones);
 	free(c);
@@ -1016,7 +1020,8 @@ static int notify_target_parse(const char *v, char *addr, size_t size, uint16_t 
 	return 0;
 }
 
-/* publish.notify: [ "ADDR", "ADDR@PORT", ... ]; port 53 by default. */
+/* publish.notify and parental_agents: [ "ADDR", "ADDR@PORT", ... ]; port 53 by
+ * default. */
 static int parse_notify(const struct ctx *ctx, const struct field *f, const config_setting_t *s,
 			const char *where, void *base, zk_error *reterr)
 {
@@ -1124,6 +1129,7 @@ static const struct field policy_fields[] = {
 	F_INT("signing_threads", pol_policy, signing_threads, 0, 1024),
 	/* 512: the smallest DNS message every resolver takes (RFC 1035 §2.3.4). */
 	F_INT("dnskey_size_budget", pol_policy, dnskey_size_budget, 512, 65535),
+	F_DURATION("ds_check_interval", pol_policy, ds_check_interval, 1),
 };
 
 static const struct field paths_fields[] = {
@@ -1152,6 +1158,7 @@ static const struct field zone_fields[] = {
 	F_SKIP("policy"),
 	F_CALL("input_file", parse_path, pol_zone, input_file),
 	F_CALL("output_file", parse_path, pol_zone, output_file),
+	F_LIST("parental_agents", parse_notify, pol_zone, parental_agents, n_parental_agents),
 };
 
 /* Top-level groups; parsed in this order (zones refer to policies and paths). */

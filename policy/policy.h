@@ -114,19 +114,25 @@ typedef struct pol_policy {
 	pol_verify verify;          /* default standard */
 	unsigned signing_threads;   /* 0 = one per available core (default) */
 	uint32_t dnskey_size_budget; /* bytes of DNSKEY response; default 1232 */
+	uint32_t ds_check_interval; /* how often the parental agents are asked while a DS
+				       move waits for the parent; default 1h */
 } pol_policy;
+
+typedef struct pol_notify_target {
+	char *address;   /* numeric IPv4 or IPv6 */
+	uint16_t port;   /* default 53 */
+} pol_notify_target;
 
 typedef struct pol_zone {
 	char *name;              /* absolute, lowercase presentation form: "example.com." */
 	const pol_policy *policy; /* borrowed from the config */
 	char *input_file;        /* default <input_dir>/<name without final dot>.zone */
 	char *output_file;       /* default <output_dir>/<name without final dot>.zone */
+	/* servers of the parent zone asked for our DS during KSK rollovers (none: an
+	 * operator confirms with `zonekeeper key ds-seen`) */
+	pol_notify_target *parental_agents;
+	size_t n_parental_agents;
 } pol_zone;
-
-typedef struct pol_notify_target {
-	char *address;   /* numeric IPv4 or IPv6 */
-	uint16_t port;   /* default 53 */
-} pol_notify_target;
 
 typedef struct pol_config {
 	char *path; /* the file it was read from */

@@ -18,6 +18,7 @@
 #include "signer/denial.h"
 #include "signer/load.h"
 #include "signer/output.h"
+#include "signer/parent.h"
 #include "signer/rdata.h"
 #include "signer/serial.h"
 #include "signer/signer.h"
@@ -69,23 +70,18 @@ void sgn_state_path(const pol_config *cfg, const pol_zone *zone, char *path, siz
 	snprintf(path, size, "%.*s/state", (int) (size > 7 ? size - 7 : 0), base);
 }
 
-static bool key_usable_for(const ks_key *k, ks_role role, uint8_t alg, zk_time_t now)
+void sgn_keyring_path(const pol_config *cfg, const pol_zone *zone, char *path, size_t size)
 {
-	const ks_timing *t = ks_key_timing(k);
+	char base[PATH_MAX];
 
-	return ks_key_role(k) == role && ks_key_algorithm(k) == alg &&
-	       (!t->retire || t->retire > now) && (!t->remove || t->remove > now);
+	sgn_zone_dir(cfg, zone, base, sizeof(base));
+	snprintf(path, size, "%.*s/keyring", (int) (size > 9 ? size - 9 : 0), base);
 }
 
-int sgn_keys_open(const pol_config *cfg, const pol_zone *zone, zk_time_t now,
-		  const zk_diag *diag, bool generate, ks_store **ret, size_t *ret_generated,
-		  uint16_t ret_tags[4], zk_error *reterr)
+int sgn_keys_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *diag,
+		  ks_store **ret, zk_error *reterr)
 {
-	const pol_policy *p = zone->policy;
-	ks_role roles[2];
-	size_t n_roles = 0, generated = 0;
 	char dir[PATH_MAX];
-	ks_store *s = NULL;
 	int r;
 
 	sgn_zone_dir(cfg, zone, dir, sizeof(dir));
@@ -93,37 +89,32 @@ int sgn_keys_open(const pol_config *cfg, const pol_zone *zone, zk_time_t now,
 	if (r < 0)
 		return zk_fail(reterr, r, "cannot create the zone state directory '%s'", dir);
 	sgn_key_dir(cfg, zone, dir, sizeof(dir));
-	r = ks_store_open(dir, zone->name, diag, &s, reterr);
+	return ks_store_open(dir, zone->name, diag, ret, reterr);
+}
+
+int sgn_ring_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *diag,
+		  zk_time_t now, ks_store **ret_store, ks_ring *ring, zk_error *reterr)
+{
+	char path[PATH_MAX];
+	ks_ring_policy rp;
+	ks_store *s = NULL;
+	int r;
+
+	r = sgn_keys_open(cfg, zone, diag, &s, reterr);
 	if (r < 0)
 		return r;
-	if (p->keys == POL_KEYS_CSK) {
-		roles[n_roles++] = KS_ROLE_CSK;
-	} else {
-		roles[n_roles++] = KS_ROLE_KSK;
-		roles[n_roles++] = KS_ROLE_ZSK;
+	sgn_keyring_path(cfg, zone, path, sizeof(path));
+	r = ks_ring_load(path, ring, reterr);
+	if (r >= 0) {
+		ks_ring_policy_from(zone->policy, &rp);
+		r = ks_ring_attach(ring, s, &rp, now, reterr);
 	}
-	for (size_t i = 0; generate && i < n_roles; i++) {
-		ks_timing t = { .created = now, .publish = now, .active = now };
-		bool have = false;
-		ks_key *k;
-
-		for (size_t j = 0; j < ks_store_count(s) && !have; j++)
-			have = key_usable_for(ks_store_key(s, j), roles[i], p->algorithm, now);
-		if (have)
-			continue;
-		r = ks_store_generate(s, p->algorithm, roles[i], &t, &k, reterr);
-		if (r < 0) {
-			ks_store_free(s);
-			return r;
-		}
-		if (ret_tags && generated < 4)
-			ret_tags[generated] = ks_key_tag(k);
-		generated++;
+	if (r < 0) {
+		ks_store_free(s);
+		return r;
 	}
-	*ret = s;
-	if (ret_generated)
-		*ret_generated = generated;
-	return 0;
+	*ret_store = s;
+	return r;
 }
 
 int sgn_key_ds(const char *zone, const ks_key *k, uint8_t digest, uint8_t *out, size_t max,
@@ -274,36 +265,35 @@ typedef struct keyset {
 	size_t n_ksks;
 	ks_key *zsks[MAX_ZONE_KEYS];
 	size_t n_zsks;
+	ks_key *cds[MAX_ZONE_KEYS];
+	size_t n_cds;
 } keyset;
 
-static int pick_keys(ks_store *s, zk_time_t now, keyset *ks, zk_error *reterr)
+/* What the key states say the zone carries: DNSKEYs, signers, CDS/CDNSKEY. */
+static int pick_keys(const ks_ring *ring, const char *dir, keyset *ks, zk_error *reterr)
 {
-	memset(ks, 0, sizeof(*ks));
-	for (size_t i = 0; i < ks_store_count(s); i++) {
-		ks_key *k = ks_store_key(s, i);
+	_Static_assert(KS_RING_MAX <= MAX_ZONE_KEYS, "a keyset holds the whole ring");
 
-		if (!ks_key_is_published(k, now))
-			continue;
-		if (ks->n_published == MAX_ZONE_KEYS)
-			return zk_fail(reterr, ZK_E_KEY, "more than %d published keys",
-				       MAX_ZONE_KEYS);
-		ks->published[ks->n_published++] = k;
-		if (!ks_key_is_active(k, now))
-			continue;
-		if (ks_key_signs_dnskey(k))
+	memset(ks, 0, sizeof(*ks));
+	for (size_t i = 0; i < ring->n; i++) {
+		ks_key *k = ring->key[i];
+
+		if (ks_ring_publishes(ring, i))
+			ks->published[ks->n_published++] = k;
+		if (ks_ring_signs_keys(ring, i))
 			ks->ksks[ks->n_ksks++] = k;
-		if (ks_key_signs_zone(k))
+		if (ks_ring_signs_zone(ring, i))
 			ks->zsks[ks->n_zsks++] = k;
+		if (ks_ring_cds(ring, i))
+			ks->cds[ks->n_cds++] = k;
 	}
 	if (!ks->n_ksks || !ks->n_zsks)
-		return zk_fail(reterr, ZK_E_KEY, "no active %s in %s",
-			       !ks->n_ksks ? "key-signing key" : "zone-signing key",
-			       ks_store_dir(s));
+		return zk_fail(reterr, ZK_E_KEY, "no %s signs the zone (keys in %s)",
+			       !ks->n_ksks ? "key-signing key" : "zone-signing key", dir);
 	return 0;
 }
 
-static int set_key_rrsets(sgn_zone *z, const pol_policy *p, const keyset *ks, zk_time_t now,
-			  zk_error *reterr)
+static int set_key_rrsets(sgn_zone *z, const pol_policy *p, const keyset *ks, zk_error *reterr)
 {
 	_cleanup_free_ rdlist *keys = calloc(1, sizeof(*keys));
 	_cleanup_free_ rdlist *cds = calloc(1, sizeof(*cds));
@@ -313,20 +303,17 @@ static int set_key_rrsets(sgn_zone *z, const pol_policy *p, const keyset *ks, zk
 	if (!keys || !cds || !cdnskey)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < ks->n_published; i++) {
-		const ks_key *k = ks->published[i];
-		const ks_timing *t = ks_key_timing(k);
 		size_t len;
-		const uint8_t *rd = ks_key_dnskey(k, &len);
+		const uint8_t *rd = ks_key_dnskey(ks->published[i], &len);
 
 		if (rdlist_add(keys, rd, len) < 0)
 			return zk_fail(reterr, ZK_E_KEY, "too many keys");
-		/*
-		 * INVARIANTS 15: CDS/CDNSKEY only for an active KSK whose DNSKEY is in every
-		 * cache (Tpub + Dprp + TTLkey, RFC 7583 §3.3.1 Trdy).
-		 */
-		if (!p->cds || !ks_key_signs_dnskey(k) || !ks_key_is_active(k, now) ||
-		    now < t->publish + (zk_time_t) p->propagation_delay + p->dnskey_ttl)
-			continue;
+	}
+	/* INVARIANTS 15: the key states say which KSKs the parent should list */
+	for (size_t i = 0; p->cds && i < ks->n_cds; i++) {
+		size_t len;
+		const uint8_t *rd = ks_key_dnskey(ks->cds[i], &len);
+
 		if (rdlist_add(cdnskey, rd, len) < 0)
 			return zk_fail(reterr, ZK_E_KEY, "too many keys");
 		for (size_t d = 0; d < ZK_ELEMENTSOF(p->cds_digests) && p->cds_digests[d]; d++) {
@@ -595,6 +582,100 @@ static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now
 	return r;
 }
 
+/* Ask the parental agents about the DS of every key whose DS move waits for them. */
+static bool ask_parent(const pol_zone *zone, ks_ring *ring, zk_time_t now,
+		       sgn_run_result *res)
+{
+	const uint8_t *rd[KS_RING_MAX];
+	size_t len[KS_RING_MAX], idx[KS_RING_MAX], n = 0;
+	sgn_ds_seen seen[KS_RING_MAX];
+	zk_error e = { 0 };
+	bool counted = false;
+	char why[96];
+
+	for (size_t i = 0; i < ring->n; i++)
+		if (ks_ring_waiting(ring, i, why, sizeof(why))) {
+			rd[n] = ks_key_dnskey(ring->key[i], &len[n]);
+			idx[n++] = i;
+		}
+	if (!n)
+		return false;
+	if (sgn_parent_ds_check(zone->name, zone->parental_agents, zone->n_parental_agents, rd,
+				len, n, 2000, seen, &e) < 0) {
+		snprintf(res->parent_error, sizeof(res->parent_error), "%s", e.message);
+		return false;
+	}
+	for (size_t j = 0; j < n; j++)
+		if (seen[j] == SGN_DS_PUBLISHED || seen[j] == SGN_DS_ABSENT)
+			counted |= ks_ring_ds_observed(ring, idx[j], seen[j] == SGN_DS_PUBLISHED,
+						       now);
+	return counted;
+}
+
+/*
+ * The keys' step of a run: the key states from disk, what the operator and the parent
+ * said, then the policy's moves (new keys are generated here). *dirty: the ring must be
+ * saved once the run has published.
+ */
+static int keys_step(sgn_ctx *c, const sgn_run_opts *o, ks_store **ret_store, ks_ring *ring,
+		     ks_ring_report *rep, bool *dirty, sgn_run_result *res, zk_error *reterr)
+{
+	const pol_zone *zone = c->zone;
+	const pol_policy *p = zone->policy;
+	ks_ring_policy rp;
+	int r;
+
+	r = sgn_ring_open(c->cfg, zone, o->diag, o->now, ret_store, ring, reterr);
+	if (r < 0)
+		return r;
+	*dirty = r > 0 || !ring->saved;
+	if (o->ds_seen || o->ds_gone) {
+		r = ks_ring_ds_seen(ring, o->ds_seen_tag, o->ds_seen, o->now, reterr);
+		if (r < 0)
+			return r;
+		*dirty = true;
+	}
+	if (o->check_parent && zone->n_parental_agents && ask_parent(zone, ring, o->now, res))
+		*dirty = true;
+	ks_ring_policy_from(p, &rp);
+	r = ks_ring_step(ring, &rp, o->roll, o->now, ks_ring_gen_store, *ret_store, rep, reterr);
+	if (r < 0)
+		return r;
+	if (rep->moves || rep->generated || rep->removed)
+		*dirty = true;
+	res->keys_generated = rep->generated;
+	memcpy(res->generated_tags, rep->generated_tags, sizeof(res->generated_tags));
+	res->keys_removed = rep->removed;
+	res->key_moves = rep->moves;
+	res->key_next = rep->next;
+	res->key_waits_parent = rep->waits_parent;
+	ks_ring_status(ring, res->key_status, sizeof(res->key_status));
+	if (rep->waits_parent && zone->n_parental_agents) {
+		zk_time_t ask = o->now + p->ds_check_interval;
+
+		if (!res->key_next || ask < res->key_next)
+			res->key_next = ask;
+	}
+	return 0;
+}
+
+/* After publication: the ring, then the keys' metadata, then the archive (see ring.h). */
+static int keys_commit(sgn_ctx *c, ks_store *store, ks_ring *ring, const ks_ring_report *rep,
+		       zk_time_t now, zk_error *reterr)
+{
+	char path[PATH_MAX];
+	int r;
+
+	sgn_keyring_path(c->cfg, c->zone, path, sizeof(path));
+	r = ks_ring_save(path, ring, now, reterr);
+	for (size_t i = 0; r >= 0 && i < rep->retimed; i++)
+		r = ks_store_save(store, rep->retimed_keys[i], reterr);
+	for (size_t i = 0; r >= 0 && i < rep->removed; i++)
+		if (rep->removed_keys[i])
+			r = ks_store_archive(store, rep->removed_keys[i], reterr);
+	return r;
+}
+
 int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error *reterr)
 {
 	const pol_zone *zone = c->zone;
@@ -605,6 +686,9 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	sgn_zone *z = NULL, *prev = c->current;
 	bool in_place;
 	ks_store *keys = NULL;
+	_cleanup_free_ ks_ring *ring = calloc(1, sizeof(*ring));
+	ks_ring_report rep;
+	bool ring_dirty = false;
 	_cleanup_free_ anchors *anc = NULL;
 	sgn_sign_params sp;
 	sgn_denial_params dp;
@@ -626,11 +710,11 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		return zk_fail(reterr, ZK_E_CLOCK,
 			       "the clock (%s) is more than an hour behind the last signing of %s; "
 			       "refusing to sign", zk_time_iso(o->now, ts, sizeof(ts)), zone->name);
-	r = sgn_keys_open(c->cfg, zone, o->now, o->diag, true, &keys, &res->keys_generated,
-			  res->generated_tags, reterr);
-	if (r < 0)
-		return r;
-	r = pick_keys(keys, o->now, &ks, reterr);
+	if (!ring)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	r = keys_step(c, o, &keys, ring, &rep, &ring_dirty, res, reterr);
+	if (r >= 0)
+		r = pick_keys(ring, ks_store_dir(keys), &ks, reterr);
 	if (r < 0)
 		goto out;
 	if (o->full_resign) {
@@ -666,7 +750,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	}
 	r = ensure_platform_ns(z, p, reterr);
 	if (r >= 0)
-		r = set_key_rrsets(z, p, &ks, o->now, reterr);
+		r = set_key_rrsets(z, p, &ks, reterr);
 	if (r < 0)
 		goto fail;
 
@@ -826,6 +910,8 @@ fail:
 	c->current = NULL;
 	c->have_input_id = false;
 out:
+	if (r >= 0 && ring_dirty)
+		r = keys_commit(c, keys, ring, &rep, o->now, reterr);
 	res->applied_seq = c->applied_seq;
 	{
 		const sgn_zone *cur = c->current;

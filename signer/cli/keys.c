@@ -12,6 +12,7 @@
 #include "policy/zk-codec.h"
 #include "policy/zk-macro.h"
 #include "signer/cli/cli.h"
+#include "signer/keyview.h"
 #include "signer/signer.h"
 
 struct common {
@@ -104,15 +105,9 @@ static cli_api remote_opts(const struct common *o)
 	return (cli_api) { .socket = o->socket, .config = o->config, .json = o->json };
 }
 
-static const char *when(zk_time_t t, char *buf)
-{
-	if (!t)
-		return "-";
-	return zk_time_iso(t, buf, 32);
-}
-
+/* The zone's key store and key states (read only: nothing is generated or saved). */
 static int open_zone_keys(const struct common *o, pol_config **ret_cfg, const pol_zone **ret_z,
-			  ks_store **ret)
+			  ks_store **ret, ks_ring *ring)
 {
 	pol_config *cfg = cli_load_config(o->config);
 	const pol_zone *z;
@@ -128,7 +123,8 @@ static int open_zone_keys(const struct common *o, pol_config **ret_cfg, const po
 		pol_config_free(cfg);
 		return CLI_FAIL;
 	}
-	r = sgn_keys_open(cfg, z, 0, &cli_diag, false, ret, NULL, NULL, &e);
+	r = ring ? sgn_ring_open(cfg, z, &cli_diag, cli_now(), ret, ring, &e)
+		 : sgn_keys_open(cfg, z, &cli_diag, ret, &e);
 	if (r < 0) {
 		cli_error(z->name, r, &e);
 		pol_config_free(cfg);
@@ -143,23 +139,26 @@ static const char keys_usage[] =
 	"Usage: zonekeeper keys --config FILE --zone NAME [--json]\n"
 	"       zonekeeper keys ZONE [--socket PATH] [--config FILE] [--json]\n"
 	"\n"
-	"List the keys of a zone: tag, role, algorithm, state at the current time, timing\n"
-	"(created, publish, active, retire, remove) and key file.\n"
+	"List the keys of a zone: tag, role, algorithm, where each stands (generated,\n"
+	"published, active, retiring, removing), the state of its DNSKEY, its signatures over\n"
+	"the DNSKEY set (KRRSIG) and over the zone (ZRRSIG) and its DS at the parent (hidden,\n"
+	"rumoured, omnipresent, unretentive), its timing, the next key event and what a\n"
+	"rollover waits for (\"waiting for DS 12345 at the parent\").\n"
 	"\n"
-	"With --zone NAME the key files are read directly (the configuration is required).\n"
-	"With ZONE as an argument (or with --socket) the running daemon is asked instead,\n"
-	"through its API socket: --socket PATH, else api.socket of --config FILE, else of\n"
-	CL_DEFAULT_CONFIG ", else " CL_DEFAULT_SOCKET ". --json then prints the\n"
-	"daemon's reply as it is. Exit status 3: the daemon refused (e.g. ZONE_NOT_FOUND).\n";
+	"With --zone NAME the key files and states are read directly (the configuration is\n"
+	"required). With ZONE as an argument (or with --socket) the running daemon is asked\n"
+	"instead, through its API socket: --socket PATH, else api.socket of --config FILE,\n"
+	"else of " CL_DEFAULT_CONFIG ", else " CL_DEFAULT_SOCKET ". --json prints the\n"
+	"same object in both modes. Exit status 3: the daemon refused (e.g. ZONE_NOT_FOUND).\n";
 
 int cmd_keys(int argc, char **argv)
 {
+	_cleanup_free_ ks_ring *ring = calloc(1, sizeof(*ring));
 	struct common o;
 	pol_config *cfg;
 	const pol_zone *z;
 	ks_store *s;
-	zk_time_t now;
-	json_t *arr = NULL;
+	json_t *view;
 	int r = parse_common(argc, argv, keys_usage, true, &o);
 
 	if (r >= 0)
@@ -169,59 +168,29 @@ int cmd_keys(int argc, char **argv)
 
 		return cli_api_keys(&api, o.zone);
 	}
-	r = open_zone_keys(&o, &cfg, &z, &s);
+	if (!ring)
+		return CLI_FAIL;
+	r = open_zone_keys(&o, &cfg, &z, &s, ring);
 	if (r != CLI_OK)
 		return r;
-	now = cli_now();
+	view = sgn_keys_view(ring);
 	if (o.json)
-		arr = json_array();
-	else
-		printf("%-6s %-4s %-16s %-9s %-20s %-20s %-20s %s\n", "TAG", "ROLE", "ALGORITHM",
-		       "STATE", "PUBLISH", "ACTIVE", "RETIRE", "FILE");
-	for (size_t i = 0; i < ks_store_count(s); i++) {
-		const ks_key *k = ks_store_key(s, i);
-		const ks_timing *t = ks_key_timing(k);
-		const char *alg = pol_algorithm_name(ks_key_algorithm(k));
-		char b1[32], b2[32], b3[32], b4[32], b5[32];
-
-		if (o.json) {
-			json_t *j = json_object();
-
-			json_object_set_new(j, "tag", json_integer(ks_key_tag(k)));
-			json_object_set_new(j, "role", json_string(ks_role_name(ks_key_role(k))));
-			json_object_set_new(j, "algorithm", json_integer(ks_key_algorithm(k)));
-			json_object_set_new(j, "algorithm_name", json_string(alg ? alg : "?"));
-			json_object_set_new(j, "flags", json_integer(ks_key_flags(k)));
-			json_object_set_new(j, "state", json_string(ks_key_state_name(k, now)));
-			json_object_set_new(j, "created", t->created ? json_string(when(t->created, b1)) : json_null());
-			json_object_set_new(j, "publish", t->publish ? json_string(when(t->publish, b2)) : json_null());
-			json_object_set_new(j, "active", t->active ? json_string(when(t->active, b3)) : json_null());
-			json_object_set_new(j, "retire", t->retire ? json_string(when(t->retire, b4)) : json_null());
-			json_object_set_new(j, "remove", t->remove ? json_string(when(t->remove, b5)) : json_null());
-			json_object_set_new(j, "file", json_string(ks_key_basename(k)));
-			json_array_append_new(arr, j);
-		} else {
-			printf("%-6u %-4s %-16s %-9s %-20s %-20s %-20s %s\n", ks_key_tag(k),
-			       ks_role_name(ks_key_role(k)), alg ? alg : "?", ks_key_state_name(k, now),
-			       when(t->publish, b1), when(t->active, b2), when(t->retire, b3),
-			       ks_key_basename(k));
-		}
+		cli_print_json(view);
+	else {
+		r = cli_print_keys(view);
+		json_decref(view);
 	}
-	if (o.json)
-		cli_print_json(arr);
-	else if (ks_store_count(s) == 0)
-		printf("(no keys yet: `zonekeeper sign` generates them)\n");
 	ks_store_free(s);
 	pol_config_free(cfg);
-	return CLI_OK;
+	return r;
 }
 
 static const char ds_usage[] =
 	"Usage: zonekeeper ds --config FILE --zone NAME [--digest 2|4] [--json]\n"
 	"       zonekeeper ds ZONE [--socket PATH] [--config FILE] [--digest 2|4] [--json]\n"
 	"\n"
-	"DS records (RFC 4034 §5) of the zone's published key-signing keys, to give to the\n"
-	"parent zone. Digest 2 is SHA-256 (default), 4 SHA-384; SHA-1 is never made.\n"
+	"DS records (RFC 4034 §5) of the zone's key-signing keys that are to stay, to give\n"
+	"to the parent zone. Digest 2 is SHA-256 (default), 4 SHA-384; SHA-1 is never made.\n"
 	"\n"
 	"With --zone NAME the key files are read directly (the configuration is required).\n"
 	"With ZONE as an argument (or with --socket) the running daemon is asked instead,\n"
@@ -230,14 +199,14 @@ static const char ds_usage[] =
 
 int cmd_ds(int argc, char **argv)
 {
+	_cleanup_free_ ks_ring *ring = calloc(1, sizeof(*ring));
 	struct common o;
 	pol_config *cfg;
 	const pol_zone *z;
 	ks_store *s;
-	zk_time_t now;
-	json_t *arr = NULL;
-	size_t n = 0;
-	int r = parse_common(argc, argv, ds_usage, true, &o), rc = CLI_OK;
+	zk_error e = { 0 };
+	json_t *ds;
+	int r = parse_common(argc, argv, ds_usage, true, &o);
 
 	if (r >= 0)
 		return r == CLI_OK + 100 ? CLI_OK : r;
@@ -246,46 +215,24 @@ int cmd_ds(int argc, char **argv)
 
 		return cli_api_ds(&api, o.zone, o.digest_set ? o.digest : 0);
 	}
-	r = open_zone_keys(&o, &cfg, &z, &s);
+	if (!ring)
+		return CLI_FAIL;
+	r = open_zone_keys(&o, &cfg, &z, &s, ring);
 	if (r != CLI_OK)
 		return r;
-	now = cli_now();
-	if (o.json)
-		arr = json_array();
-	for (size_t i = 0; i < ks_store_count(s); i++) {
-		const ks_key *k = ks_store_key(s, i);
-		uint8_t ds[KS_DS_MAX];
-		char hex[2 * KS_DS_MAX + 1];
-		zk_error e = { 0 };
-		int len;
-
-		if (!ks_key_signs_dnskey(k) || !ks_key_is_published(k, now))
-			continue;
-		len = sgn_key_ds(z->name, k, (uint8_t) o.digest, ds, sizeof(ds), &e);
-		if (len < 0) {
-			rc = cli_error(z->name, len, &e);
-			continue;
-		}
-		zk_hex_encode(ds + 4, (size_t) len - 4, hex);
-		n++;
-		if (o.json)
-			json_array_append_new(arr, json_pack("{s:s,s:i,s:i,s:i,s:i,s:s,s:s}", "zone",
-							     z->name, "ttl", (int) z->policy->parent_ds_ttl,
-							     "key_tag", ds[0] << 8 | ds[1], "algorithm", ds[2],
-							     "digest_type", ds[3], "digest", hex,
-							     "role", ks_role_name(ks_key_role(k))));
-		else
-			printf("%s\t%u\tIN\tDS\t%u %u %u %s\n", z->name, z->policy->parent_ds_ttl,
-			       ds[0] << 8 | ds[1], ds[2], ds[3], hex);
+	/* --digest: made even when the policy's cds_digests does not list it */
+	ds = sgn_ds_view(ring, z, (uint8_t) o.digest, &e);
+	if (!ds) {
+		r = cli_error(z->name, ZK_E_KEY, &e);
+	} else if (o.json) {
+		cli_print_json(ds);
+	} else {
+		r = cli_print_ds(ds, z->name, o.digest);
+		json_decref(ds);
 	}
-	if (o.json)
-		cli_print_json(arr);
-	else if (n == 0)
-		fprintf(stderr, "zonekeeper ds: %s has no published key-signing key yet "
-			"(`zonekeeper sign` generates them)\n", z->name);
 	ks_store_free(s);
 	pol_config_free(cfg);
-	return n ? rc : CLI_FAIL;
+	return r;
 }
 
 static const char import_usage[] =
@@ -295,7 +242,7 @@ static const char import_usage[] =
 	"the .private file beside it) into the zone's key store, published and active now.\n"
 	"The role defaults to the key's flags (257: KSK, 256: ZSK).\n";
 
-int cmd_key(int argc, char **argv)
+static int cmd_key_import(int argc, char **argv)
 {
 	struct common o;
 	pol_config *cfg;
@@ -307,29 +254,21 @@ int cmd_key(int argc, char **argv)
 	ks_timing t;
 	int r;
 
-	if (argc < 2 || strcmp(argv[1], "import") != 0) {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs(import_usage, stdout);
-			return CLI_OK;
-		}
-		fputs(import_usage, stderr);
-		return CLI_USAGE;
-	}
-	r = parse_common(argc - 1, argv + 1, import_usage, false, &o);
+	r = parse_common(argc, argv, import_usage, false, &o);
 	if (r >= 0)
 		return r == CLI_OK + 100 ? CLI_OK : r;
-	if (optind != argc - 2) {
+	if (optind != argc - 1) {
 		fputs(import_usage, stderr);
 		return CLI_USAGE;
 	}
-	r = open_zone_keys(&o, &cfg, &z, &s);
+	r = open_zone_keys(&o, &cfg, &z, &s, NULL);
 	if (r != CLI_OK)
 		return r;
 	now = cli_now();
 	t = (ks_timing) { .created = now, .publish = now, .active = now };
-	r = ks_store_import(s, argv[optind + 1], o.role, &t, &k, &e);
+	r = ks_store_import(s, argv[optind], o.role, &t, &k, &e);
 	if (r < 0) {
-		r = cli_error(argv[optind + 1], r, &e);
+		r = cli_error(argv[optind], r, &e);
 	} else {
 		printf("%s: imported %s as %s, tag %u\n", z->name, ks_key_basename(k),
 		       ks_role_name(ks_key_role(k)), ks_key_tag(k));
@@ -338,4 +277,24 @@ int cmd_key(int argc, char **argv)
 	ks_store_free(s);
 	pol_config_free(cfg);
 	return r;
+}
+
+static const char key_usage[] =
+	"Usage: zonekeeper key import --config FILE --zone NAME [--role R] KEYFILE.key\n"
+	"       zonekeeper key rollover ZONE --type ksk|zsk|csk [--now]\n"
+	"       zonekeeper key ds-seen ZONE TAG [--withdrawn]\n"
+	"\n"
+	"import works on the key files; rollover and ds-seen ask the running daemon (through\n"
+	"its API socket, found as for `zonekeeper keys`). See `zonekeeper key CMD --help`.\n";
+
+int cmd_key(int argc, char **argv)
+{
+	static const cli_sub subs[] = {
+		{ "import", cmd_key_import },
+		{ "rollover", cmd_key_rollover },
+		{ "ds-seen", cmd_key_ds_seen },
+	};
+
+	return cli_dispatch(argc, argv, "key", subs, ZK_ELEMENTSOF(subs), key_usage,
+			    "import, rollover or ds-seen");
 }

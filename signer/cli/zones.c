@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keystore/keystore.h"
 #include "policy/zk-macro.h"
 #include "signer/cli/cli.h"
+#include "signer/rdata.h"
 
 #define COMMON_HELP \
 	"  --socket PATH    the daemon's API socket (default: api.socket of the configuration)\n" \
@@ -388,40 +390,76 @@ int cmd_status(int argc, char **argv)
 
 static int add_key_row(cl_table *t, const json_t *k)
 {
-	char tag[16], role[16], alg[32], state[32], created[64], publish[64], active[64];
-	char retire[64], remove[64];
+	char tag[16], role[16], alg[32], state[32], dnskey[16], krrsig[16], zrrsig[16], ds[16];
+	char publish[64], active[64], retire[64], remove[64];
 	const char *cells[] = {
 		CELL(k, "tag", tag), CELL(k, "role", role), CELL(k, "algorithm", alg),
-		CELL(k, "state", state), CELL(k, "created", created),
-		CELL(k, "publish", publish), CELL(k, "active", active),
-		CELL(k, "retire", retire), CELL(k, "remove", remove),
+		CELL(k, "state", state), CELL(k, "dnskey", dnskey), CELL(k, "krrsig", krrsig),
+		CELL(k, "zrrsig", zrrsig), CELL(k, "ds", ds), CELL(k, "publish", publish),
+		CELL(k, "active", active), CELL(k, "retire", retire), CELL(k, "remove", remove),
 	};
 
 	return cl_table_add(t, cells);
 }
 
+int cli_print_keys(const json_t *view)
+{
+	static const char *const headers[] = { "TAG", "ROLE", "ALGORITHM", "STATE", "DNSKEY",
+					       "KRRSIG", "ZRRSIG", "DS", "PUBLISH", "ACTIVE",
+					       "RETIRE", "REMOVE" };
+	const json_t *keys = json_object_get(view, "keys");
+	const char *next = json_string_value(json_object_get(view, "next_key_event"));
+	const char *waiting = json_string_value(json_object_get(view, "waiting"));
+	const char *perr = json_string_value(json_object_get(view, "parent_error"));
+	cl_table *t = table_of(keys, headers, ZK_ELEMENTSOF(headers), add_key_row);
+
+	if (!t) {
+		oom();
+		return CLI_FAIL;
+	}
+	cl_table_print(t, true, stdout);
+	cl_table_free(t);
+	if (json_array_size(keys) == 0)
+		printf("(no keys yet: the first signing run generates them)\n");
+	printf("next key event: %s\n", next ? next : "none");
+	if (waiting)
+		printf("%s\n", waiting);
+	if (perr)
+		printf("parental agents: %s\n", perr);
+	return CLI_OK;
+}
+
+int cli_print_ds(const json_t *ds, const char *zone, int digest)
+{
+	const json_t *d;
+	size_t i, n = 0;
+
+	json_array_foreach(ds, i, d) {
+		const char *rec = json_string_value(json_object_get(d, "record"));
+		json_int_t type = json_integer_value(json_object_get(d, "digest_type"));
+
+		if (rec && (!digest || type == digest)) {
+			puts(rec);
+			n++;
+		}
+	}
+	if (n)
+		return CLI_OK;
+	fprintf(stderr, "zonekeeper: NO_DS: %s has no published key-signing key%s\n", zone,
+		digest ? " with that digest" : "");
+	return CLI_FAIL;
+}
+
 int cli_api_keys(const cli_api *o, const char *zone)
 {
-	static const char *const headers[] = { "TAG", "ROLE", "ALGORITHM", "STATE", "CREATED",
-					       "PUBLISH", "ACTIVE", "RETIRE", "REMOVE" };
 	cl_response rsp = { 0 };
-	cl_table *t = NULL;
 	char *path = NULL;
 	int r = zone_path(zone, "keys", NULL, &path);
 
 	if (r == CLI_OK)
 		r = cli_api_call(o, "GET", path, NULL, &rsp);
-	if (r == CLI_OK && !o->json) {
-		t = table_of(json_object_get(rsp.json, "keys"), headers, ZK_ELEMENTSOF(headers),
-			     add_key_row);
-		if (t) {
-			cl_table_print(t, true, stdout);
-		} else {
-			oom();
-			r = CLI_FAIL;
-		}
-	}
-	cl_table_free(t);
+	if (r == CLI_OK && !o->json)
+		r = cli_print_keys(rsp.json);
 	cl_response_clear(&rsp);
 	free(path);
 	return r;
@@ -431,29 +469,163 @@ int cli_api_ds(const cli_api *o, const char *zone, int digest)
 {
 	cl_response rsp = { 0 };
 	char *path = NULL;
-	const json_t *d;
-	size_t i, n = 0;
 	int r = zone_path(zone, "ds", NULL, &path);
 
 	if (r == CLI_OK)
 		r = cli_api_call(o, "GET", path, NULL, &rsp);
-	if (r == CLI_OK && !o->json) {
-		json_array_foreach(json_object_get(rsp.json, "ds"), i, d) {
-			const char *rec = json_string_value(json_object_get(d, "record"));
-			json_int_t type = json_integer_value(json_object_get(d, "digest_type"));
+	if (r == CLI_OK && !o->json)
+		r = cli_print_ds(json_object_get(rsp.json, "ds"), zone, digest);
+	cl_response_clear(&rsp);
+	free(path);
+	return r;
+}
 
-			if (rec && (!digest || type == digest)) {
-				puts(rec);
-				n++;
-			}
+/* ---------------------------------------------------------------------- key requests */
+
+static const char rollover_usage[] =
+	"Usage: zonekeeper key rollover ZONE --type ksk|zsk|csk [--now] [--socket PATH]\n"
+	"                               [--config FILE] [--json]\n"
+	"\n"
+	"Start a rollover of the zone's KSK, ZSK or CSK now, whatever its lifetime says (an\n"
+	"emergency replacement, or a test): the daemon generates the successor at once and\n"
+	"the rollover then runs at the pace the TTLs allow, a KSK waiting for its DS at the\n"
+	"parent. --now is accepted for clarity (every request starts at once). Prints the\n"
+	"keys once the run that starts it has published.\n";
+
+static const char ds_seen_usage[] =
+	"Usage: zonekeeper key ds-seen ZONE TAG [--withdrawn] [--socket PATH] [--config FILE]\n"
+	"                              [--json]\n"
+	"\n"
+	"Tell the daemon that the DS of key TAG is now published at every server of the\n"
+	"parent zone (or, with --withdrawn, gone from all of them): what the parental agents\n"
+	"would otherwise confirm. A KSK rollover never goes past that step without it.\n"
+	"Refused (exit 3) when that key's DS is not waiting for it.\n";
+
+/* Options of a key request: the API ones plus `extra` (handled by `take`). */
+static int parse_key_cmd(const char *cmd, const char *usage, int argc, char **argv, int n_args,
+			 const struct option *extra, size_t n_extra, cli_api *o,
+			 bool (*take)(int c, const char *arg, void *ud), void *ud)
+{
+	struct option opts[16] = { CLI_API_OPTIONS };
+	size_t n = 4;
+	int c;
+
+	for (size_t i = 0; i < n_extra && n < ZK_ELEMENTSOF(opts) - 1; i++)
+		opts[n++] = extra[i];
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return CLI_OK + 100;
 		}
-		if (n == 0) {
-			fprintf(stderr, "zonekeeper: NO_DS: %s has no published key-signing key%s\n",
-				zone, digest ? " with that digest" : "");
-			r = CLI_FAIL;
+		if (!cli_api_option(c, optarg, o) && !take(c, optarg, ud))
+			return cli_usage_error(cmd, "unknown option or missing value: %s",
+					       argv[optind - 1]);
+	}
+	if (argc - optind != n_args)
+		return cli_usage_error(cmd, "wrong number of arguments");
+	return -1;
+}
+
+struct rollover_args {
+	const char *type;
+	bool now;
+};
+
+static bool take_rollover(int c, const char *arg, void *ud)
+{
+	struct rollover_args *a = ud;
+
+	if (c == 't')
+		a->type = arg;
+	else if (c == 'n')
+		a->now = true;
+	else
+		return false;
+	return true;
+}
+
+static int key_reply(const cli_api *o, const char *path, json_t *body)
+{
+	cl_response rsp = { 0 };
+	int r = cli_api_call(o, "POST", path, body, &rsp);
+
+	if (r == CLI_OK && !o->json)
+		r = cli_print_keys(rsp.json);
+	cl_response_clear(&rsp);
+	return r;
+}
+
+int cmd_key_rollover(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "now", no_argument, NULL, 'n' },
+	};
+	struct rollover_args a = { 0 };
+	cli_api o;
+	char *path = NULL;
+	json_t *body;
+	int r = parse_key_cmd("key rollover", rollover_usage, argc, argv, 1, extra,
+			      ZK_ELEMENTSOF(extra), &o, take_rollover, &a);
+
+	if (r >= 0)
+		return r == CLI_OK + 100 ? CLI_OK : r;
+	if (!a.type || ks_role_from_name(a.type) < 0)
+		return cli_usage_error("key rollover", "--type takes ksk, zsk or csk");
+	{
+		const char *segs[] = { "v1", "zones", argv[optind], "keys", "rollover" };
+
+		if (cl_path(segs, ZK_ELEMENTSOF(segs), NULL, 0, &path) < 0) {
+			oom();
+			return CLI_FAIL;
 		}
 	}
-	cl_response_clear(&rsp);
+	body = json_pack("{s:s,s:b}", "type", a.type, "now", a.now);
+	r = body ? key_reply(&o, path, body) : CLI_FAIL;
+	json_decref(body);
+	free(path);
+	return r;
+}
+
+static bool take_withdrawn(int c, const char *arg, void *ud)
+{
+	if (c != 'w')
+		return false;
+	*(bool *) ud = true;
+	return true;
+}
+
+int cmd_key_ds_seen(int argc, char **argv)
+{
+	static const struct option extra[] = { { "withdrawn", no_argument, NULL, 'w' } };
+	bool withdrawn = false;
+	uint32_t tag;
+	cli_api o;
+	char *path = NULL;
+	json_t *body;
+	int r = parse_key_cmd("key ds-seen", ds_seen_usage, argc, argv, 2, extra,
+			      ZK_ELEMENTSOF(extra), &o, take_withdrawn, &withdrawn);
+
+	if (r >= 0)
+		return r == CLI_OK + 100 ? CLI_OK : r;
+	if (sgn_parse_uint(argv[optind + 1], strlen(argv[optind + 1]), 65535, &tag) < 0)
+		return cli_usage_error("key ds-seen", "TAG is a key tag (0 to 65535), not '%s'",
+				       argv[optind + 1]);
+	{
+		const char *segs[] = { "v1", "zones", argv[optind], "keys", argv[optind + 1],
+				       "ds-seen" };
+
+		if (cl_path(segs, ZK_ELEMENTSOF(segs), NULL, 0, &path) < 0) {
+			oom();
+			return CLI_FAIL;
+		}
+	}
+	body = json_pack("{s:b}", "withdrawn", withdrawn);
+	r = body ? key_reply(&o, path, body) : CLI_FAIL;
+	json_decref(body);
 	free(path);
 	return r;
 }

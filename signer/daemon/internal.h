@@ -82,6 +82,16 @@ typedef struct dzone {
 	struct stat input_id;
 	uint64_t api_writes;
 	uint64_t sigs_total;      /* signatures made since start */
+	/* keys: operator requests (API) and what the last run said */
+	api_req *key_req;         /* a request waiting for the next run */
+	api_req *job_key_req;     /* the request the running job carries out */
+	unsigned key_roll;        /* roles to roll in the next run (1 << KS_ROLE_*) */
+	bool key_ds_seen, key_ds_gone;
+	uint16_t key_ds_tag;
+	zk_time_t key_next;       /* next key event (0: none) */
+	zk_time_t parent_asked;   /* when a run last asked the parental agents */
+	char key_status[128];     /* "waiting for DS 12345 at the parent", or "" */
+	char parent_error[512];   /* why the parental agents could not be asked, or "" */
 
 	/* the job */
 	pthread_t thread;
@@ -150,6 +160,16 @@ json_t *mgr_zone_json(const dzone *z);
  */
 int mgr_submit(manager *m, dzone *z, rec_op *ops, size_t n, api_req *req, unsigned status,
 	       json_t *reply, bool wait, zk_error *reterr);
+/*
+ * Carry out a key request (a rollover, a DS seen at the parent) in the zone's next run;
+ * `req` is answered when that run ends (routes_key_done). One request at a time per zone:
+ * ZK_E_UNAVAILABLE while another is pending.
+ */
+int mgr_key_request(manager *m, dzone *z, api_req *req, unsigned roll, bool ds_seen,
+		    bool ds_gone, uint16_t tag, zk_error *reterr);
+
 /* routes.c */
 int routes_handle(void *userdata, api_req *req);
+/* Answer a key request once its run ended with `r` (and `e` on failure). */
+void routes_key_done(dzone *z, api_req *req, int r, const zk_error *e);
 extern const double latency_bounds[LATENCY_BUCKETS];

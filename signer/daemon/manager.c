@@ -316,6 +316,21 @@ static void start_job(manager *m, dzone *z)
 		.splice = true,
 	};
 	z->want_reload = false;
+	/* a key request rides on this run; the parental agents are asked at their interval */
+	z->job_key_req = z->key_req;
+	z->key_req = NULL;
+	z->opts.roll = z->key_roll;
+	z->opts.ds_seen = z->key_ds_seen;
+	z->opts.ds_gone = z->key_ds_gone;
+	z->opts.ds_seen_tag = z->key_ds_tag;
+	z->key_roll = 0;
+	z->key_ds_seen = z->key_ds_gone = false;
+	if (z->cfg->n_parental_agents &&
+	    (!z->parent_asked || z->job_key_req ||
+	     z->opts.now >= z->parent_asked + (zk_time_t) z->cfg->policy->ds_check_interval)) {
+		z->opts.check_parent = true;
+		z->parent_asked = z->opts.now;
+	}
 	/* the writes whose journal lines are durable (a prefix: ops are in seq order) */
 	z->job_n_changes = 0;
 	while (z->job_n_changes < z->n_ops && z->ops[z->job_n_changes].seq <= z->synced_seq)
@@ -344,6 +359,7 @@ static void start_job(manager *m, dzone *z)
 			    (z->journal && jnl_size(z->journal) > WRITEBACK_BYTES));
 	/* a write-back alone (the timer) needs no signing run when everything is published */
 	z->job_only_wb = z->job_writeback && !z->opts.reload_input && !z->due_fired &&
+			 !z->job_key_req &&
 			 z->ops[z->job_n_changes - 1].seq <= z->published_seq &&
 			 z->job_n_changes == z->n_ops && sgn_ctx_current(z->ctx);
 	z->due_fired = false;
@@ -546,6 +562,32 @@ writeback:
 		z->want = true; /* writes accepted while this job ran */
 }
 
+/* What the run did with the keys, in the log and the zone's status. */
+static void keys_finish(dzone *z, const sgn_run_result *res)
+{
+	dlog_fields f = { .zone = z->name, .signatures = -1 };
+
+	for (size_t k = 0; k < res->keys_generated && k < 4; k++) {
+		dlog_fields kf = f;
+
+		kf.key_tag = res->generated_tags[k];
+		dlog(ZK_LOG_NOTICE, &kf, "generated key %u", res->generated_tags[k]);
+	}
+	if (res->keys_removed)
+		dlog(ZK_LOG_NOTICE, &f, "%zu key(s) left the zone; their files are in the archive",
+		     res->keys_removed);
+	if (strcmp(res->key_status, z->key_status) != 0 && res->key_status[0])
+		dlog(ZK_LOG_NOTICE, &f, "%s", res->key_status);
+	if (res->parent_error[0] && strcmp(res->parent_error, z->parent_error) != 0)
+		dlog(ZK_LOG_WARNING, &f, "cannot check the DS at the parent: %s", res->parent_error);
+	if (res->key_moves)
+		dlog(ZK_LOG_INFO, &f, "%zu key state change(s)", res->key_moves);
+	snprintf(z->key_status, sizeof(z->key_status), "%s", res->key_status);
+	if (z->opts.check_parent)
+		snprintf(z->parent_error, sizeof(z->parent_error), "%s", res->parent_error);
+	z->key_next = res->key_next;
+}
+
 static void job_finish(manager *m, dzone *z)
 {
 	dlog_fields f = { .zone = z->name, .signatures = -1 };
@@ -590,12 +632,7 @@ static void job_finish(manager *m, dzone *z)
 		goto next;
 	}
 	z->failures = 0;
-	for (size_t k = 0; k < res->keys_generated && k < 4; k++) {
-		dlog_fields kf = { .zone = z->name, .signatures = -1,
-				   .key_tag = res->generated_tags[k] };
-
-		dlog(ZK_LOG_NOTICE, &kf, "generated key %u", res->generated_tags[k]);
-	}
+	keys_finish(z, res);
 	if (z->opts.reload_input) {
 		z->input_broken = false;
 		z->last_code = 0;
@@ -623,9 +660,15 @@ static void job_finish(manager *m, dzone *z)
 			z->last_published = sgn_ctx_signed_at(z->ctx);
 		dlog(ZK_LOG_INFO, &f, "unchanged, serial %u stays published", res->serial);
 	}
-	if (res->sign.next_refresh)
-		arm_due(z, res->sign.next_refresh);
+	if (res->sign.next_refresh || res->key_next)
+		arm_due(z, !res->key_next ? res->sign.next_refresh
+			   : !res->sign.next_refresh || res->key_next < res->sign.next_refresh
+				   ? res->key_next : res->sign.next_refresh);
 next:
+	if (z->job_key_req) {
+		routes_key_done(z, z->job_key_req, z->r < 0 ? z->r : 0, &z->err);
+		z->job_key_req = NULL;
+	}
 	finish_api(m, z);
 	check_ready(m);
 	update_status(m);
@@ -1199,4 +1242,20 @@ int manager_run(manager *m)
 	check_ready(m); /* no zones: ready at once */
 	schedule(m);
 	return sd_event_loop(m->event);
+}
+
+int mgr_key_request(manager *m, dzone *z, api_req *req, unsigned roll, bool ds_seen,
+		    bool ds_gone, uint16_t tag, zk_error *reterr)
+{
+	if (z->key_req || z->job_key_req)
+		return zk_fail(reterr, ZK_E_UNAVAILABLE,
+			       "another key request for %s is in progress; try again", z->name);
+	z->key_req = req;
+	z->key_roll = roll;
+	z->key_ds_seen = ds_seen;
+	z->key_ds_gone = ds_gone;
+	z->key_ds_tag = tag;
+	z->want = true;
+	schedule(m);
+	return 0;
 }

@@ -16,6 +16,7 @@
 #include "policy/zk-macro.h"
 #include "signer/daemon/internal.h"
 #include "signer/daemon/log.h"
+#include "signer/keyview.h"
 #include "signer/load.h"
 #include "signer/rdata.h"
 
@@ -534,68 +535,168 @@ static int do_import(manager *m, dzone *z, api_req *req)
 
 /* ---------------------------------------------------------------- keys and DS */
 
-static json_t *time_json(zk_time_t t)
-{
-	char buf[32];
-
-	return t ? json_string(zk_time_iso(t, buf, sizeof(buf))) : json_null();
-}
-
-static int open_keys(manager *m, dzone *z, ks_store **ret, zk_error *e)
-{
-	char dir[PATH_MAX];
-
-	sgn_key_dir(m->config, z->cfg, dir, sizeof(dir));
-	return ks_store_open(dir, z->cfg->name, NULL, ret, e);
-}
-
+/* The keys as the last saved key states say (read-only: the zone's job owns the writes). */
 static int do_keys(manager *m, dzone *z, api_req *req, bool ds)
 {
-	zk_time_t now = mgr_now(m);
+	_cleanup_free_ ks_ring *ring = calloc(1, sizeof(*ring));
+	const char *digest = api_req_query(req, "digest");
 	ks_store *s = NULL;
 	zk_error e = { 0 };
-	json_t *arr = json_array();
-	int r = open_keys(m, z, &s, &e);
+	json_t *view;
+	int r;
+
+	if (!ring)
+		return fail_reply(req, -ENOMEM, NULL);
+	if (digest && strcmp(digest, "2") != 0 && strcmp(digest, "4") != 0) {
+		zk_fail(&e, ZK_E_BAD_REQUEST, "digest must be 2 (SHA-256) or 4 (SHA-384)");
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	r = sgn_ring_open(m->config, z->cfg, NULL, mgr_now(m), &s, ring, &e);
+	if (r < 0)
+		return fail_reply(req, r, &e);
+	if (ds) {
+		view = sgn_ds_view(ring, z->cfg, digest ? (uint8_t) atoi(digest) : 0, &e);
+		ks_store_free(s);
+		if (!view)
+			return fail_reply(req, ZK_E_KEY, &e);
+		return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "ds", view));
+	}
+	view = sgn_keys_view(ring);
+	ks_store_free(s);
+	json_object_set_new(view, "status", json_string("ok"));
+	if (z->parent_error[0])
+		json_object_set_new(view, "parent_error", json_string(z->parent_error));
+	return ok_reply(req, 200, view);
+}
+
+/* The body of a key request: {} or absent, else an object with only `allowed` members. */
+static json_t *key_body(api_req *req, const char *const *allowed, zk_error *e)
+{
+	size_t len;
+	const char *body = api_req_body(req, &len), *key;
+	json_error_t je;
+	json_t *j, *v;
+
+	if (!len)
+		return json_object();
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		zk_fail(e, ZK_E_BAD_REQUEST, "the body must be a JSON object");
+		return NULL;
+	}
+	json_object_foreach(j, key, v) {
+		bool ok = false;
+
+		for (size_t i = 0; allowed[i]; i++)
+			ok |= !strcmp(key, allowed[i]);
+		if (!ok) {
+			zk_fail(e, ZK_E_BAD_REQUEST, "unknown field '%s'", key);
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+/*
+ * POST .../keys/rollover {"type": "zsk"|"ksk"|"csk", "now": true}: a successor is
+ * generated at once and the rollover proceeds at the policy's safe pace (an emergency
+ * replacement cannot skip the TTLs without breaking validation). Answered once the run
+ * that starts it has published.
+ */
+static int do_rollover(manager *m, dzone *z, api_req *req)
+{
+	static const char *const allowed[] = { "type", "now", NULL };
+	zk_error e = { 0 };
+	json_t *j = key_body(req, allowed, &e), *type, *now;
+	const char *t;
+	int role;
+	bool csk = z->cfg->policy->keys == POL_KEYS_CSK;
+
+	if (!j)
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	type = json_object_get(j, "type");
+	now = json_object_get(j, "now");
+	t = json_string_value(type);
+	role = t ? ks_role_from_name(t) : -1;
+	if (now && !json_is_boolean(now)) {
+		json_decref(j);
+		zk_fail(&e, ZK_E_BAD_REQUEST, "'now' must be true or false");
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	json_decref(j);
+	if (role < 0) {
+		zk_fail(&e, ZK_E_BAD_REQUEST, "'type' must be \"zsk\", \"ksk\" or \"csk\"");
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	if (csk != (role == KS_ROLE_CSK)) {
+		zk_fail(&e, ZK_E_BAD_REQUEST, "zone %s uses %s keys: roll %s", z->name,
+			csk ? "CSK" : "KSK+ZSK", csk ? "\"csk\"" : "\"ksk\" or \"zsk\"");
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	return mgr_key_request(m, z, req, 1u << role, false, false, 0, &e) < 0
+		       ? fail_reply(req, e.code, &e) : API_LATER;
+}
+
+/* POST .../keys/{tag}/ds-seen {"withdrawn": false}: the operator saw the parent's DS. */
+static int do_ds_seen(manager *m, dzone *z, api_req *req, const char *tag_s)
+{
+	static const char *const allowed[] = { "withdrawn", NULL };
+	_cleanup_free_ ks_ring *ring = calloc(1, sizeof(*ring));
+	zk_error e = { 0 };
+	json_t *j = key_body(req, allowed, &e), *w;
+	uint32_t tag;
+	bool gone;
+	ks_store *s = NULL;
+	int r;
+
+	if (!j)
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	w = json_object_get(j, "withdrawn");
+	gone = json_is_true(w);
+	json_decref(j);
+	if (w && !json_is_boolean(w)) {
+		zk_fail(&e, ZK_E_BAD_REQUEST, "'withdrawn' must be true or false");
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	if (sgn_parse_uint(tag_s, strlen(tag_s), 65535, &tag) < 0) {
+		zk_fail(&e, ZK_E_BAD_REQUEST, "'%s' is not a key tag (0 to 65535)", tag_s);
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	if (!ring)
+		return fail_reply(req, -ENOMEM, NULL);
+	/* refuse now what the run would refuse: a key that is not waiting for this */
+	r = sgn_ring_open(m->config, z->cfg, NULL, mgr_now(m), &s, ring, &e);
+	if (r >= 0)
+		r = ks_ring_ds_seen(ring, (uint16_t) tag, !gone, mgr_now(m), &e);
+	ks_store_free(s);
+	if (r < 0)
+		return fail_reply(req, r, &e);
+	return mgr_key_request(m, z, req, 0, !gone, gone, (uint16_t) tag, &e) < 0
+		       ? fail_reply(req, e.code, &e) : API_LATER;
+}
+
+void routes_key_done(dzone *z, api_req *req, int r, const zk_error *e)
+{
+	_cleanup_free_ ks_ring *ring = calloc(1, sizeof(*ring));
+	ks_store *s = NULL;
+	zk_error e2 = { 0 };
+	json_t *view;
 
 	if (r < 0) {
-		json_decref(arr);
-		return fail_reply(req, r, &e);
+		api_reply_error(req, r, e);
+		return;
 	}
-	for (size_t i = 0; i < ks_store_count(s); i++) {
-		const ks_key *k = ks_store_key(s, i);
-		const ks_timing *t = ks_key_timing(k);
-		const char *alg = pol_algorithm_name(ks_key_algorithm(k));
-		uint8_t rd[KS_DS_MAX];
-		char hex[2 * KS_DS_MAX + 1], text[2 * KS_DS_MAX + 600];
-		int n;
-
-		if (!ds) {
-			json_array_append_new(arr, json_pack(
-				"{s:i,s:s,s:s,s:i,s:s,s:o,s:o,s:o,s:o,s:o}", "tag", ks_key_tag(k),
-				"role", ks_role_name(ks_key_role(k)), "algorithm", alg ? alg : "?",
-				"algorithm_number", ks_key_algorithm(k), "state", ks_key_state_name(k, now),
-				"created", time_json(t->created), "publish", time_json(t->publish),
-				"active", time_json(t->active), "retire", time_json(t->retire),
-				"remove", time_json(t->remove)));
-			continue;
-		}
-		if (!ks_key_signs_dnskey(k) || !ks_key_is_published(k, now))
-			continue;
-		n = sgn_key_ds(z->cfg->name, k, POL_DIGEST_SHA256, rd, sizeof(rd), &e);
-		if (n < 0) {
-			json_decref(arr);
-			ks_store_free(s);
-			return fail_reply(req, n, &e);
-		}
-		zk_hex_encode(rd + 4, (size_t) n - 4, hex);
-		snprintf(text, sizeof(text), "%s %u IN DS %u %u %u %s", z->cfg->name,
-			 z->cfg->policy->parent_ds_ttl, rd[0] << 8 | rd[1], rd[2], rd[3], hex);
-		json_array_append_new(arr, json_pack("{s:i,s:i,s:i,s:s,s:s}", "tag",
-						     rd[0] << 8 | rd[1], "algorithm", rd[2],
-						     "digest_type", rd[3], "digest", hex, "record", text));
+	if (!ring || sgn_ring_open(z->m->config, z->cfg, NULL, mgr_now(z->m), &s, ring, &e2) < 0) {
+		api_reply_error(req, ring ? e2.code : -ENOMEM, &e2);
+		return;
 	}
+	view = sgn_keys_view(ring);
 	ks_store_free(s);
-	return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", ds ? "ds" : "keys", arr));
+	json_object_set_new(view, "status", json_string("ok"));
+	json_object_set_new(view, "serial", json_integer(z->serial));
+	api_reply_json(req, 200, view);
 }
 
 /* ---------------------------------------------------------------- metrics */
@@ -663,26 +764,7 @@ static int do_metrics(manager *m, api_req *req)
 			case 3: v = (double) z->sigs_total; break;
 			case 4: v = (double) (z->earliest_expiry - now); have = z->earliest_expiry; break;
 			case 5: v = (double) z->next_event; have = z->next_event; break;
-			case 6: {
-				ks_store *s = NULL;
-				zk_time_t next = 0;
-
-				if (open_keys(m, (dzone *) z, &s, NULL) >= 0) {
-					for (size_t j = 0; j < ks_store_count(s); j++) {
-						const ks_timing *t = ks_key_timing(ks_store_key(s, j));
-						zk_time_t c[4] = { t->publish, t->active, t->retire,
-								   t->remove };
-
-						for (int q = 0; q < 4; q++)
-							if (c[q] > now && (!next || c[q] < next))
-								next = c[q];
-					}
-					ks_store_free(s);
-				}
-				v = (double) next;
-				have = next != 0;
-				break;
-			}
+			case 6: v = (double) z->key_next; have = z->key_next; break;
 			case 7: v = (double) z->last_published; have = z->last_published; break;
 			case 8: v = z->last_code != 0; break;
 			case 9: v = (double) z->n_ops; break;
@@ -807,12 +889,10 @@ int routes_handle(void *userdata, api_req *req)
 	if ((!strcmp(seg[1], "keys") || !strcmp(seg[1], "ds")) && n == 2)
 		return is(req, "GET") ? do_keys(m, z, req, seg[1][0] == 'd')
 				      : method_not_allowed(req, "GET");
-	if (!strcmp(seg[1], "keys") && n == 3 && !strcmp(seg[2], "rollover")) {
-		if (!is(req, "POST"))
-			return method_not_allowed(req, "POST");
-		zk_fail(&e, ZK_E_UNSUPPORTED, "key rollovers on request are not available in this "
-			"release");
-		return fail_reply(req, ZK_E_UNSUPPORTED, &e);
-	}
+	if (!strcmp(seg[1], "keys") && n == 3 && !strcmp(seg[2], "rollover"))
+		return is(req, "POST") ? do_rollover(m, z, req) : method_not_allowed(req, "POST");
+	if (!strcmp(seg[1], "keys") && n == 4 && !strcmp(seg[3], "ds-seen"))
+		return is(req, "POST") ? do_ds_seen(m, z, req, seg[2])
+				       : method_not_allowed(req, "POST");
 	return fail_reply(req, ZK_E_NOT_FOUND, NULL);
 }

@@ -102,7 +102,7 @@ def test_signing_is_unchanged_with_the_same_keys_after_import_roundtrip(tmp_path
     ka = zk("keys", "--config", a.config, "--zone", ZONE, "--json", check=True).stdout
     kb = zk("keys", "--config", b.config, "--zone", ZONE, "--json", check=True).stdout
     import json
-    ta = sorted((k["tag"], k["role"]) for k in json.loads(ka))
-    tb = sorted((k["tag"], k["role"]) for k in json.loads(kb))
+    ta = sorted((k["tag"], k["role"]) for k in json.loads(ka)["keys"])
+    tb = sorted((k["tag"], k["role"]) for k in json.loads(kb)["keys"])
     assert ta == tb and len(ta) == 2
     assert_valid_everywhere(b.output_file(ZONE), ZONE)

@@ -110,8 +110,13 @@ def test_due_signatures_are_refreshed_with_a_new_serial(zone):
     s = zone("dateserial")
     sign_at(s, T0)
     assert "\tCDS\t" not in s.output_file(ZONE).read_text()
-    # CDS/CDNSKEY once the KSK's DNSKEY is in every cache (INVARIANTS 15): a new version
-    p = sign_at(s, T0 + 2 * 3600)
+    # the DNSKEYs are in every cache after Dprp + TTLkey + safety (2h05m), but the first
+    # DS is asked for (CDS/CDNSKEY, INVARIANTS 15) only once the zone's signatures are in
+    # every cache too (Dprp + max_zone_ttl): a validator holding the DS must never meet
+    # unsigned answers cached from before
+    p = sign_at(s, T0 + 2 * 3600 + 600)
+    assert "\tCDS\t" not in s.output_file(ZONE).read_text()
+    p = sign_at(s, T0 + DAY + 600)
     assert "published" in p.stdout
     text = s.output_file(ZONE).read_text()
     cds = [l.split("\t")[4] for l in text.splitlines() if "\tCDS\t" in l]
