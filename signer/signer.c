@@ -489,16 +489,44 @@ const sgn_zone *sgn_ctx_current(const sgn_ctx *c)
 	return c->current;
 }
 
-/* Signing anchors for the verifier: the DS (SHA-256) of every active KSK. */
+/*
+ * For the verifier: the DS (SHA-256) of every active KSK as trust anchors, and the keys
+ * that sign ahead of their DNSKEY (an algorithm rollover).
+ */
 typedef struct anchors {
 	const uint8_t *rd[MAX_ZONE_KEYS];
 	uint16_t len[MAX_ZONE_KEYS];
 	uint8_t store[MAX_ZONE_KEYS][KS_DS_MAX];
 	size_t n;
+	const uint8_t *ahead[2 * MAX_ZONE_KEYS];
+	uint16_t ahead_len[2 * MAX_ZONE_KEYS];
+	size_t n_ahead;
 } anchors;
+
+static bool key_in(ks_key *const *v, size_t n, const ks_key *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == k)
+			return true;
+	return false;
+}
 
 static int make_anchors(const pol_zone *zone, const keyset *ks, anchors *a, zk_error *reterr)
 {
+	ks_key *const *signers[] = { ks->zsks, ks->ksks };
+	size_t n_signers[] = { ks->n_zsks, ks->n_ksks };
+
+	a->n_ahead = 0;
+	for (size_t g = 0; g < 2; g++)
+		for (size_t i = 0; i < n_signers[g]; i++) {
+			size_t len;
+			const ks_key *k = signers[g][i];
+
+			if (key_in(ks->published, ks->n_published, k))
+				continue;
+			a->ahead[a->n_ahead] = ks_key_dnskey(k, &len);
+			a->ahead_len[a->n_ahead++] = (uint16_t) len;
+		}
 	a->n = 0;
 	for (size_t i = 0; i < ks->n_ksks && a->n < MAX_ZONE_KEYS; i++) {
 		int n = sgn_key_ds(zone->name, ks->ksks[i], POL_DIGEST_SHA256, a->store[a->n],
@@ -580,6 +608,47 @@ static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now
 	}
 	sgn_splice_clear(&next);
 	return r;
+}
+
+/*
+ * Bytes of the answer to a DNSSEC query for `type` at the apex: header, question, the
+ * RRset with its signatures (owner compressed), an EDNS OPT record. 0 without the RRset.
+ */
+static size_t response_size(const sgn_zone *z, uint16_t type)
+{
+	const sgn_rrset *s = z->apex_node ? sgn_node_rrset(z->apex_node, type) : NULL;
+	size_t n = 12 + z->apex_len + 4 + 11;
+
+	if (!s)
+		return 0;
+	for (const uint8_t *q = s->rdata; q < s->rdata + s->rdata_len; q += 2u + blob_len(q))
+		n += 2 + 10 + blob_len(q);
+	for (const uint8_t *q = s->sigs; q && q < s->sigs + s->sigs_len; q += 2u + blob_len(q))
+		n += 2 + 10 + blob_len(q);
+	return n;
+}
+
+/* INVARIANTS 28: DNSKEY, CDS and CDNSKEY answers within the policy's budget, or a warning. */
+static void check_response_sizes(const sgn_zone *z, const pol_zone *zone, const zk_diag *diag,
+				 sgn_run_result *res)
+{
+	static const uint16_t types[] = { T_DNSKEY, T_CDS, T_CDNSKEY };
+	const pol_policy *p = zone->policy;
+
+	for (size_t i = 0; i < ZK_ELEMENTSOF(types); i++) {
+		size_t n = response_size(z, types[i]);
+		char tb[16];
+
+		if (types[i] == T_DNSKEY)
+			res->dnskey_response = n;
+		if (n > p->dnskey_size_budget)
+			zk_diag_emit(diag, ZK_LOG_WARNING, NULL, 0,
+				     "the %s answer of %s is %zu bytes, over the %u-byte budget "
+				     "(dnskey_size_budget): resolvers behind small UDP limits "
+				     "fall back to TCP or fail; consider fewer keys or a smaller "
+				     "algorithm", sgn_type_name(types[i], tb), zone->name, n,
+				     p->dnskey_size_budget);
+	}
 }
 
 /* Ask the parental agents about the DS of every key whose DS move waits for them. */
@@ -840,6 +909,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	}
 	res->sign.next_refresh = res->sign.earliest_expiry - p->rrsig_refresh;
 	res->t_sign = mono() - t;
+	check_response_sizes(z, zone, o->diag, res);
 
 	/* verify before anything becomes visible (INVARIANTS 6) */
 	t = mono();
@@ -867,6 +937,9 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		.anchors = anc->rd,
 		.anchor_lens = anc->len,
 		.n_anchors = anc->n,
+		.extra_keys = anc->ahead,
+		.extra_key_lens = anc->ahead_len,
+		.n_extra_keys = anc->n_ahead,
 	};
 	r = sgn_zone_verify(z, &vo, &res->verify, reterr);
 	res->t_verify = mono() - t;

@@ -58,6 +58,7 @@ typedef struct sgn_run_result {
 	bool key_waits_parent;      /* a DS move waits for the parent */
 	char key_status[128];       /* "waiting for DS 12345 at the parent", or "" */
 	char parent_error[512];     /* the parental agents could not be asked: why */
+	size_t dnskey_response;     /* bytes of the DNSKEY answer with its RRSIGs and EDNS */
 	sgn_sign_stats sign;
 	sgn_verify_report verify;
 	uint64_t applied_seq;  /* the newest API write in the version in memory */

@@ -189,6 +189,28 @@ static int load_keys(vstate *v)
 	}
 	if (v->n_keys == 0)
 		problem(v, "no usable zone key in the DNSKEY RRset");
+	/* after the DNSKEY RRset's algorithms are known: these add none */
+	for (size_t i = 0; i < v->o->n_extra_keys && v->n_keys < MAX_DNSKEYS; i++) {
+		const uint8_t *rd = v->o->extra_keys[i];
+		uint16_t len = v->o->extra_key_lens[i];
+		vkey *k = &v->keys[v->n_keys];
+		zk_error e = { 0 };
+
+		if (len < 4)
+			continue;
+		memset(k, 0, sizeof(*k));
+		k->rdata = rd;
+		k->len = len;
+		k->flags = (uint16_t) (rd[0] << 8 | rd[1]);
+		k->alg = rd[3];
+		k->tag = ks_keytag(rd, len);
+		if (ks_pubkey_from_dnskey(rd, len, &k->pub, &e) < 0) {
+			problem(v, "key %u (algorithm %u) is unusable: %s", k->tag, k->alg,
+				e.message);
+			continue;
+		}
+		v->n_keys++;
+	}
 	return 0;
 }
 

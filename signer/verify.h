@@ -41,6 +41,14 @@ typedef struct sgn_verify_opts {
 	const uint8_t *const *anchors; /* DS RDATA (optional) */
 	const uint16_t *anchor_lens;
 	size_t n_anchors;
+	/*
+	 * DNSKEY RDATA of keys that sign ahead of their DNSKEY (an algorithm rollover: the
+	 * new algorithm's signatures come first, RFC 6781 §4.1.4). Their signatures are
+	 * checked like the others; they need not cover anything.
+	 */
+	const uint8_t *const *extra_keys;
+	const uint16_t *extra_key_lens;
+	size_t n_extra_keys;
 } sgn_verify_opts;
 
 typedef struct sgn_verify_report {

@@ -66,6 +66,10 @@ static json_t *result_json(const pol_zone *z, const sgn_run_result *res, int r,
 			    (json_int_t) res->verify.signatures, "cryptographically",
 			    (json_int_t) res->verify.verified));
 	json_object_set_new(j, "earliest_expiry", json_integer(res->sign.earliest_expiry));
+	json_object_set_new(j, "keys", json_pack("{s:I,s:I,s:s,s:I}", "dnskey_response",
+			    (json_int_t) res->dnskey_response, "next_key_event",
+			    (json_int_t) res->key_next, "waiting", res->key_status,
+			    "moves", (json_int_t) res->key_moves));
 	json_object_set_new(j, "seconds", json_pack("{s:f,s:f,s:f,s:f}", "load", res->t_load,
 			    "sign", res->t_sign, "verify", res->t_verify, "write", res->t_write));
 	return j;
@@ -91,6 +95,12 @@ static void result_text(const pol_zone *z, const sgn_run_result *res)
 	       zk_time_iso(res->sign.earliest_expiry, ts, sizeof(ts)));
 	printf("  time: load %.2fs, sign %.2fs, verify %.2fs, write %.2fs\n", res->t_load,
 	       res->t_sign, res->t_verify, res->t_write);
+	printf("  keys: DNSKEY answer %zu bytes (budget %u)%s%s; next key event %s\n",
+	       res->dnskey_response, z->policy->dnskey_size_budget,
+	       res->key_status[0] ? "; " : "", res->key_status,
+	       res->key_next ? zk_time_iso(res->key_next, ts, sizeof(ts)) : "none");
+	if (res->parent_error[0])
+		printf("  parental agents: %s\n", res->parent_error);
 }
 
 int cmd_sign(int argc, char **argv)

@@ -329,16 +329,17 @@ static int add_status_row(cl_table *t, const json_t *z)
 {
 	const json_t *e = json_object_get(z, "error");
 	char name[512], state[32], serial[32], published[64], next[64], code[64];
-	char error[1100], message[1024];
+	char error[1100], message[1024], keys[160];
 	const char *cells[] = {
 		CELL(z, "name", name), CELL(z, "state", state), CELL(z, "serial", serial),
-		CELL(z, "last_published", published), CELL(z, "next_event", next), "",
+		CELL(z, "last_published", published), CELL(z, "next_event", next),
+		CELL(z, "keys_waiting", keys), "",
 	};
 
 	if (json_is_object(e)) {
 		snprintf(error, sizeof(error), "%s: %s", CELL(e, "code", code),
 			 CELL(e, "message", message));
-		cells[5] = error;
+		cells[6] = error;
 	}
 	return cl_table_add(t, cells);
 }
@@ -346,7 +347,7 @@ static int add_status_row(cl_table *t, const json_t *z)
 static int print_status(const cl_client *c, const json_t *zones)
 {
 	static const char *const headers[] = { "ZONE", "STATE", "SERIAL", "LAST PUBLISHED",
-					       "NEXT EVENT", "ERROR" };
+					       "NEXT EVENT", "KEYS", "ERROR" };
 	cl_table *t = table_of(zones, headers, ZK_ELEMENTSOF(headers), add_status_row);
 
 	if (!t)

@@ -92,6 +92,7 @@ typedef struct dzone {
 	zk_time_t parent_asked;   /* when a run last asked the parental agents */
 	char key_status[128];     /* "waiting for DS 12345 at the parent", or "" */
 	char parent_error[512];   /* why the parental agents could not be asked, or "" */
+	size_t dnskey_response;   /* bytes of the DNSKEY answer last published */
 
 	/* the job */
 	pthread_t thread;

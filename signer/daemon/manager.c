@@ -586,6 +586,8 @@ static void keys_finish(dzone *z, const sgn_run_result *res)
 	if (z->opts.check_parent)
 		snprintf(z->parent_error, sizeof(z->parent_error), "%s", res->parent_error);
 	z->key_next = res->key_next;
+	if (res->dnskey_response)
+		z->dnskey_response = res->dnskey_response;
 }
 
 static void job_finish(manager *m, dzone *z)
@@ -785,6 +787,15 @@ static json_t *zone_json(const dzone *z)
 	json_object_set_new(j, "next_event",
 			    z->next_event ? json_string(zk_time_iso(z->next_event, t3, 32))
 					  : json_null());
+	json_object_set_new(j, "next_key_event",
+			    z->key_next ? json_string(zk_time_iso(z->key_next, t3, 32)) : json_null());
+	json_object_set_new(j, "keys_waiting",
+			    z->key_status[0] ? json_string(z->key_status) : json_null());
+	json_object_set_new(j, "parent_error",
+			    z->parent_error[0] ? json_string(z->parent_error) : json_null());
+	json_object_set_new(j, "dnskey_response",
+			    z->dnskey_response ? json_integer((json_int_t) z->dnskey_response)
+					       : json_null());
 	json_object_set_new(j, "records", z->recs ? json_integer((json_int_t) rec_set_count(z->recs))
 						  : json_null());
 	json_object_set_new(j, "pending_writeback", json_integer((json_int_t) z->n_ops));

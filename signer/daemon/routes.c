@@ -738,7 +738,7 @@ static int do_metrics(manager *m, api_req *req)
 		{ "zonekeeper_zone_next_event_timestamp_seconds",
 		  "Unix time of the zone's next scheduled signing event", "gauge" },
 		{ "zonekeeper_zone_next_key_event_timestamp_seconds",
-		  "Unix time of the next key timing event (publish, active, retire, remove)",
+		  "Unix time of the next key state change or parental-agent check",
 		  "gauge" },
 		{ "zonekeeper_zone_last_publish_timestamp_seconds",
 		  "Unix time of the last publication", "gauge" },
@@ -746,6 +746,10 @@ static int do_metrics(manager *m, api_req *req)
 		{ "zonekeeper_zone_pending_writeback",
 		  "API changes not yet written back to the unsigned zone file", "gauge" },
 		{ "zonekeeper_zone_api_writes_total", "Accepted API writes since start", "counter" },
+		{ "zonekeeper_zone_dnskey_response_bytes",
+		  "Bytes of the DNSKEY answer (RRset, RRSIGs, EDNS) in the published zone", "gauge" },
+		{ "zonekeeper_zone_key_waits_parent",
+		  "1 while a key rollover waits for the parent's DS", "gauge" },
 	};
 
 	if (!f)
@@ -768,7 +772,9 @@ static int do_metrics(manager *m, api_req *req)
 			case 7: v = (double) z->last_published; have = z->last_published; break;
 			case 8: v = z->last_code != 0; break;
 			case 9: v = (double) z->n_ops; break;
-			default: v = (double) z->api_writes; break;
+			case 10: v = (double) z->api_writes; break;
+			case 11: v = (double) z->dnskey_response; have = z->dnskey_response; break;
+			default: v = z->key_status[0] != 0; break;
 			}
 			if (!have)
 				continue;

@@ -132,7 +132,9 @@ def test_status_one_line_per_zone(daemon):
     assert head[:3] == ["ZONE", "STATE", "SERIAL"]
     assert len(rows) == 1
     assert rows[0][:3] == [Z, "ok", str(serial(d))]
-    assert rows[0][5] == ""  # no error
+    assert head[-2:] == ["KEYS", "ERROR"]
+    assert rows[0][5] == "-"  # no key step waits (a new zone asks for no DS yet)
+    assert rows[0][6] == ""  # no error
     p = cli(d, "status", "--json")
     assert p.returncode == 0
     assert [z["name"] for z in json.loads(p.stdout)["zones"]] == [Z]
