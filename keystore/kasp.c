@@ -177,11 +177,18 @@ bool ks_kasp_rules_hold(const ks_kstate *keys, size_t n, size_t i)
 	return have_ds(keys, n, &mv) && have_dnskey(keys, n, &mv) && have_rrsig(keys, n, &mv);
 }
 
-bool ks_kasp_allowed(const ks_kstate *keys, size_t n, size_t i, int rec, ks_state next)
+/*
+ * Going insecure, rule 1 (a DS exists) is given up on purpose: the DS is withdrawn, and
+ * rules 2 and 3 keep the keys and signatures until no cache can hold it (BIND's
+ * secure-to-insecure).
+ */
+static bool allowed(const ks_kstate *keys, size_t n, size_t i, int rec, ks_state next,
+		    bool insecure)
 {
 	move now = { .subj = i, .rec = rec, .next = NOMOVE };
 	move after = { .subj = i, .rec = rec, .next = next };
-	bool r1a = have_ds(keys, n, &now), r1b = have_ds(keys, n, &after);
+	bool r1a = !insecure && have_ds(keys, n, &now);
+	bool r1b = insecure || have_ds(keys, n, &after);
 	bool r2a = have_dnskey(keys, n, &now), r2b = have_dnskey(keys, n, &after);
 	bool r3a = have_rrsig(keys, n, &now), r3b = have_rrsig(keys, n, &after);
 
@@ -189,6 +196,11 @@ bool ks_kasp_allowed(const ks_kstate *keys, size_t n, size_t i, int rec, ks_stat
 	if (next == KS_UNRETENTIVE && ((!r1a && !r1b) || (!r2a && !r2b) || (!r3a && !r3b)))
 		return false;
 	return (!r1a || r1b) && (!r2a || r2b) && (!r3a || r3b);
+}
+
+bool ks_kasp_allowed(const ks_kstate *keys, size_t n, size_t i, int rec, ks_state next)
+{
+	return allowed(keys, n, i, rec, next, false);
 }
 
 static bool other_algorithm_published(const ks_kstate *keys, size_t n, size_t i)
@@ -312,7 +324,7 @@ size_t ks_kasp_update(ks_kstate *keys, size_t n, const ks_kasp_params *p, zk_tim
 
 				if (s == KS_NA || next == s ||
 				    !ks_kasp_approved(keys, n, i, rec, next) ||
-				    !ks_kasp_allowed(keys, n, i, rec, next))
+				    !allowed(keys, n, i, rec, next, p->insecure))
 					continue;
 				when = ks_kasp_when(keys, n, i, rec, next, p, now);
 				if (when == 0) {

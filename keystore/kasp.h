@@ -66,6 +66,7 @@ typedef struct ks_kasp_params {
 	uint32_t sign_delay;       /* Dsgn: until every RRset carries the new key's RRSIG */
 	uint32_t ds_ttl;           /* TTLds */
 	uint32_t dprp_parent;      /* DprpP */
+	bool insecure;             /* going insecure: the DS goes (rule 1 is given up) */
 } ks_kasp_params;
 
 /* A new key: the records its role brings hidden, the goal omnipresent. */

@@ -45,7 +45,9 @@ void ks_ring_policy_from(const pol_policy *p, ks_ring_policy *ret)
 		.csk = p->keys == POL_KEYS_CSK,
 		.ksk_lifetime = p->ksk_lifetime,
 		.zsk_lifetime = p->zsk_lifetime,
+		.insecure = p->insecure,
 	};
+	ret->kp.insecure = p->insecure;
 }
 
 /* ---------------------------------------------------------------- the file */
@@ -400,6 +402,7 @@ int ks_ring_step(ks_ring *r, const ks_ring_policy *rp, unsigned roll, zk_time_t 
 	}
 	due = ks_kasp_rolls_due(r->k, r->n, &rp->kp, rp->ksk_lifetime, rp->zsk_lifetime, now,
 				NULL);
+	r->insecure = rp->insecure;
 	if (r->insecure) {
 		for (size_t i = 0; i < r->n; i++)
 			r->k[i].goal = false;
@@ -513,6 +516,14 @@ bool ks_ring_cds(const ks_ring *r, size_t i)
 {
 	/* submitted (rumoured) or in place (omnipresent); withdrawn when unretentive */
 	return in_zone(r->k[i].st[KS_DS]) && in_zone(r->k[i].st[KS_DNSKEY]);
+}
+
+bool ks_ring_cds_delete(const ks_ring *r)
+{
+	for (size_t i = 0; r->insecure && i < r->n; i++)
+		if (r->k[i].st[KS_DS] != KS_NA && r->k[i].st[KS_DS] != KS_HIDDEN)
+			return true;
+	return false;
 }
 
 const char *ks_ring_waiting(const ks_ring *r, size_t i, char *buf, size_t size)

@@ -44,6 +44,7 @@ typedef struct ks_ring_policy {
 	uint8_t algorithm;
 	bool csk;
 	uint32_t ksk_lifetime, zsk_lifetime; /* 0: manual */
+	bool insecure;            /* every key leaves (kp.insecure too) */
 } ks_ring_policy;
 
 void ks_ring_policy_from(const pol_policy *p, ks_ring_policy *ret);
@@ -122,6 +123,8 @@ bool ks_ring_publishes(const ks_ring *r, size_t i);  /* DNSKEY in the zone */
 bool ks_ring_signs_zone(const ks_ring *r, size_t i); /* RRSIGs over zone data */
 bool ks_ring_signs_keys(const ks_ring *r, size_t i); /* RRSIGs over DNSKEY/CDS/CDNSKEY */
 bool ks_ring_cds(const ks_ring *r, size_t i);        /* in CDS/CDNSKEY (INVARIANTS 15) */
+/* Going insecure with a DS still possibly at the parent: CDS/CDNSKEY delete (RFC 8078). */
+bool ks_ring_cds_delete(const ks_ring *r);
 
 /* A waiting key's reason ("waiting for DS 12345 at the parent"), or NULL; buf >= 96. */
 const char *ks_ring_waiting(const ks_ring *r, size_t i, char *buf, size_t size);

@@ -1124,6 +1124,7 @@ static const struct field policy_fields[] = {
 	F_DURATION("publish_safety", pol_policy, publish_safety, 0),
 	F_DURATION("retire_safety", pol_policy, retire_safety, 0),
 	F_BOOL("cds", pol_policy, cds),
+	F_BOOL("insecure", pol_policy, insecure),
 	F_CALL("cds_digests", parse_cds_digests, pol_policy, cds_digests),
 	F_ENUM("verify", pol_policy, verify, verify_names),
 	F_INT("signing_threads", pol_policy, signing_threads, 0, 1024),

@@ -109,6 +109,9 @@ typedef struct pol_policy {
 	uint32_t publish_safety;    /* default 1h */
 	uint32_t retire_safety;     /* default 1h */
 	bool cds;                   /* publish CDS/CDNSKEY; default true */
+	bool insecure;              /* take the zone out of DNSSEC safely: DS withdrawn
+				       (CDS/CDNSKEY delete), signatures kept until it is gone
+				       from every cache, then unsigned; default false */
 	uint8_t cds_digests[3];     /* digest types for DS/CDS (at most two), 0-terminated;
 				       default {2} */
 	pol_verify verify;          /* default standard */

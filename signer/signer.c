@@ -267,6 +267,7 @@ typedef struct keyset {
 	size_t n_zsks;
 	ks_key *cds[MAX_ZONE_KEYS];
 	size_t n_cds;
+	bool cds_delete;            /* going insecure: RFC 8078 delete forms instead */
 } keyset;
 
 /* What the key states say the zone carries: DNSKEYs, signers, CDS/CDNSKEY. */
@@ -287,6 +288,9 @@ static int pick_keys(const ks_ring *ring, const char *dir, keyset *ks, zk_error 
 		if (ks_ring_cds(ring, i))
 			ks->cds[ks->n_cds++] = k;
 	}
+	ks->cds_delete = ks_ring_cds_delete(ring);
+	if (ring->insecure && !ks->n_published)
+		return 0; /* every key has left: the zone goes out unsigned */
 	if (!ks->n_ksks || !ks->n_zsks)
 		return zk_fail(reterr, ZK_E_KEY, "no %s signs the zone (keys in %s)",
 			       !ks->n_ksks ? "key-signing key" : "zone-signing key", dir);
@@ -309,8 +313,13 @@ static int set_key_rrsets(sgn_zone *z, const pol_policy *p, const keyset *ks, zk
 		if (rdlist_add(keys, rd, len) < 0)
 			return zk_fail(reterr, ZK_E_KEY, "too many keys");
 	}
+	/* INVARIANTS 14: exactly one record each, never mixed with keys */
+	if (p->cds && ks->cds_delete &&
+	    (rdlist_add(cds, ks_cds_delete_rdata, sizeof(ks_cds_delete_rdata)) < 0 ||
+	     rdlist_add(cdnskey, ks_cdnskey_delete_rdata, sizeof(ks_cdnskey_delete_rdata)) < 0))
+		return zk_fail(reterr, -ENOMEM, "out of memory");
 	/* INVARIANTS 15: the key states say which KSKs the parent should list */
-	for (size_t i = 0; p->cds && i < ks->n_cds; i++) {
+	for (size_t i = 0; p->cds && !ks->cds_delete && i < ks->n_cds; i++) {
 		size_t len;
 		const uint8_t *rd = ks_key_dnskey(ks->cds[i], &len);
 
@@ -651,6 +660,65 @@ static void check_response_sizes(const sgn_zone *z, const pol_zone *zone, const 
 	}
 }
 
+/*
+ * The end of going insecure: every key has left and no cache can hold the DS any more, so
+ * the zone goes out as its input says, with no DNSSEC records. Published again only when
+ * the data or the previous version (still signed) differ.
+ */
+static int publish_unsigned(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res,
+			    zk_error *reterr)
+{
+	const pol_zone *zone = c->zone;
+	const pol_policy *p = zone->policy;
+	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = p->max_zone_ttl,
+			     .diag = o->diag };
+	sgn_zone *z = NULL, *prev = c->current;
+	bool prev_unsigned = prev && prev->apex_node && !sgn_node_rrset(prev->apex_node, T_DNSKEY);
+	uint64_t seq = 0;
+	uint32_t serial;
+	struct stat sb;
+	bool have_id = stat(zone->input_file, &sb) == 0;
+	int r;
+
+	r = sgn_zone_load_file(zone->input_file, c->apex, &lo, &z, reterr);
+	if (r < 0)
+		return r;
+	res->input_read = true;
+	r = apply_changes(z, o, 0, &seq, reterr);
+	if (r >= 0)
+		r = ensure_platform_ns(z, p, reterr);
+	if (r < 0)
+		goto fail;
+	if (prev_unsigned && c->st.serial.set) {
+		r = set_soa(z, p, c->st.serial.value, reterr);
+		if (r >= 0 && sgn_zone_same_data(z, prev, 0)) {
+			res->serial = c->st.serial.value;
+			goto keep;
+		}
+	}
+	r = sgn_serial_next(p->serial, c->st.serial, z->input_serial, z->has_input_soa, o->now,
+			    &serial, reterr);
+	if (r >= 0)
+		r = set_soa(z, p, serial, reterr);
+	if (r >= 0)
+		r = publish(c, z, serial, o->now, false, &res->copied, reterr);
+	if (r < 0)
+		goto fail;
+	res->published = true;
+	res->serial = serial;
+	res->output_size = c->st.output_size;
+keep:
+	sgn_zone_free(c->current);
+	c->current = z;
+	c->have_input_id = have_id;
+	c->input_id = sb;
+	c->applied_seq = c->published_seq = seq;
+	return 0;
+fail:
+	sgn_zone_free(z);
+	return r;
+}
+
 /* Ask the parental agents about the DS of every key whose DS move waits for them. */
 static bool ask_parent(const pol_zone *zone, ks_ring *ring, zk_time_t now,
 		       sgn_run_result *res)
@@ -794,6 +862,10 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		c->current = prev = load_previous(zone, &c->st, c->apex);
 		c->applied_seq = c->published_seq;
 		c->have_input_id = false;
+	}
+	if (!ks.n_published) {
+		r = publish_unsigned(c, o, res, reterr);
+		goto out;
 	}
 	/* re-sign the published version in place unless the input must be read */
 	in_place = prev && !o->reload_input;

@@ -353,7 +353,8 @@ static zk_time_t parent_step(out_sim *o, const ks_ring *ring, parent_ds *pd, zk_
 		if (ks_ring_cds(ring, i))
 			want[n_want++] = ring->k[i].tag;
 	changed = n_want != pd->n_want || memcmp(want, pd->want, n_want * sizeof(*want)) != 0;
-	if (changed && !o->never && n_want) {
+	/* no CDS at all asks nothing, but the RFC 8078 delete form asks for no DS */
+	if (changed && !o->never && (n_want || ks_ring_cds_delete(ring))) {
 		memcpy(pd->want, want, sizeof(want));
 		pd->n_want = n_want;
 		pd->since = t + o->delay;

@@ -439,6 +439,62 @@ static void algorithm_change_rolls_both_keys_signatures_first(void **state)
 	fixture_close(&f);
 }
 
+/* INVARIANTS 14: CDS/CDNSKEY delete, full signing until the DS is gone from every cache. */
+static void going_insecure_keeps_signing_until_the_ds_is_gone(void **state)
+{
+	pol_policy p;
+	fixture f;
+	zk_error e = { 0 };
+	zk_time_t t = T0, gone_seen;
+	ks_ring_report rep;
+	uint16_t ksk = 0;
+	char why[96];
+
+	(void) state;
+	pol_policy_defaults(&p);
+	p.zsk_lifetime = p.ksk_lifetime = 0;
+	fixture_open(&f, &p);
+	assert_int_equal(ks_ring_load(f.path, &f.ring, &e), 0);
+	for (int i = 0; i < 20 && (rep = run(&f, t, 0)).next; i++)
+		t = rep.next;
+	for (size_t i = 0; i < f.ring.n; i++)
+		if (f.ring.k[i].role == KS_ROLE_KSK)
+			ksk = f.ring.k[i].tag;
+	assert_int_equal(ks_ring_ds_seen(&f.ring, ksk, true, t, &e), 0);
+	for (int i = 0; i < 20 && (rep = run(&f, t, 0)).next; i++)
+		t = rep.next;
+	assert_false(ks_ring_cds_delete(&f.ring));
+	/* the policy says insecure */
+	p.insecure = true;
+	ks_ring_policy_from(&p, &f.rp);
+	t += DAY;
+	for (int i = 0; i < 30; i++) {
+		rep = run(&f, t, 0);
+		assert_int_equal(rep.generated, 0);
+		assert_true(ks_ring_cds_delete(&f.ring));
+		assert_signable(&f); /* nothing leaves while the DS may be at the parent */
+		t = rep.next ? rep.next : t + 30 * DAY;
+	}
+	snprintf(why, sizeof(why), "waiting for DS %u to leave the parent", ksk);
+	assert_string_equal(ks_ring_status(&f.ring, (char[96]) { 0 }, 96), why);
+	assert_int_equal(ks_ring_ds_seen(&f.ring, ksk, false, t, &e), 0);
+	gone_seen = t;
+	for (int i = 0; i < 30 && f.ring.n; i++) {
+		rep = run(&f, t, 0);
+		if (f.ring.n && t < gone_seen + (zk_time_t) (p.parent_ds_ttl +
+							     p.parent_propagation_delay))
+			assert_signable(&f);
+		if (!rep.next)
+			break;
+		t = rep.next;
+	}
+	/* every key left, after the DS left every cache */
+	assert_int_equal(f.ring.n, 0);
+	assert_false(ks_ring_cds_delete(&f.ring));
+	assert_true(t >= gone_seen + (zk_time_t) (p.parent_ds_ttl + p.parent_propagation_delay));
+	fixture_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +504,7 @@ int main(void)
 		cmocka_unit_test(keys_of_an_older_version_are_adopted_by_their_timing),
 		cmocka_unit_test(missing_key_files_and_malformed_states_are_refused),
 		cmocka_unit_test(algorithm_change_rolls_both_keys_signatures_first),
+		cmocka_unit_test(going_insecure_keeps_signing_until_the_ds_is_gone),
 	};
 
 	return cmocka_run_group_tests_name("ring", tests, setup, teardown);
