@@ -3,7 +3,7 @@
 RFC 7583 intervals computed here from the policy's settings (not read from the program)."""
 import json
 
-from zktest.tools import Setup, zk
+from zktest.tools import POLICY_DEFAULTS, Setup, zk
 
 DAY = 86400
 H = 3600
@@ -113,3 +113,82 @@ def test_bad_arguments_are_usage_errors(tmp_path):
     p = zk("simulate", "--config", s.config, "--zone", "example.com.", "--days", "10",
            "--ds-delay", "soon")
     assert p.returncode == 2 and "--ds-delay" in p.stderr
+
+
+# ------------------------------------------------------------------ --out: the real signer
+
+SIMPLE = ("$TTL 300\n@ SOA ns1.example.net. h.example.net. 1 1h 15m 14d 1h\n"
+          "www A 192.0.2.1\n")
+
+
+def simulate_out(tmp_path, days, policies, *extra):
+    """Sign for real over `days` simulated days; the timeline and the versions."""
+    policies = {k: dict(POLICY_DEFAULTS, **v) for k, v in policies.items()}
+    s = Setup(tmp_path, [("example.com.", "default")], policies=policies)
+    s.write_zone("example.com.", SIMPLE)
+    out = tmp_path / "sim"
+    p = zk("simulate", "--config", s.config, "--zone", "example.com.", "--days", str(days),
+           "--start", str(START), "--out", out, *extra, check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    tl = json.loads((out / "timeline.json").read_text())
+    versions = [(v["time"], (out / v["file"]).read_text(), v) for v in tl["versions"]]
+    return tl, versions, p
+
+
+def rrs(text, rtype):
+    return [l.split("\t")[4] for l in text.splitlines()
+            if len(l.split("\t")) > 4 and l.split("\t")[3] == rtype]
+
+
+def at(versions, t):
+    """The version current at time t."""
+    return [v for v in versions if v[0] <= t][-1]
+
+
+def test_going_insecure_withdraws_the_ds_before_anything_else(tmp_path):
+    """INVARIANTS 14: CDS/CDNSKEY delete, every key and signature kept until the DS can be
+    in no cache (seen gone + parent_ds_ttl + parent_propagation_delay), then unsigned."""
+    pol = dict(POLICY)
+    off = dict(POLICY, insecure="true")
+    tl, versions, _ = simulate_out(tmp_path, 60, {"default": pol, "off": off},
+                                   "--switch", "30:off")
+    switch = START + 30 * DAY
+    before = at(versions, switch - 1)[1]
+    assert rrs(before, "CDS") and "0 0 0 00" not in rrs(before, "CDS")
+    # the DS leaves the parent once the delete form is out
+    gone = [p["time"] for p in tl["parent"] if p["time"] >= switch and not p["ds"]]
+    assert gone, tl["parent"]
+    gone = gone[0]
+    for t, text, _ in versions:
+        if switch <= t < gone + P["ds_ttl"] + P["dprp_parent"]:
+            # exactly one record each, never mixed with keys (RFC 8078 §4)
+            assert rrs(text, "CDS") == ["0 0 0 00"], (t, rrs(text, "CDS"))
+            assert rrs(text, "CDNSKEY") == ["0 3 0 AA=="]
+            assert len(rrs(text, "DNSKEY")) == 2 and rrs(text, "RRSIG")
+            assert rrs(text, "NSEC3PARAM")
+    last = versions[-1][1]
+    assert versions[-1][0] >= gone + P["ds_ttl"] + P["dprp_parent"]
+    for rtype in ("DNSKEY", "RRSIG", "NSEC3", "NSEC3PARAM", "CDS", "CDNSKEY"):
+        assert not rrs(last, rtype), rtype
+    assert rrs(last, "A") == ["192.0.2.1"] and rrs(last, "SOA")
+    # and it stays so: no republication of the same unsigned zone
+    assert sum(1 for v in versions if not rrs(v[1], "DNSKEY")) == 1
+
+
+def test_dnskey_answer_size_is_measured_and_warned_over_budget(tmp_path):
+    """INVARIANTS 28: RSA-2048 double-KSK is the worst case; a tight budget warns."""
+    rsa = dict(POLICY, algorithm='"RSASHA256"', dnskey_size_budget="1000")
+    tl, versions, p = simulate_out(tmp_path, 20, {"default": rsa})
+    sizes = [v[2]["dnskey_response"] for v in versions]
+    # two RSA DNSKEYs and one RSA RRSIG: about 12 + 17 + 2 * 276 + 287 + 11 bytes
+    assert all(800 < s < 1000 for s in sizes), sizes
+    ecdsa = dict(POLICY)
+    tl, versions, p2 = simulate_out(tmp_path / "ec", 20, {"default": ecdsa})
+    assert all(v[2]["dnskey_response"] < 400 for v in versions)
+    assert "over the" not in p2.stderr
+    # a KSK rollover puts a third RSA key and a second RRSIG in: over 1000 bytes
+    tl, versions, p3 = simulate_out(tmp_path / "roll", 400, {"default": dict(rsa, ksk_lifetime='"100d"')})
+    big = [v[2]["dnskey_response"] for v in versions if v[2]["dnskey_response"] > 1000]
+    assert big, [v[2]["dnskey_response"] for v in versions]
+    assert "DNSKEY answer of example.com. is %d bytes, over the 1000-byte budget" % big[0] \
+        in p3.stderr
