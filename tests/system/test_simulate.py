@@ -192,3 +192,48 @@ def test_dnskey_answer_size_is_measured_and_warned_over_budget(tmp_path):
     assert big, [v[2]["dnskey_response"] for v in versions]
     assert "DNSKEY answer of example.com. is %d bytes, over the 1000-byte budget" % big[0] \
         in p3.stderr
+
+
+def dnskey_tag(rdata):
+    """RFC 4034 Appendix B key tag of a DNSKEY in presentation form."""
+    import base64
+    import struct
+    flags, proto, alg, key = rdata.split(None, 3)
+    wire = struct.pack("!HBB", int(flags), int(proto), int(alg)) + \
+        base64.b64decode("".join(key.split()))
+    acc = sum(b << 8 if i % 2 == 0 else b for i, b in enumerate(wire))
+    return (acc + (acc >> 16)) & 0xFFFF
+
+
+def test_cds_and_cdnskey_follow_invariants_15(tmp_path):
+    """Over a year with a KSK rollover: CDS and CDNSKEY list the same keys; a key only
+    once its DNSKEY has been published for IpubC; only the configured digest type; the
+    RRsets signed by a KSK whose DS is at the parent (once the parent has one)."""
+    pol = dict(POLICY, ksk_lifetime='"120d"')
+    tl, versions, _ = simulate_out(tmp_path, 300, {"default": pol})
+    first_seen = {}
+    parent = [(p["time"], {int(d.split()[4]) for d in p["ds"]}) for p in tl["parent"]]
+    cds_versions = 0
+    for t, text, _ in versions:
+        keys = {dnskey_tag(k): k for k in rrs(text, "DNSKEY")}
+        for tag in keys:
+            first_seen.setdefault(tag, t)
+        cds = rrs(text, "CDS")
+        cdnskey = rrs(text, "CDNSKEY")
+        cds_tags = {int(c.split()[0]) for c in cds}
+        assert {dnskey_tag(k) for k in cdnskey} == cds_tags, (t, cds, cdnskey)
+        assert all(c.split()[2] == "2" for c in cds)          # SHA-256 only, as configured
+        assert all(int(k.split()[0]) == 257 for k in cdnskey)  # KSKs only
+        for tag in cds_tags:
+            assert tag in keys
+            assert t - first_seen[tag] >= P["dprp"] + P["dnskey_ttl"] + P["publish_safety"]
+        if cds:
+            cds_versions += 1
+            at_parent = [ds for pt, ds in parent if pt <= t][-1]
+            signers = {int(l.split("\t")[4].split()[6]) for l in text.splitlines()
+                       if "\tRRSIG\tCDS " in l}
+            if at_parent:
+                assert signers & at_parent, (t, signers, at_parent)
+    assert cds_versions > 10
+    # two KSK rollovers in 300 days: the parent's DS set changed three times
+    assert len([p for p in tl["parent"] if p["ds"]]) >= 3, tl["parent"]
