@@ -212,6 +212,24 @@ static bool other_algorithm_published(const ks_kstate *keys, size_t n, size_t i)
 	return false;
 }
 
+/*
+ * The last zone signatures of an algorithm stay while a DNSKEY of that algorithm may still
+ * be in a cache (RFC 6781 §4.1.4, conservative; RFC 4035 §2.2: every algorithm of the
+ * DNSKEY RRset signs every RRset). Another signer of the algorithm frees the key.
+ */
+static bool keeps_algorithm_signed(const ks_kstate *keys, size_t n, size_t i)
+{
+	for (size_t k = 0; k < n; k++)
+		if (k != i && keys[k].alg == keys[i].alg &&
+		    (keys[k].st[KS_ZRRSIG] == KS_RUMOURED || keys[k].st[KS_ZRRSIG] == KS_OMNIPRESENT))
+			return true;
+	for (size_t k = 0; k < n; k++)
+		if (keys[k].alg == keys[i].alg && keys[k].st[KS_DNSKEY] != KS_HIDDEN &&
+		    keys[k].st[KS_DNSKEY] != KS_NA)
+			return false;
+	return true;
+}
+
 bool ks_kasp_approved(const ks_kstate *keys, size_t n, size_t i, int rec, ks_state next)
 {
 	static const pattern ksk_present = { { O, A, O, O } };
@@ -230,6 +248,8 @@ bool ks_kasp_approved(const ks_kstate *keys, size_t n, size_t i, int rec, ks_sta
 			 exists(keys, n, &mv, &ds_retired, &ds_rumoured, true) ||
 			 exists(keys, n, &mv, &ksk_retired, &ksk_rumoured, true));
 
+	if (rec == KS_ZRRSIG && next == KS_UNRETENTIVE)
+		return keeps_algorithm_signed(keys, n, i);
 	if (next != KS_RUMOURED)
 		return true;
 	switch (rec) {

@@ -235,6 +235,12 @@ static void algorithm_rollover_signs_before_publishing(void **state)
 	/* the old algorithm leaves: no DS of it anywhere any more */
 	assert_int_equal(k[0].st[KS_DNSKEY], KS_UNRETENTIVE);
 	assert_int_equal(k[1].st[KS_DNSKEY], KS_UNRETENTIVE);
+	/* RFC 6781 §4.1.4: the old algorithm keeps signing until its DNSKEYs are gone from
+	 * every cache (Dprp + TTLkey), so a cached DNSKEY RRset always finds its algorithms */
+	assert_int_equal(k[1].st[KS_ZRRSIG], KS_OMNIPRESENT);
+	step_exactly_at(k, 4, seen + iret_ksk() + P.dprp + P.dnskey_ttl);
+	assert_int_equal(k[0].st[KS_DNSKEY], KS_HIDDEN);
+	assert_int_equal(k[1].st[KS_DNSKEY], KS_HIDDEN);
 	assert_int_equal(k[1].st[KS_ZRRSIG], KS_UNRETENTIVE);
 	while (ks_kasp_update(k, 4, &P, next ? next : seen + 100 * DAY, &next, NULL) || next)
 		assert_rules(k, 4);
