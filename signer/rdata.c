@@ -814,6 +814,35 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 			o += sgn_utoa(get32(rd + pos + 4 * i), out + o);
 		}
 		return o;
+	case T_IPSECKEY:
+		/* ours, as its parser: ldns cannot format one without a key (algorithm 0) */
+		if (len < 3 || rd[1] > 3)
+			return -EINVAL;
+		o = u3(rd[0], rd[1], rd[2], out);
+		pos = 3;
+		if (rd[1] == 0) {
+			out[o++] = '.';
+		} else if (rd[1] == 3) {
+			r = name_out(rd, len, &pos, out + o);
+			if (r < 0)
+				return -EINVAL;
+			o += r;
+		} else {
+			size_t al = rd[1] == 1 ? 4 : 16;
+
+			if (len < pos + al || !inet_ntop(rd[1] == 1 ? AF_INET : AF_INET6, rd + pos,
+							 out + o, 46))
+				return -EINVAL;
+			o += (int) strlen(out + o);
+			pos = (uint16_t) (pos + al);
+		}
+		if (pos < len) {
+			out[o++] = ' ';
+			o += (int) zk_b64_encode(rd + pos, len - pos, out + o);
+		} else if (rd[2] != 0) {
+			return -EINVAL; /* a key algorithm without a key */
+		}
+		return o;
 	case T_DS: case T_CDS:
 		if (len < 5)
 			return -EINVAL;
