@@ -328,7 +328,7 @@ static void malformed_ipseckey_is_refused_here(void **state)
 	assert_int_equal(fast_parse(T_IPSECKEY, "1 1 0 192.0.2.1", w, sizeof(w)), 7);
 	{
 		char text[600];
-		uint8_t back[64];
+		uint8_t back[1024];
 		int n = sgn_rdata_format(T_IPSECKEY, w, 7, text);
 
 		assert_true(n > 0);
