@@ -138,6 +138,30 @@ static const char *owner_text(const uint8_t *owner, char *buf)
 	return buf;
 }
 
+/* Take a key in; `alg_counts`: its algorithm is one of the DNSKEY RRset's (RFC 4035 §2.2). */
+static void add_key(vstate *v, const uint8_t *rd, uint16_t len, bool alg_counts)
+{
+	vkey *k = &v->keys[v->n_keys];
+	zk_error e = { 0 };
+	size_t a;
+
+	memset(k, 0, sizeof(*k));
+	k->rdata = rd;
+	k->len = len;
+	k->flags = (uint16_t) (rd[0] << 8 | rd[1]);
+	k->alg = rd[3];
+	k->tag = ks_keytag(rd, len);
+	if (ks_pubkey_from_dnskey(rd, len, &k->pub, &e) < 0) {
+		problem(v, "DNSKEY %u (algorithm %u) is unusable: %s", k->tag, k->alg, e.message);
+		return;
+	}
+	v->n_keys++;
+	for (a = 0; a < v->n_algs && v->algs[a] != k->alg; a++)
+		;
+	if (alg_counts && a == v->n_algs)
+		v->algs[v->n_algs++] = k->alg;
+}
+
 static int load_keys(vstate *v)
 {
 	const sgn_node *apex = v->z->apex_node;
@@ -151,8 +175,6 @@ static int load_keys(vstate *v)
 	for (p = s->rdata, end = s->rdata + s->rdata_len; p < end; p += 2u + blob_len(p)) {
 		uint16_t len = blob_len(p);
 		const uint8_t *rd = p + 2;
-		vkey *k;
-		zk_error e = { 0 };
 
 		if (len < 4 || rd[2] != 3) {
 			problem(v, "malformed DNSKEY record at the apex");
@@ -164,53 +186,14 @@ static int load_keys(vstate *v)
 			problem(v, "more than %d DNSKEYs", MAX_DNSKEYS);
 			break;
 		}
-		k = &v->keys[v->n_keys];
-		memset(k, 0, sizeof(*k));
-		k->rdata = rd;
-		k->len = len;
-		k->flags = (uint16_t) (rd[0] << 8 | rd[1]);
-		k->alg = rd[3];
-		k->tag = ks_keytag(rd, len);
-		if (ks_pubkey_from_dnskey(rd, len, &k->pub, &e) < 0) {
-			problem(v, "DNSKEY %u (algorithm %u) is unusable: %s", k->tag, k->alg,
-				e.message);
-			continue;
-		}
-		v->n_keys++;
-		{
-			size_t a;
-
-			for (a = 0; a < v->n_algs; a++)
-				if (v->algs[a] == k->alg)
-					break;
-			if (a == v->n_algs)
-				v->algs[v->n_algs++] = k->alg;
-		}
+		add_key(v, rd, len, true);
 	}
 	if (v->n_keys == 0)
 		problem(v, "no usable zone key in the DNSKEY RRset");
-	/* after the DNSKEY RRset's algorithms are known: these add none */
-	for (size_t i = 0; i < v->o->n_extra_keys && v->n_keys < MAX_DNSKEYS; i++) {
-		const uint8_t *rd = v->o->extra_keys[i];
-		uint16_t len = v->o->extra_key_lens[i];
-		vkey *k = &v->keys[v->n_keys];
-		zk_error e = { 0 };
-
-		if (len < 4)
-			continue;
-		memset(k, 0, sizeof(*k));
-		k->rdata = rd;
-		k->len = len;
-		k->flags = (uint16_t) (rd[0] << 8 | rd[1]);
-		k->alg = rd[3];
-		k->tag = ks_keytag(rd, len);
-		if (ks_pubkey_from_dnskey(rd, len, &k->pub, &e) < 0) {
-			problem(v, "key %u (algorithm %u) is unusable: %s", k->tag, k->alg,
-				e.message);
-			continue;
-		}
-		v->n_keys++;
-	}
+	/* keys signing ahead of their DNSKEY: their algorithms are not the RRset's */
+	for (size_t i = 0; i < v->o->n_extra_keys && v->n_keys < MAX_DNSKEYS; i++)
+		if (v->o->extra_key_lens[i] >= 4)
+			add_key(v, v->o->extra_keys[i], v->o->extra_key_lens[i], false);
 	return 0;
 }
 

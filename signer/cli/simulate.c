@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "keystore/kasp.h"
+#include "keystore/ring.h"
 #include "policy/zk-codec.h"
 #include "policy/zk-file.h"
 #include "policy/zk-macro.h"
@@ -116,16 +117,12 @@ static zk_time_t earliest(zk_time_t a, zk_time_t b)
 static int run(sim *s, const pol_policy *p, zk_time_t start, zk_time_t end, bool never,
 	       uint32_t ds_delay)
 {
-	ks_kasp_params kp = {
-		.dnskey_ttl = p->dnskey_ttl, .dprp = p->propagation_delay,
-		.publish_safety = p->publish_safety, .retire_safety = p->retire_safety,
-		.max_zone_ttl = p->max_zone_ttl,
-		.sign_delay = p->rrsig_validity > p->rrsig_refresh
-				      ? p->rrsig_validity - p->rrsig_refresh : 0,
-		.ds_ttl = p->parent_ds_ttl, .dprp_parent = p->parent_propagation_delay,
-	};
+	ks_ring_policy rp;
+	const ks_kasp_params *kpp = &rp.kp;
 	zk_time_t t = start;
 	bool waits = false;
+
+	ks_ring_policy_from(p, &rp);
 
 	if (p->keys == POL_KEYS_CSK)
 		add_key(s, KS_ROLE_CSK, p->algorithm, -1, t);
@@ -136,7 +133,7 @@ static int run(sim *s, const pol_policy *p, zk_time_t start, zk_time_t end, bool
 	for (int step = 0; step < MAX_STEPS; step++) {
 		ks_state before[MAX_SIM_KEYS][KS_NREC];
 		zk_time_t next = 0, roll_next = 0;
-		unsigned due = ks_kasp_rolls_due(s->k, s->n, &kp, p->ksk_lifetime, p->zsk_lifetime, t,
+		unsigned due = ks_kasp_rolls_due(s->k, s->n, kpp, p->ksk_lifetime, p->zsk_lifetime, t,
 						 &roll_next);
 
 		for (int role = 0; role < _KS_ROLE_MAX; role++) {
@@ -155,7 +152,7 @@ static int run(sim *s, const pol_policy *p, zk_time_t start, zk_time_t end, bool
 			roll_next = 0; /* recomputed next round */
 		for (size_t i = 0; i < s->n; i++)
 			memcpy(before[i], s->k[i].st, sizeof(before[i]));
-		ks_kasp_update(s->k, s->n, &kp, t, &next, &waits);
+		ks_kasp_update(s->k, s->n, kpp, t, &next, &waits);
 		for (size_t i = 0; i < s->n; i++)
 			for (int r = 0; r < KS_NREC; r++)
 				if (s->k[i].st[r] != before[i][r])

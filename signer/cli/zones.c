@@ -548,14 +548,26 @@ static bool take_rollover(int c, const char *arg, void *ud)
 	return true;
 }
 
-static int key_reply(const cli_api *o, const char *path, json_t *body)
+/* POST `body` (taken) to /v1/zones/ZONE/keys/<segs...>; print the keys it answers with. */
+static int key_request(const cli_api *o, const char *zone, const char *seg1, const char *seg2,
+		       json_t *body)
 {
+	const char *segs[] = { "v1", "zones", zone, "keys", seg1, seg2 };
 	cl_response rsp = { 0 };
-	int r = cli_api_call(o, "POST", path, body, &rsp);
+	char *path = NULL;
+	int r;
 
+	if (!body || cl_path(segs, seg2 ? 6 : 5, NULL, 0, &path) < 0) {
+		json_decref(body);
+		oom();
+		return CLI_FAIL;
+	}
+	r = cli_api_call(o, "POST", path, body, &rsp);
 	if (r == CLI_OK && !o->json)
 		r = cli_print_keys(rsp.json);
 	cl_response_clear(&rsp);
+	json_decref(body);
+	free(path);
 	return r;
 }
 
@@ -567,8 +579,6 @@ int cmd_key_rollover(int argc, char **argv)
 	};
 	struct rollover_args a = { 0 };
 	cli_api o;
-	char *path = NULL;
-	json_t *body;
 	int r = parse_key_cmd("key rollover", rollover_usage, argc, argv, 1, extra,
 			      ZK_ELEMENTSOF(extra), &o, take_rollover, &a);
 
@@ -576,19 +586,8 @@ int cmd_key_rollover(int argc, char **argv)
 		return r == CLI_OK + 100 ? CLI_OK : r;
 	if (!a.type || ks_role_from_name(a.type) < 0)
 		return cli_usage_error("key rollover", "--type takes ksk, zsk or csk");
-	{
-		const char *segs[] = { "v1", "zones", argv[optind], "keys", "rollover" };
-
-		if (cl_path(segs, ZK_ELEMENTSOF(segs), NULL, 0, &path) < 0) {
-			oom();
-			return CLI_FAIL;
-		}
-	}
-	body = json_pack("{s:s,s:b}", "type", a.type, "now", a.now);
-	r = body ? key_reply(&o, path, body) : CLI_FAIL;
-	json_decref(body);
-	free(path);
-	return r;
+	return key_request(&o, argv[optind], "rollover", NULL,
+			   json_pack("{s:s,s:b}", "type", a.type, "now", a.now));
 }
 
 static bool take_withdrawn(int c, const char *arg, void *ud)
@@ -605,8 +604,6 @@ int cmd_key_ds_seen(int argc, char **argv)
 	bool withdrawn = false;
 	uint32_t tag;
 	cli_api o;
-	char *path = NULL;
-	json_t *body;
 	int r = parse_key_cmd("key ds-seen", ds_seen_usage, argc, argv, 2, extra,
 			      ZK_ELEMENTSOF(extra), &o, take_withdrawn, &withdrawn);
 
@@ -615,18 +612,6 @@ int cmd_key_ds_seen(int argc, char **argv)
 	if (sgn_parse_uint(argv[optind + 1], strlen(argv[optind + 1]), 65535, &tag) < 0)
 		return cli_usage_error("key ds-seen", "TAG is a key tag (0 to 65535), not '%s'",
 				       argv[optind + 1]);
-	{
-		const char *segs[] = { "v1", "zones", argv[optind], "keys", argv[optind + 1],
-				       "ds-seen" };
-
-		if (cl_path(segs, ZK_ELEMENTSOF(segs), NULL, 0, &path) < 0) {
-			oom();
-			return CLI_FAIL;
-		}
-	}
-	body = json_pack("{s:b}", "withdrawn", withdrawn);
-	r = body ? key_reply(&o, path, body) : CLI_FAIL;
-	json_decref(body);
-	free(path);
-	return r;
+	return key_request(&o, argv[optind], argv[optind + 1], "ds-seen",
+			   json_pack("{s:b}", "withdrawn", withdrawn));
 }
