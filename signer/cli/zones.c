@@ -51,16 +51,20 @@ static void oom(void)
 }
 
 /* Options and positional arguments; `n_min`..`n_max` of them. CLI_OK + 100 after --help. */
-static int parse(const char *cmd, const char *usage, int argc, char **argv, int n_min,
-		 int n_max, cli_api *o, bool wait_ok)
+/*
+ * Options of an API command: CLI_API_OPTIONS, then `extra` (taken by `take`, which may be
+ * NULL when there are none of its own), and between n_min and n_max arguments.
+ */
+static int parse_opts(const char *cmd, const char *usage, int argc, char **argv, int n_min,
+		      int n_max, const struct option *extra, size_t n_extra, cli_api *o,
+		      bool (*take)(int c, const char *arg, void *ud), void *ud)
 {
-	static const struct option opts[] = {
-		CLI_API_OPTIONS,
-		{ "wait", no_argument, NULL, CLI_OPT_WAIT },
-		{ 0 }
-	};
+	struct option opts[16] = { CLI_API_OPTIONS };
+	size_t n = 4;
 	int c;
 
+	for (size_t i = 0; i < n_extra && n < ZK_ELEMENTSOF(opts) - 1; i++)
+		opts[n++] = extra[i];
 	memset(o, 0, sizeof(*o));
 	optind = 1;
 	opterr = 0;
@@ -69,15 +73,24 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, int 
 			fputs(usage, stdout);
 			return CLI_OK + 100;
 		}
-		if (!cli_api_option(c, optarg, o))
+		if (!cli_api_option(c, optarg, o) && !(take && take(c, optarg, ud)))
 			return cli_usage_error(cmd, "unknown option or missing value: %s",
 					       argv[optind - 1]);
 	}
-	if (o->wait && !wait_ok)
-		return cli_usage_error(cmd, "takes no --wait");
 	if (argc - optind < n_min || argc - optind > n_max)
 		return cli_usage_error(cmd, "wrong number of arguments");
 	return -1;
+}
+
+static int parse(const char *cmd, const char *usage, int argc, char **argv, int n_min,
+		 int n_max, cli_api *o, bool wait_ok)
+{
+	static const struct option wait[] = { { "wait", no_argument, NULL, CLI_OPT_WAIT } };
+	int r = parse_opts(cmd, usage, argc, argv, n_min, n_max, wait, 1, o, NULL, NULL);
+
+	if (r < 0 && o->wait && !wait_ok)
+		return cli_usage_error(cmd, "takes no --wait");
+	return r;
 }
 
 static int zone_path(const char *zone, const char *what, const char *wait, char **ret)
@@ -502,34 +515,6 @@ static const char ds_seen_usage[] =
 	"would otherwise confirm. A KSK rollover never goes past that step without it.\n"
 	"Refused (exit 3) when that key's DS is not waiting for it.\n";
 
-/* Options of a key request: the API ones plus `extra` (handled by `take`). */
-static int parse_key_cmd(const char *cmd, const char *usage, int argc, char **argv, int n_args,
-			 const struct option *extra, size_t n_extra, cli_api *o,
-			 bool (*take)(int c, const char *arg, void *ud), void *ud)
-{
-	struct option opts[16] = { CLI_API_OPTIONS };
-	size_t n = 4;
-	int c;
-
-	for (size_t i = 0; i < n_extra && n < ZK_ELEMENTSOF(opts) - 1; i++)
-		opts[n++] = extra[i];
-	memset(o, 0, sizeof(*o));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return CLI_OK + 100;
-		}
-		if (!cli_api_option(c, optarg, o) && !take(c, optarg, ud))
-			return cli_usage_error(cmd, "unknown option or missing value: %s",
-					       argv[optind - 1]);
-	}
-	if (argc - optind != n_args)
-		return cli_usage_error(cmd, "wrong number of arguments");
-	return -1;
-}
-
 struct rollover_args {
 	const char *type;
 	bool now;
@@ -579,8 +564,8 @@ int cmd_key_rollover(int argc, char **argv)
 	};
 	struct rollover_args a = { 0 };
 	cli_api o;
-	int r = parse_key_cmd("key rollover", rollover_usage, argc, argv, 1, extra,
-			      ZK_ELEMENTSOF(extra), &o, take_rollover, &a);
+	int r = parse_opts("key rollover", rollover_usage, argc, argv, 1, 1, extra,
+			   ZK_ELEMENTSOF(extra), &o, take_rollover, &a);
 
 	if (r >= 0)
 		return r == CLI_OK + 100 ? CLI_OK : r;
@@ -604,8 +589,8 @@ int cmd_key_ds_seen(int argc, char **argv)
 	bool withdrawn = false;
 	uint32_t tag;
 	cli_api o;
-	int r = parse_key_cmd("key ds-seen", ds_seen_usage, argc, argv, 2, extra,
-			      ZK_ELEMENTSOF(extra), &o, take_withdrawn, &withdrawn);
+	int r = parse_opts("key ds-seen", ds_seen_usage, argc, argv, 2, 2, extra,
+			   ZK_ELEMENTSOF(extra), &o, take_withdrawn, &withdrawn);
 
 	if (r >= 0)
 		return r == CLI_OK + 100 ? CLI_OK : r;
