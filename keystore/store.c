@@ -403,6 +403,8 @@ int ks_store_save(ks_store *s, const ks_key *k, zk_error *reterr)
 
 int ks_store_archive(ks_store *s, ks_key *k, zk_error *reterr)
 {
+	/* the .key first: the store lists keys by it, so a crash half-way leaves no half key
+	 * behind, only files no store loads */
 	static const char *const ext[] = { ".key", ".private", ".zk" };
 	char dir[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
 	size_t i;
@@ -417,8 +419,7 @@ int ks_store_archive(ks_store *s, ks_key *k, zk_error *reterr)
 	r = zk_mkdir_p(dir, 0700);
 	if (r < 0)
 		return zk_fail(reterr, r, "cannot create the key archive '%s'", dir);
-	/* the .key last: a crash half-way leaves a key that still loads */
-	for (int e = (int) ZK_ELEMENTSOF(ext) - 1; e >= 0; e--) {
+	for (size_t e = 0; e < ZK_ELEMENTSOF(ext); e++) {
 		if (snprintf(from, sizeof(from), "%s/%s%s", s->dir, k->basename, ext[e]) >=
 			    (int) sizeof(from) ||
 		    snprintf(to, sizeof(to), "%s/%s%s", dir, k->basename, ext[e]) >=

@@ -36,7 +36,7 @@ static json_t *state_json(ks_state s)
 json_t *sgn_keys_view(const ks_ring *ring)
 {
 	json_t *arr = json_array();
-	char why[96], first[96] = "";
+	char why[96], first[96];
 
 	for (size_t i = 0; i < ring->n; i++) {
 		const ks_kstate *k = &ring->k[i];
@@ -48,8 +48,6 @@ json_t *sgn_keys_view(const ks_ring *ring)
 
 		if (!t)
 			t = &none;
-		if (waiting && !first[0])
-			snprintf(first, sizeof(first), "%s", waiting);
 		json_array_append_new(arr, json_pack(
 			"{s:i,s:s,s:s,s:i,s:i,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 			"tag", k->tag, "role", ks_role_name(k->role), "algorithm", alg ? alg : "?",
@@ -63,6 +61,7 @@ json_t *sgn_keys_view(const ks_ring *ring)
 			"remove", time_json(t->remove),
 			"file", key ? json_string(ks_key_basename(key)) : json_null()));
 	}
+	ks_ring_status(ring, first, sizeof(first));
 	return json_pack("{s:o,s:o,s:o}", "keys", arr, "next_key_event", time_json(ring->next),
 			 "waiting", first[0] ? json_string(first) : json_null());
 }

@@ -792,6 +792,7 @@ static int keys_step(sgn_ctx *c, const sgn_run_opts *o, ks_store **ret_store, ks
 
 		if (!res->key_next || ask < res->key_next)
 			res->key_next = ask;
+		ring->next = res->key_next;
 	}
 	return 0;
 }

@@ -93,6 +93,15 @@ typedef struct dzone {
 	char key_status[128];     /* "waiting for DS 12345 at the parent", or "" */
 	char parent_error[512];   /* why the parental agents could not be asked, or "" */
 	size_t dnskey_response;   /* bytes of the DNSKEY answer last published */
+	/*
+	 * The keys as the last run left them, built by the job thread: the API reads these
+	 * instead of the key directory, which the job changes (a key being archived).
+	 */
+	json_t *keys_view;        /* sgn_keys_view() + next_key_event */
+	json_t *ds_view[2];       /* sgn_ds_view() for digest 2 and 4 */
+	ks_ring *ring_snap;       /* the states, key pointers cleared (ds-seen checks) */
+	json_t *job_keys_view, *job_ds_view[2]; /* job: the same, handed over at its end */
+	ks_ring *job_ring_snap;
 
 	/* the job */
 	pthread_t thread;

@@ -27,6 +27,7 @@
 #include "signer/daemon/internal.h"
 #include "signer/daemon/log.h"
 #include "signer/daemon/manager.h"
+#include "signer/keyview.h"
 #include "signer/signer.h"
 
 #define PRE_REFRESH (60 * 60)     /* re-sign what falls due within the hour (Knot: 1h) */
@@ -147,6 +148,10 @@ static dzone *zone_free(dzone *z)
 	free(z->op_usec);
 	for (size_t i = 0; i < z->n_sys; i++)
 		rec_rr_clear(&z->sys[i]);
+	json_decref(z->keys_view);
+	json_decref(z->ds_view[0]);
+	json_decref(z->ds_view[1]);
+	free(z->ring_snap);
 	free(z->name);
 	free(z);
 	return NULL;
@@ -244,6 +249,50 @@ static size_t system_records(const sgn_zone *z, const pol_policy *p, rec_rr *out
 	return n;
 }
 
+/* In the job thread, which alone changes the key directory: the keys for the API. */
+static void job_keys_view(dzone *z)
+{
+	ks_ring *ring = calloc(1, sizeof(*ring));
+	ks_store *s = NULL;
+	zk_error e = { 0 };
+	char ts[32];
+
+	if (!ring || sgn_ring_open(z->m->config, z->cfg, NULL, z->opts.now, &s, ring, &e) < 0) {
+		free(ring);
+		return;
+	}
+	z->job_keys_view = sgn_keys_view(ring);
+	if (z->r >= 0 && z->job_keys_view)
+		/* with the next parental-agent check, which the saved states do not hold */
+		json_object_set_new(z->job_keys_view, "next_key_event",
+				    z->res.key_next ? json_string(zk_time_iso(z->res.key_next, ts,
+									      sizeof(ts)))
+						    : json_null());
+	z->job_ds_view[0] = sgn_ds_view(ring, z->cfg, POL_DIGEST_SHA256, &e);
+	z->job_ds_view[1] = sgn_ds_view(ring, z->cfg, POL_DIGEST_SHA384, &e);
+	ks_store_free(s);
+	for (size_t i = 0; i < ring->n; i++)
+		ring->key[i] = NULL;
+	z->job_ring_snap = ring;
+}
+
+/* In the loop thread once the job ended: its view of the keys replaces the last one. */
+static void take_keys_view(dzone *z)
+{
+	if (!z->job_ring_snap)
+		return;
+	json_decref(z->keys_view);
+	json_decref(z->ds_view[0]);
+	json_decref(z->ds_view[1]);
+	free(z->ring_snap);
+	z->keys_view = z->job_keys_view;
+	z->ds_view[0] = z->job_ds_view[0];
+	z->ds_view[1] = z->job_ds_view[1];
+	z->ring_snap = z->job_ring_snap;
+	z->job_keys_view = z->job_ds_view[0] = z->job_ds_view[1] = NULL;
+	z->job_ring_snap = NULL;
+}
+
 static void *job_main(void *arg)
 {
 	dzone *z = arg;
@@ -261,6 +310,7 @@ static void *job_main(void *arg)
 		goto done;
 	}
 	z->r = sgn_ctx_run(z->ctx, &z->opts, &z->res, &z->err);
+	job_keys_view(z);
 	if (z->r >= 0 && sgn_ctx_current(z->ctx)) {
 		const sgn_zone *cur = sgn_ctx_current(z->ctx);
 
@@ -597,6 +647,7 @@ static void job_finish(manager *m, dzone *z)
 
 	z->running = false;
 	m->job = NULL;
+	take_keys_view(z);
 	if (z->job_only_wb)
 		goto next; /* nothing was signed: only the API's share to finish */
 	z->first_done = true;

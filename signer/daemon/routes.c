@@ -535,38 +535,52 @@ static int do_import(manager *m, dzone *z, api_req *req)
 
 /* ---------------------------------------------------------------- keys and DS */
 
-/* The keys as the last saved key states say (read-only: the zone's job owns the writes). */
+/* The keys as the zone's last run left them (internal.h: the job owns the key files). */
+static int keys_unavailable(dzone *z, api_req *req)
+{
+	zk_error e = { 0 };
+
+	zk_fail(&e, ZK_E_UNAVAILABLE, "the keys of %s are not loaded yet; try again", z->name);
+	return fail_reply(req, ZK_E_UNAVAILABLE, &e);
+}
+
+static json_t *keys_reply(const dzone *z)
+{
+	json_t *view = json_deep_copy(z->keys_view);
+
+	json_object_set_new(view, "status", json_string("ok"));
+	if (z->parent_error[0])
+		json_object_set_new(view, "parent_error", json_string(z->parent_error));
+	return view;
+}
+
 static int do_keys(manager *m, dzone *z, api_req *req, bool ds)
 {
-	_cleanup_free_ ks_ring *ring = calloc(1, sizeof(*ring));
 	const char *digest = api_req_query(req, "digest");
-	ks_store *s = NULL;
+	const pol_policy *p = z->cfg->policy;
 	zk_error e = { 0 };
-	json_t *view;
-	int r;
+	json_t *arr;
 
-	if (!ring)
-		return fail_reply(req, -ENOMEM, NULL);
+	(void) m;
 	if (digest && strcmp(digest, "2") != 0 && strcmp(digest, "4") != 0) {
 		zk_fail(&e, ZK_E_BAD_REQUEST, "digest must be 2 (SHA-256) or 4 (SHA-384)");
 		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
 	}
-	r = sgn_ring_open(m->config, z->cfg, NULL, mgr_now(m), &s, ring, &e);
-	if (r < 0)
-		return fail_reply(req, r, &e);
-	if (ds) {
-		view = sgn_ds_view(ring, z->cfg, digest ? (uint8_t) atoi(digest) : 0, &e);
-		ks_store_free(s);
-		if (!view)
-			return fail_reply(req, ZK_E_KEY, &e);
-		return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "ds", view));
+	if (!z->keys_view)
+		return keys_unavailable(z, req);
+	if (!ds)
+		return ok_reply(req, 200, keys_reply(z));
+	arr = json_array();
+	for (int d = 0; d < 2; d++) {
+		uint8_t type = d ? POL_DIGEST_SHA384 : POL_DIGEST_SHA256;
+		bool want = digest ? atoi(digest) == type : false;
+
+		for (size_t i = 0; !digest && i < ZK_ELEMENTSOF(p->cds_digests); i++)
+			want |= p->cds_digests[i] == type;
+		if (want && z->ds_view[d])
+			json_array_extend(arr, z->ds_view[d]);
 	}
-	view = sgn_keys_view(ring);
-	ks_store_free(s);
-	json_object_set_new(view, "status", json_string("ok"));
-	if (z->parent_error[0])
-		json_object_set_new(view, "parent_error", json_string(z->parent_error));
-	return ok_reply(req, 200, view);
+	return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "ds", arr));
 }
 
 /* The body of a key request: {} or absent, else an object with only `allowed` members. */
@@ -643,12 +657,11 @@ static int do_rollover(manager *m, dzone *z, api_req *req)
 static int do_ds_seen(manager *m, dzone *z, api_req *req, const char *tag_s)
 {
 	static const char *const allowed[] = { "withdrawn", NULL };
-	_cleanup_free_ ks_ring *ring = calloc(1, sizeof(*ring));
+	_cleanup_free_ ks_ring *ring = malloc(sizeof(*ring));
 	zk_error e = { 0 };
 	json_t *j = key_body(req, allowed, &e), *w;
 	uint32_t tag;
 	bool gone;
-	ks_store *s = NULL;
 	int r;
 
 	if (!j)
@@ -664,13 +677,11 @@ static int do_ds_seen(manager *m, dzone *z, api_req *req, const char *tag_s)
 		zk_fail(&e, ZK_E_BAD_REQUEST, "'%s' is not a key tag (0 to 65535)", tag_s);
 		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
 	}
-	if (!ring)
-		return fail_reply(req, -ENOMEM, NULL);
+	if (!z->ring_snap)
+		return keys_unavailable(z, req);
 	/* refuse now what the run would refuse: a key that is not waiting for this */
-	r = sgn_ring_open(m->config, z->cfg, NULL, mgr_now(m), &s, ring, &e);
-	if (r >= 0)
-		r = ks_ring_ds_seen(ring, (uint16_t) tag, !gone, mgr_now(m), &e);
-	ks_store_free(s);
+	*ring = *z->ring_snap;
+	r = ks_ring_ds_seen(ring, (uint16_t) tag, !gone, mgr_now(m), &e);
 	if (r < 0)
 		return fail_reply(req, r, &e);
 	return mgr_key_request(m, z, req, 0, !gone, gone, (uint16_t) tag, &e) < 0
@@ -679,22 +690,20 @@ static int do_ds_seen(manager *m, dzone *z, api_req *req, const char *tag_s)
 
 void routes_key_done(dzone *z, api_req *req, int r, const zk_error *e)
 {
-	_cleanup_free_ ks_ring *ring = calloc(1, sizeof(*ring));
-	ks_store *s = NULL;
-	zk_error e2 = { 0 };
 	json_t *view;
 
 	if (r < 0) {
 		api_reply_error(req, r, e);
 		return;
 	}
-	if (!ring || sgn_ring_open(z->m->config, z->cfg, NULL, mgr_now(z->m), &s, ring, &e2) < 0) {
-		api_reply_error(req, ring ? e2.code : -ENOMEM, &e2);
+	if (!z->keys_view) {
+		zk_error e2 = { 0 };
+
+		zk_fail(&e2, ZK_E_UNAVAILABLE, "the keys of %s could not be read", z->name);
+		api_reply_error(req, ZK_E_UNAVAILABLE, &e2);
 		return;
 	}
-	view = sgn_keys_view(ring);
-	ks_store_free(s);
-	json_object_set_new(view, "status", json_string("ok"));
+	view = keys_reply(z);
 	json_object_set_new(view, "serial", json_integer(z->serial));
 	api_reply_json(req, 200, view);
 }
