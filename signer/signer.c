@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -431,6 +432,29 @@ static int apply_changes(sgn_zone *z, const sgn_run_opts *o, uint64_t after, uin
 		return zk_fail(reterr, r, "out of memory");
 	*seq = o->changes[o->n_changes - 1].seq;
 	return 0;
+}
+
+size_t sgn_remove_stale_temps(const pol_config *cfg, const pol_zone *zone)
+{
+	char keyring[PATH_MAX], state[PATH_MAX], keys[PATH_MAX], pattern[PATH_MAX + 32];
+	const char *files[] = { zone->output_file, zone->input_file, keyring, state, keys };
+	size_t removed = 0;
+	glob_t g;
+
+	sgn_keyring_path(cfg, zone, keyring, sizeof(keyring));
+	sgn_state_path(cfg, zone, state, sizeof(state));
+	sgn_key_dir(cfg, zone, keys, sizeof(keys) - 3);
+	strcat(keys, "/K*");
+	for (size_t i = 0; i < ZK_ELEMENTSOF(files); i++) {
+		/* zk_atomic's temporary names: <path>.tmp.XXXXXX */
+		snprintf(pattern, sizeof(pattern), "%s.tmp.??????", files[i]);
+		if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+			continue;
+		for (size_t j = 0; j < g.gl_pathc; j++)
+			removed += unlink(g.gl_pathv[j]) == 0;
+		globfree(&g);
+	}
+	return removed;
 }
 
 int sgn_ctx_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *diag,

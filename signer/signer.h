@@ -103,6 +103,13 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
  * reading the published file again. Opening loads the zone's state and, when it is still
  * the file we wrote, the published version (its signatures are reused).
  */
+/*
+ * Remove the temporary files a crash left behind while writing the zone's output, its
+ * input (write-back), its state and key states, or a key. Only for the one process that
+ * owns the zone (the daemon, when it first opens it). Returns how many were removed.
+ */
+size_t sgn_remove_stale_temps(const pol_config *cfg, const pol_zone *zone);
+
 typedef struct sgn_ctx sgn_ctx;
 
 int sgn_ctx_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *diag,

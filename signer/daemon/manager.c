@@ -344,6 +344,11 @@ static void start_job(manager *m, dzone *z)
 
 	z->want = false;
 	if (!z->ctx) {
+		size_t stale = sgn_remove_stale_temps(m->config, z->cfg);
+
+		if (stale)
+			dlog(ZK_LOG_NOTICE, &f, "removed %zu temporary file(s) an earlier crash left",
+			     stale);
 		r = sgn_ctx_open(m->config, z->cfg, &z->diag, &z->ctx, &e);
 		if (r < 0) {
 			z->last_code = r;

@@ -56,10 +56,20 @@ def test_kill_9_during_edits(tmp_path):
             serial = soa_serial(out)
             assert gt_or_eq(serial, highest), "serial went down: %d after %d" % (serial, highest)
             highest = serial
-    # converge: the last input is published
+    # converge: the last input is published, and nothing a crash left half-written stays
+    stale = [s.output / "example.com.zone.tmp.AbC123",
+             s.state / "zones" / "example.com" / "keyring.tmp.XyZ789"]
+    for f in stale:
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text("half a file\n")
+    keep = s.output / "example.com.zone.tmp.notours"
+    keep.write_text("not a name zk_atomic makes\n")
     d = Daemon(s)
     try:
         d.wait_ready()
+        assert not any(f.exists() for f in stale)
+        assert keep.exists()
+        assert not list(s.output.glob("*.tmp.??????")), list(s.output.iterdir())
         last = "marker.example.com.\t3600\tIN\tTXT\t\"%d-" % KILLS
         wait_for(lambda: last in out.read_text(), what="convergence to the last edit")
         assert ldns_verify(out).returncode == 0
