@@ -91,6 +91,10 @@ curl -s --unix-socket state/api.sock -X POST -d '{"name":"@","type":"DNSKEY","co
   http://zonekeeper/v1/zones/example.com./records | sed 's/^/  /'; echo
 verdict "ldns-verify-zone" ldns-verify-zone "$OUT"
 
+say "a ZSK rollover on request (no DS at a parent yet, so the successor may sign at once; with one it waits until its DNSKEY is in every cache)"
+"$ZK" key rollover example.com. --type zsk --socket state/api.sock | sed 's/^/  /'
+verdict "ldns-verify-zone" ldns-verify-zone "$OUT"
+
 say "stop the service (SIGTERM)"
 kill $ZPID
 wait $ZPID
