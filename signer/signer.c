@@ -19,7 +19,6 @@
 #include "signer/denial.h"
 #include "signer/load.h"
 #include "signer/output.h"
-#include "signer/parent.h"
 #include "signer/rdata.h"
 #include "signer/serial.h"
 #include "signer/signer.h"
@@ -743,36 +742,6 @@ fail:
 	return r;
 }
 
-/* Ask the parental agents about the DS of every key whose DS move waits for them. */
-static bool ask_parent(const pol_zone *zone, ks_ring *ring, zk_time_t now,
-		       sgn_run_result *res)
-{
-	const uint8_t *rd[KS_RING_MAX];
-	size_t len[KS_RING_MAX], idx[KS_RING_MAX], n = 0;
-	sgn_ds_seen seen[KS_RING_MAX];
-	zk_error e = { 0 };
-	bool counted = false;
-	char why[96];
-
-	for (size_t i = 0; i < ring->n; i++)
-		if (ks_ring_waiting(ring, i, why, sizeof(why))) {
-			rd[n] = ks_key_dnskey(ring->key[i], &len[n]);
-			idx[n++] = i;
-		}
-	if (!n)
-		return false;
-	if (sgn_parent_ds_check(zone->name, zone->parental_agents, zone->n_parental_agents, rd,
-				len, n, 2000, seen, &e) < 0) {
-		snprintf(res->parent_error, sizeof(res->parent_error), "%s", e.message);
-		return false;
-	}
-	for (size_t j = 0; j < n; j++)
-		if (seen[j] == SGN_DS_PUBLISHED || seen[j] == SGN_DS_ABSENT)
-			counted |= ks_ring_ds_observed(ring, idx[j], seen[j] == SGN_DS_PUBLISHED,
-						       now);
-	return counted;
-}
-
 /*
  * The keys' step of a run: the key states from disk, what the operator and the parent
  * said, then the policy's moves (new keys are generated here). *dirty: the ring must be
@@ -796,8 +765,11 @@ static int keys_step(sgn_ctx *c, const sgn_run_opts *o, ks_store **ret_store, ks
 			return r;
 		*dirty = true;
 	}
-	if (o->check_parent && zone->n_parental_agents && ask_parent(zone, ring, o->now, res))
-		*dirty = true;
+	for (size_t j = 0; j < o->n_ds_obs; j++)
+		for (size_t i = 0; i < ring->n; i++)
+			if (ring->k[i].tag == o->ds_obs[j].tag && ring->k[i].alg == o->ds_obs[j].alg &&
+			    ks_ring_ds_observed(ring, i, o->ds_obs[j].published, o->now))
+				*dirty = true;
 	ks_ring_policy_from(p, &rp);
 	r = ks_ring_step(ring, &rp, o->roll, o->now, ks_ring_gen_store, *ret_store, rep, reterr);
 	if (r < 0)
@@ -811,13 +783,6 @@ static int keys_step(sgn_ctx *c, const sgn_run_opts *o, ks_store **ret_store, ks
 	res->key_next = rep->next;
 	res->key_waits_parent = rep->waits_parent;
 	ks_ring_status(ring, res->key_status, sizeof(res->key_status));
-	if (rep->waits_parent && zone->n_parental_agents) {
-		zk_time_t ask = o->now + p->ds_check_interval;
-
-		if (!res->key_next || ask < res->key_next)
-			res->key_next = ask;
-		ring->next = res->key_next;
-	}
 	return 0;
 }
 

@@ -23,6 +23,13 @@
 #include "signer/sign.h"
 #include "signer/verify.h"
 
+/* What the parental agents showed for a key whose DS move waits on the parent. */
+typedef struct sgn_ds_obs {
+	uint16_t tag;
+	uint8_t alg;
+	bool published;      /* served by every agent; false: by none */
+} sgn_ds_obs;
+
 typedef struct sgn_run_opts {
 	zk_time_t now;
 	const zk_diag *diag;
@@ -42,7 +49,8 @@ typedef struct sgn_run_opts {
 	bool ds_seen;         /* the operator saw the DS of key ds_seen_tag at the parent, */
 	bool ds_gone;         /* ... or saw it gone; a key not waiting for that: an error */
 	uint16_t ds_seen_tag;
-	bool check_parent;    /* ask the parental agents when a DS move waits for them */
+	const sgn_ds_obs *ds_obs; /* the parental agents' answers since the last run */
+	size_t n_ds_obs;
 } sgn_run_opts;
 
 typedef struct sgn_run_result {
@@ -57,7 +65,6 @@ typedef struct sgn_run_result {
 	zk_time_t key_next;         /* next key event (0: none) */
 	bool key_waits_parent;      /* a DS move waits for the parent */
 	char key_status[128];       /* "waiting for DS 12345 at the parent", or "" */
-	char parent_error[512];     /* the parental agents could not be asked: why */
 	size_t dnskey_response;     /* bytes of the DNSKEY answer with its RRSIGs and EDNS */
 	sgn_sign_stats sign;
 	sgn_verify_report verify;

@@ -99,8 +99,6 @@ static void result_text(const pol_zone *z, const sgn_run_result *res)
 	       res->dnskey_response, z->policy->dnskey_size_budget,
 	       res->key_status[0] ? "; " : "", res->key_status,
 	       res->key_next ? zk_time_iso(res->key_next, ts, sizeof(ts)) : "none");
-	if (res->parent_error[0])
-		printf("  parental agents: %s\n", res->parent_error);
 }
 
 int cmd_sign(int argc, char **argv)

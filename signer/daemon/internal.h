@@ -23,6 +23,7 @@
 #include "signer/daemon/api.h"
 #include "signer/daemon/hooks.h"
 #include "signer/daemon/manager.h"
+#include "keystore/keystore.h"
 #include "signer/journal.h"
 #include "signer/records.h"
 #include "signer/signer.h"
@@ -32,6 +33,14 @@
 #define LATENCY_BUCKETS 11
 
 typedef struct dzone dzone;
+
+/* A key whose DS move waits on the parent: what its parental agents are asked about. */
+typedef struct parent_key {
+	uint16_t tag;
+	uint8_t alg;
+	uint16_t len;
+	uint8_t rdata[KS_DNSKEY_MAX];
+} parent_key;
 
 /* A write's reply, held until its journal line is durable (and, with ?wait=published,
  * until the signed zone holding it is out). */
@@ -102,6 +111,22 @@ typedef struct dzone {
 	ks_ring *ring_snap;       /* the states, key pointers cleared (ds-seen checks) */
 	json_t *job_keys_view, *job_ds_view[2]; /* job: the same, handed over at its end */
 	ks_ring *job_ring_snap;
+	/*
+	 * The parental agents (agents.c) are asked by a thread of their own, so that a slow
+	 * or dead agent costs its own timeouts and never holds up a signing run; what they
+	 * show goes to the next run as observations.
+	 */
+	parent_key *waiting;      /* keys whose DS move waits on the parent (last run) */
+	size_t n_waiting;
+	parent_key *job_waiting;  /* job: the same, handed over at its end */
+	size_t job_n_waiting;
+	sd_event_source *agents_timer;
+	zk_time_t agents_next;    /* when they are asked next (0: not scheduled) */
+	bool agents_running;
+	uint64_t agents_id;       /* the check running for this zone (ids are never reused) */
+	sgn_ds_obs obs[KS_RING_MAX]; /* what the agents showed, for the next run */
+	size_t n_obs;
+	sgn_ds_obs job_obs[KS_RING_MAX]; /* job: the observations it applies */
 
 	/* the job */
 	pthread_t thread;
@@ -155,6 +180,11 @@ struct manager {
 	double latency_sum;
 	uint64_t latency_count;
 	bool ready_sent, reload_pending, stopping;
+	/* parental-agent checks (agents.c) */
+	int agents_pipe[2];
+	sd_event_source *agents_src;
+	uint64_t agents_seq;
+	size_t agents_running;
 };
 
 
@@ -177,6 +207,22 @@ int mgr_submit(manager *m, dzone *z, rec_op *ops, size_t n, api_req *req, unsign
  */
 int mgr_key_request(manager *m, dzone *z, api_req *req, unsigned roll, bool ds_seen,
 		    bool ds_gone, uint16_t tag, zk_error *reterr);
+
+/* The next key event: a key state change or the next parental-agent check (0: none). */
+zk_time_t mgr_next_key_event(const dzone *z);
+
+/* The zone's real-time delay until simulated instant `when` (the clock may be fake). */
+uint64_t mgr_delay_usec(const manager *m, zk_time_t when);
+int mgr_set_timer(manager *m, sd_event_source **src, uint64_t delay_usec,
+		  sd_event_time_handler_t cb, void *userdata);
+void mgr_want_run(dzone *z);
+
+/* agents.c */
+int agents_init(manager *m);
+/* After a run: ask the agents when the interval says, if a DS move waits on them. */
+void agents_schedule(dzone *z);
+/* Wait for the checks still running (shutdown); their answers are dropped. */
+void agents_done(manager *m);
 
 /* routes.c */
 int routes_handle(void *userdata, api_req *req);

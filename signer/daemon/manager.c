@@ -48,8 +48,8 @@ static void arm_writeback(dzone *z);
 
 /* ---------------------------------------------------------------- timers */
 
-static int set_timer(manager *m, sd_event_source **src, uint64_t delay_usec,
-		     sd_event_time_handler_t cb, void *userdata)
+int mgr_set_timer(manager *m, sd_event_source **src, uint64_t delay_usec,
+		  sd_event_time_handler_t cb, void *userdata)
 {
 	uint64_t now;
 	int r;
@@ -76,22 +76,42 @@ static int on_due(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+uint64_t mgr_delay_usec(const manager *m, zk_time_t when)
+{
+	zk_time_t now = now_of(m);
+	double speed = m->clock.now == zk_clock_real.now ? 1.0 : m->clock.speed;
+
+	if (speed <= 0)
+		return UINT64_MAX; /* a frozen fake clock never reaches it */
+	return when <= now ? 0 : (uint64_t) ((double) (when - now) * 1e6 / speed);
+}
+
+zk_time_t mgr_next_key_event(const dzone *z)
+{
+	if (!z->agents_next || (z->key_next && z->key_next < z->agents_next))
+		return z->key_next;
+	return z->agents_next;
+}
+
+void mgr_want_run(dzone *z)
+{
+	z->want = true;
+	schedule(z->m);
+}
+
 /* Arm the zone's due timer for simulated instant `when` (real delay = gap / speed). */
 static void arm_due(dzone *z, zk_time_t when)
 {
 	manager *m = z->m;
-	zk_time_t now = now_of(m);
-	double speed = m->clock.now == zk_clock_real.now ? 1.0 : m->clock.speed;
-	uint64_t delay;
+	uint64_t delay = mgr_delay_usec(m, when);
 	int r;
 
 	z->next_event = when;
-	if (speed <= 0) {
+	if (delay == UINT64_MAX) {
 		if (z->due)
 			sd_event_source_set_enabled(z->due, SD_EVENT_OFF);
-		return; /* a frozen fake clock never reaches it */
+		return;
 	}
-	delay = when <= now ? 0 : (uint64_t) ((double) (when - now) * 1e6 / speed);
 	{
 		dlog_fields f = { .zone = z->name, .signatures = -1 };
 		char ts[32];
@@ -99,7 +119,7 @@ static void arm_due(dzone *z, zk_time_t when)
 		dlog(ZK_LOG_DEBUG, &f, "next run at %s (in %.3f s)", zk_time_iso(when, ts, sizeof(ts)),
 		     (double) delay / 1e6);
 	}
-	r = set_timer(m, &z->due, delay, on_due, z);
+	r = mgr_set_timer(m, &z->due, delay, on_due, z);
 	if (r < 0) {
 		dlog_fields f = { .zone = z->name, .signatures = -1 };
 
@@ -113,7 +133,7 @@ static void arm_retry(dzone *z)
 
 	if (delay > RETRY_MAX_USEC)
 		delay = RETRY_MAX_USEC;
-	(void) set_timer(z->m, &z->due, delay, on_due, z);
+	(void) mgr_set_timer(z->m, &z->due, delay, on_due, z);
 	z->next_event = 0;
 }
 
@@ -152,6 +172,9 @@ static dzone *zone_free(dzone *z)
 	json_decref(z->ds_view[0]);
 	json_decref(z->ds_view[1]);
 	free(z->ring_snap);
+	free(z->waiting);
+	free(z->job_waiting);
+	sd_event_source_disable_unref(z->agents_timer);
 	free(z->name);
 	free(z);
 	return NULL;
@@ -270,6 +293,26 @@ static void job_keys_view(dzone *z)
 						    : json_null());
 	z->job_ds_view[0] = sgn_ds_view(ring, z->cfg, POL_DIGEST_SHA256, &e);
 	z->job_ds_view[1] = sgn_ds_view(ring, z->cfg, POL_DIGEST_SHA384, &e);
+	z->job_n_waiting = 0;
+	for (size_t i = 0; i < ring->n; i++) {
+		char why[96];
+		parent_key *k;
+		size_t len;
+		const uint8_t *rd;
+
+		if (!ks_ring_waiting(ring, i, why, sizeof(why)))
+			continue;
+		if (!z->job_waiting)
+			z->job_waiting = calloc(KS_RING_MAX, sizeof(*z->job_waiting));
+		if (!z->job_waiting)
+			break;
+		k = &z->job_waiting[z->job_n_waiting++];
+		rd = ks_key_dnskey(ring->key[i], &len);
+		k->tag = ring->k[i].tag;
+		k->alg = ring->k[i].alg;
+		k->len = (uint16_t) len;
+		memcpy(k->rdata, rd, len);
+	}
 	ks_store_free(s);
 	for (size_t i = 0; i < ring->n; i++)
 		ring->key[i] = NULL;
@@ -291,6 +334,11 @@ static void take_keys_view(dzone *z)
 	z->ring_snap = z->job_ring_snap;
 	z->job_keys_view = z->job_ds_view[0] = z->job_ds_view[1] = NULL;
 	z->job_ring_snap = NULL;
+	free(z->waiting);
+	z->waiting = z->job_waiting;
+	z->n_waiting = z->job_n_waiting;
+	z->job_waiting = NULL;
+	z->job_n_waiting = 0;
 }
 
 static void *job_main(void *arg)
@@ -371,7 +419,7 @@ static void start_job(manager *m, dzone *z)
 		.splice = true,
 	};
 	z->want_reload = false;
-	/* a key request rides on this run; the parental agents are asked at their interval */
+	/* a key request rides on this run, with what the parental agents showed */
 	z->job_key_req = z->key_req;
 	z->key_req = NULL;
 	z->opts.roll = z->key_roll;
@@ -380,12 +428,10 @@ static void start_job(manager *m, dzone *z)
 	z->opts.ds_seen_tag = z->key_ds_tag;
 	z->key_roll = 0;
 	z->key_ds_seen = z->key_ds_gone = false;
-	if (z->cfg->n_parental_agents &&
-	    (!z->parent_asked || z->job_key_req ||
-	     z->opts.now >= z->parent_asked + (zk_time_t) z->cfg->policy->ds_check_interval)) {
-		z->opts.check_parent = true;
-		z->parent_asked = z->opts.now;
-	}
+	memcpy(z->job_obs, z->obs, z->n_obs * sizeof(z->obs[0]));
+	z->opts.ds_obs = z->job_obs;
+	z->opts.n_ds_obs = z->n_obs;
+	z->n_obs = 0;
 	/* the writes whose journal lines are durable (a prefix: ops are in seq order) */
 	z->job_n_changes = 0;
 	while (z->job_n_changes < z->n_ops && z->ops[z->job_n_changes].seq <= z->synced_seq)
@@ -633,13 +679,9 @@ static void keys_finish(dzone *z, const sgn_run_result *res)
 		     res->keys_removed);
 	if (strcmp(res->key_status, z->key_status) != 0 && res->key_status[0])
 		dlog(ZK_LOG_NOTICE, &f, "%s", res->key_status);
-	if (res->parent_error[0] && strcmp(res->parent_error, z->parent_error) != 0)
-		dlog(ZK_LOG_WARNING, &f, "cannot check the DS at the parent: %s", res->parent_error);
 	if (res->key_moves)
 		dlog(ZK_LOG_INFO, &f, "%zu key state change(s)", res->key_moves);
 	snprintf(z->key_status, sizeof(z->key_status), "%s", res->key_status);
-	if (z->opts.check_parent)
-		snprintf(z->parent_error, sizeof(z->parent_error), "%s", res->parent_error);
 	z->key_next = res->key_next;
 	if (res->dnskey_response)
 		z->dnskey_response = res->dnskey_response;
@@ -718,6 +760,7 @@ static void job_finish(manager *m, dzone *z)
 			z->last_published = sgn_ctx_signed_at(z->ctx);
 		dlog(ZK_LOG_INFO, &f, "unchanged, serial %u stays published", res->serial);
 	}
+	agents_schedule(z);
 	if (res->sign.next_refresh || res->key_next)
 		arm_due(z, !res->key_next ? res->sign.next_refresh
 			   : !res->sign.next_refresh || res->key_next < res->sign.next_refresh
@@ -812,7 +855,7 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 			if (strcmp(path, z->cfg->input_file) != 0)
 				continue;
 			/* debounce: editors write in several steps; apply once it is quiet */
-			(void) set_timer(m, &z->debounce, (uint64_t) m->debounce_ms * 1000,
+			(void) mgr_set_timer(m, &z->debounce, (uint64_t) m->debounce_ms * 1000,
 					 on_debounce, z);
 		}
 	}
@@ -844,7 +887,9 @@ static json_t *zone_json(const dzone *z)
 			    z->next_event ? json_string(zk_time_iso(z->next_event, t3, 32))
 					  : json_null());
 	json_object_set_new(j, "next_key_event",
-			    z->key_next ? json_string(zk_time_iso(z->key_next, t3, 32)) : json_null());
+			    mgr_next_key_event(z) ? json_string(zk_time_iso(mgr_next_key_event(z), t3,
+									   32))
+						  : json_null());
 	json_object_set_new(j, "keys_waiting",
 			    z->key_status[0] ? json_string(z->key_status) : json_null());
 	json_object_set_new(j, "parent_error",
@@ -922,7 +967,7 @@ static int on_writeback(sd_event_source *s, uint64_t usec, void *userdata)
 static void arm_writeback(dzone *z)
 {
 	if (!z->wb_timer || sd_event_source_get_enabled(z->wb_timer, NULL) == 0)
-		(void) set_timer(z->m, &z->wb_timer, WRITEBACK_USEC, on_writeback, z);
+		(void) mgr_set_timer(z->m, &z->wb_timer, WRITEBACK_USEC, on_writeback, z);
 }
 
 /* A journal failure: the index may hold writes that are not durable. Drop them and let
@@ -1197,6 +1242,7 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 	if (!m)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	m->inotify_fd = m->job_pipe[0] = m->job_pipe[1] = -1;
+	m->agents_pipe[0] = m->agents_pipe[1] = -1;
 	m->clock = o->clock;
 	m->debounce_ms = o->debounce_ms;
 	m->config_path = strdup(o->config_path);
@@ -1232,6 +1278,11 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 	    (r = sd_event_add_io(m->event, &m->job_src, m->job_pipe[0], EPOLLIN, on_job_done, m)) < 0) {
 		pol_config_free(c);
 		return zk_fail(reterr, -errno, "cannot create the job pipe");
+	}
+	r = agents_init(m);
+	if (r < 0) {
+		pol_config_free(c);
+		return zk_fail(reterr, r, "cannot create the parental-agent pipe");
 	}
 	m->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (m->inotify_fd < 0 ||
@@ -1279,6 +1330,7 @@ manager *manager_free(manager *m)
 	if (m->commit_src)
 		flush_replies(m);
 	sd_event_source_disable_unref(m->commit_src);
+	agents_done(m);
 	for (size_t i = 0; i < m->n_zones; i++)
 		zone_free(m->zones[i]);
 	free(m->zones);

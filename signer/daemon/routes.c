@@ -777,7 +777,7 @@ static int do_metrics(manager *m, api_req *req)
 			case 3: v = (double) z->sigs_total; break;
 			case 4: v = (double) (z->earliest_expiry - now); have = z->earliest_expiry; break;
 			case 5: v = (double) z->next_event; have = z->next_event; break;
-			case 6: v = (double) z->key_next; have = z->key_next; break;
+			case 6: v = (double) mgr_next_key_event(z); have = v != 0; break;
 			case 7: v = (double) z->last_published; have = z->last_published; break;
 			case 8: v = z->last_code != 0; break;
 			case 9: v = (double) z->n_ops; break;
