@@ -1,3 +1,11 @@
+/*
+ * signer/cli/simulate.c -- `zonekeeper simulate`: the key timeline a policy produces over
+ * N days, without waiting. It steps the zone's key ring as the signer does
+ * (keystore/ring.h; keys made in memory, nothing written): key generation, publication,
+ * signing, DS submission, DS seen at the parent (after --ds-delay, or never), retirement
+ * and removal, each at the time the model allows it. With --out, the real signer runs
+ * over the simulated time instead and keeps every version it publishes.
+ */
 /* SPDX-License-Identifier: MIT */
 /*
  * signer/cli/simulate.c -- `zonekeeper simulate`: the key timeline a policy produces over
@@ -22,7 +30,6 @@
 #include "signer/rdata.h"
 #include "signer/signer.h"
 
-#define MAX_SIM_KEYS 256
 #define MAX_STEPS 1000000
 
 static const char simulate_usage[] =
@@ -46,9 +53,8 @@ static const char simulate_usage[] =
 	"                   configuration) DAYS days in, e.g. for an algorithm rollover.\n";
 
 typedef struct sim {
-	ks_kstate k[MAX_SIM_KEYS];
-	size_t n;
-	uint16_t next_tag;
+	ks_ring ring;     /* the zone's keys, as the signer keeps them (keystore/ring.h) */
+	const char *zone;
 	json_t *events;   /* --json */
 	size_t n_events;
 	bool json;
@@ -96,15 +102,6 @@ static void emit(sim *s, zk_time_t t, const ks_kstate *k, const char *what)
 	printf("%s  %-3s %5u %-16s %s\n", ts, role_name(k->role), k->tag, alg ? alg : "?", what);
 }
 
-static int add_key(sim *s, ks_role role, uint8_t alg, int pred, zk_time_t now)
-{
-	if (s->n == MAX_SIM_KEYS)
-		return -1;
-	ks_kstate_init(&s->k[s->n], s->next_tag++, alg, role, pred, now);
-	emit(s, now, &s->k[s->n], pred >= 0 ? "generated (successor)" : "generated");
-	return (int) s->n++;
-}
-
 static zk_time_t earliest(zk_time_t a, zk_time_t b)
 {
 	if (!a)
@@ -114,52 +111,75 @@ static zk_time_t earliest(zk_time_t a, zk_time_t b)
 	return a < b ? a : b;
 }
 
+/* Keys in memory only: the timeline needs their tags, nothing is written. */
+static int gen_memory(void *userdata, ks_role role, uint8_t alg, zk_time_t now, ks_key **ret,
+		      zk_error *reterr)
+{
+	sim *s = userdata;
+
+	return ks_key_generate(alg, role, s->zone, now, ret, reterr);
+}
+
+static const ks_kstate *find_tag(const ks_kstate *k, size_t n, uint16_t tag)
+{
+	for (size_t i = 0; i < n; i++)
+		if (k[i].tag == tag)
+			return &k[i];
+	return NULL;
+}
+
+/* The events of one step: keys generated, records that changed state, keys that left. */
+static void step_events(sim *s, const ks_kstate *before, size_t n_before, zk_time_t t)
+{
+	static const ks_kstate fresh = { .st = { KS_HIDDEN, KS_HIDDEN, KS_HIDDEN, KS_HIDDEN } };
+	const ks_ring *r = &s->ring;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const ks_kstate *k = &r->k[i], *was = find_tag(before, n_before, k->tag);
+
+		if (!was) {
+			emit(s, t, k, k->pred >= 0 ? "generated (successor)" : "generated");
+			was = &fresh;
+		}
+		for (int rec = 0; rec < KS_NREC; rec++)
+			if (k->st[rec] != KS_NA && k->st[rec] != was->st[rec])
+				emit(s, t, k, event_text(rec, k->st[rec]));
+	}
+	/* a key that left went to hidden for every record it still had */
+	for (size_t j = 0; j < n_before; j++)
+		if (!find_tag(r->k, r->n, before[j].tag))
+			for (int rec = 0; rec < KS_NREC; rec++)
+				if (before[j].st[rec] != KS_NA && before[j].st[rec] != KS_HIDDEN)
+					emit(s, t, &before[j], event_text(rec, KS_HIDDEN));
+}
+
 static int run(sim *s, const pol_policy *p, zk_time_t start, zk_time_t end, bool never,
 	       uint32_t ds_delay)
 {
+	ks_kstate before[KS_RING_MAX];
 	ks_ring_policy rp;
-	const ks_kasp_params *kpp = &rp.kp;
+	ks_ring_report rep;
 	zk_time_t t = start;
-	bool waits = false;
+	int r = CLI_OK;
 
 	ks_ring_policy_from(p, &rp);
-
-	if (p->keys == POL_KEYS_CSK)
-		add_key(s, KS_ROLE_CSK, p->algorithm, -1, t);
-	else {
-		add_key(s, KS_ROLE_KSK, p->algorithm, -1, t);
-		add_key(s, KS_ROLE_ZSK, p->algorithm, -1, t);
-	}
 	for (int step = 0; step < MAX_STEPS; step++) {
-		ks_state before[MAX_SIM_KEYS][KS_NREC];
-		zk_time_t next = 0, roll_next = 0;
-		unsigned due = ks_kasp_rolls_due(s->k, s->n, kpp, p->ksk_lifetime, p->zsk_lifetime, t,
-						 &roll_next);
+		zk_error e = { 0 };
+		size_t n_before = s->ring.n;
+		zk_time_t next;
 
-		for (int role = 0; role < _KS_ROLE_MAX; role++) {
-			int old;
-
-			if (!(due & (1u << role)))
-				continue;
-			old = ks_kasp_active(s->k, s->n, (ks_role) role);
-			if (add_key(s, (ks_role) role, p->algorithm, old, t) < 0) {
-				fprintf(stderr, "zonekeeper simulate: more than %d keys\n", MAX_SIM_KEYS);
-				return CLI_FAIL;
-			}
-			s->k[old].goal = false;
+		memcpy(before, s->ring.k, n_before * sizeof(before[0]));
+		if (ks_ring_step(&s->ring, &rp, 0, t, gen_memory, s, &rep, &e) < 0) {
+			r = cli_error(s->zone, e.code, &e);
+			break;
 		}
-		if (due)
-			roll_next = 0; /* recomputed next round */
-		for (size_t i = 0; i < s->n; i++)
-			memcpy(before[i], s->k[i].st, sizeof(before[i]));
-		ks_kasp_update(s->k, s->n, kpp, t, &next, &waits);
-		for (size_t i = 0; i < s->n; i++)
-			for (int r = 0; r < KS_NREC; r++)
-				if (s->k[i].st[r] != before[i][r])
-					emit(s, t, &s->k[i], event_text(r, s->k[i].st[r]));
+		step_events(s, before, n_before, t);
+		for (size_t i = 0; i < rep.removed; i++)
+			ks_key_free(rep.removed_keys[i]);
+		next = rep.next;
 		/* the parent, as the policy's delays say (or never) */
-		for (size_t i = 0; i < s->n && !never; i++) {
-			ks_kstate *k = &s->k[i];
+		for (size_t i = 0; i < s->ring.n && !never; i++) {
+			ks_kstate *k = &s->ring.k[i];
 
 			if (k->st[KS_DS] == KS_RUMOURED && !k->ds_published) {
 				k->ds_published = t + ds_delay;
@@ -167,29 +187,22 @@ static int run(sim *s, const pol_policy *p, zk_time_t start, zk_time_t end, bool
 			}
 			if (k->st[KS_DS] == KS_UNRETENTIVE && !k->ds_withdrawn)
 				k->ds_withdrawn = t + ds_delay;
+			if (k->ds_published == t)
+				emit(s, t, k, "DS seen at every parent nameserver");
+			if (k->ds_withdrawn == t)
+				emit(s, t, k, "DS withdrawal seen at every parent nameserver");
 			if (k->ds_published > t)
 				next = earliest(next, k->ds_published);
 			if (k->ds_withdrawn > t)
 				next = earliest(next, k->ds_withdrawn);
 		}
-		for (size_t i = 0; i < s->n; i++) {
-			ks_kstate *k = &s->k[i];
-
-			if (k->ds_published == t)
-				emit(s, t, k, "DS seen at every parent nameserver");
-			if (k->ds_withdrawn == t)
-				emit(s, t, k, "DS withdrawal seen at every parent nameserver");
-		}
-		next = earliest(next, due ? t : roll_next);
 		if (!next || next > end)
 			break;
-		t = next > t ? next : t;
-		if (due && next == t)
-			continue;
+		t = next > t ? next : t + 1;
 	}
 	/* what the zone waits for at the end */
-	for (size_t i = 0; i < s->n; i++) {
-		const ks_kstate *k = &s->k[i];
+	for (size_t i = 0; i < s->ring.n; i++) {
+		const ks_kstate *k = &s->ring.k[i];
 		char what[128];
 
 		if (k->st[KS_DS] == KS_RUMOURED && (!k->ds_published || k->ds_published > end)) {
@@ -201,7 +214,9 @@ static int run(sim *s, const pol_policy *p, zk_time_t start, zk_time_t end, bool
 			emit(s, end, k, what);
 		}
 	}
-	return CLI_OK;
+	for (size_t i = 0; i < s->ring.n; i++)
+		ks_key_free(s->ring.key[i]);
+	return r;
 }
 
 /* ---------------------------------------------------------------- --out: the real signer */
@@ -632,7 +647,7 @@ int cmd_simulate(int argc, char **argv)
 		pol_config_free(cfg);
 		return CLI_USAGE;
 	}
-	s->next_tag = 1;
+	s->zone = z->name;
 	if (s->json)
 		s->events = json_array();
 	r = run(s, z->policy, start, end, never, delay);
