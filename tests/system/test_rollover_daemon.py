@@ -538,6 +538,34 @@ def test_parent_unreachable_is_reported(tmp_path, parent, cleanup):
     assert "cannot check the DS at the parent: parental agent %s" % agent in env.d.log_text()
 
 
+def test_a_dead_agent_never_holds_up_signing(tmp_path, cleanup):
+    """An agent that swallows queries costs its own timeouts (2 x 2 s per check), on the
+    check's thread: record writes keep being published meanwhile."""
+    hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # bound, never read: no ICMP
+    hole.bind(("127.0.0.1", 0))
+    cleanup.append(hole)
+    port = hole.getsockname()[1]
+    env = Child(tmp_path / "child", agents=[port])
+    cleanup.append(env)
+    k1 = only_one(env, "KSK")
+    agent = "127.0.0.1@%d" % port
+    # the first DS is asked for; the agent is asked every 12 simulated hours (0.25 s here),
+    # each check then taking 4 s: one is in progress nearly all the time
+    j = env.wait_keys(lambda j: "no answer within 2000 ms" in j.get("parent_error", ""), 60,
+                      "a check that timed out")
+    assert agent in j["parent_error"] and env.key(k1, j)["ds"] == "rumoured", j
+    for i in range(3):
+        t = time.monotonic()
+        code, body = env.d.api("/v1/zones/%s/records?wait=published" % ZONE, "POST",
+                               json.dumps({"name": "w%d" % i, "type": "A",
+                                           "content": "192.0.2.%d" % (i + 1)}))
+        took = time.monotonic() - t
+        assert code == 201, body
+        # a signing run held up by the check would wait for its 4 s
+        assert took < 2.0, "publication took %.1f s while the agent was dead" % took
+    assert "w2.%s\t" % ZONE in env.published().text
+
+
 # ---------------------------------------------------------------- 4. the operator decides
 
 def test_ds_seen_by_the_operator(tmp_path, cleanup):
