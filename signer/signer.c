@@ -413,6 +413,8 @@ struct sgn_ctx {
 	bool have_input_id;        /* current was built from the input file of this identity */
 	struct stat input_id;
 	sgn_splice splice;         /* the text of the last publication, for the next one */
+	ks_store *keys;            /* the key store and states of the last successful run */
+	ks_ring *ring;
 };
 
 /* Apply the API writes newer than `after`; the newest applied goes to *seq. */
@@ -496,8 +498,15 @@ sgn_ctx *sgn_ctx_free(sgn_ctx *c)
 		return NULL;
 	sgn_zone_free(c->current);
 	sgn_splice_clear(&c->splice);
+	ks_store_free(c->keys);
+	free(c->ring);
 	free(c);
 	return NULL;
+}
+
+const ks_ring *sgn_ctx_ring(const sgn_ctx *c)
+{
+	return c->ring;
 }
 
 void sgn_ctx_set_config(sgn_ctx *c, const pol_config *cfg, const pol_zone *zone)
@@ -813,7 +822,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	sgn_zone *z = NULL, *prev = c->current;
 	bool in_place;
 	ks_store *keys = NULL;
-	_cleanup_free_ ks_ring *ring = calloc(1, sizeof(*ring));
+	ks_ring *ring = NULL;
 	ks_ring_report rep;
 	bool ring_dirty = false;
 	_cleanup_free_ anchors *anc = NULL;
@@ -837,6 +846,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		return zk_fail(reterr, ZK_E_CLOCK,
 			       "the clock (%s) is more than an hour behind the last signing of %s; "
 			       "refusing to sign", zk_time_iso(o->now, ts, sizeof(ts)), zone->name);
+	ring = calloc(1, sizeof(*ring));
 	if (!ring)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	r = keys_step(c, o, &keys, ring, &rep, &ring_dirty, res, reterr);
@@ -1057,7 +1067,16 @@ out:
 				res->rrsets += cur->nodes[i]->n_rrsets;
 		}
 	}
-	ks_store_free(keys);
+	/* the keys as this run left them, for whoever shows them (the daemon's API) */
+	if (r >= 0) {
+		ks_store_free(c->keys);
+		free(c->ring);
+		c->keys = keys;
+		c->ring = ring;
+	} else {
+		ks_store_free(keys);
+		free(ring);
+	}
 	return r;
 }
 

@@ -135,6 +135,11 @@ void sgn_ctx_set_config(sgn_ctx *c, const pol_config *cfg, const pol_zone *zone)
 int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error *reterr);
 
 zk_serial sgn_ctx_serial(const sgn_ctx *c);
+/*
+ * The key states and keys as the last successful run left them (saved), NULL before one.
+ * Borrowed until the next sgn_ctx_run() or sgn_ctx_free().
+ */
+const ks_ring *sgn_ctx_ring(const sgn_ctx *c);
 zk_time_t sgn_ctx_signed_at(const sgn_ctx *c); /* of the last publication, 0 if none */
 const sgn_zone *sgn_ctx_current(const sgn_ctx *c); /* NULL when not in memory */
 

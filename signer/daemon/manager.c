@@ -272,25 +272,26 @@ static size_t system_records(const sgn_zone *z, const pol_policy *p, rec_rr *out
 	return n;
 }
 
-/* In the job thread, which alone changes the key directory: the keys for the API. */
+/*
+ * In the job thread, which alone changes the key directory: the keys for the API, from the
+ * states the run left (read from disk only when the run failed before saving any).
+ */
 static void job_keys_view(dzone *z)
 {
-	ks_ring *ring = calloc(1, sizeof(*ring));
+	const ks_ring *last = sgn_ctx_ring(z->ctx);
+	ks_ring *ring = malloc(sizeof(*ring));
 	ks_store *s = NULL;
 	zk_error e = { 0 };
-	char ts[32];
 
-	if (!ring || sgn_ring_open(z->m->config, z->cfg, NULL, z->opts.now, &s, ring, &e) < 0) {
+	if (!ring)
+		return;
+	if (last)
+		*ring = *last;
+	else if (sgn_ring_open(z->m->config, z->cfg, NULL, z->opts.now, &s, ring, &e) < 0) {
 		free(ring);
 		return;
 	}
 	z->job_keys_view = sgn_keys_view(ring);
-	if (z->r >= 0 && z->job_keys_view)
-		/* with the next parental-agent check, which the saved states do not hold */
-		json_object_set_new(z->job_keys_view, "next_key_event",
-				    z->res.key_next ? json_string(zk_time_iso(z->res.key_next, ts,
-									      sizeof(ts)))
-						    : json_null());
 	z->job_ds_view[0] = sgn_ds_view(ring, z->cfg, POL_DIGEST_SHA256, &e);
 	z->job_ds_view[1] = sgn_ds_view(ring, z->cfg, POL_DIGEST_SHA384, &e);
 	z->job_n_waiting = 0;
@@ -958,8 +959,7 @@ static int on_writeback(sd_event_source *s, uint64_t usec, void *userdata)
 	dzone *z = userdata;
 
 	z->writeback_due = true;
-	z->want = true;
-	schedule(z->m);
+	mgr_want_run(z);
 	return 0;
 }
 
