@@ -328,6 +328,31 @@ def test_import_of_a_missing_file_fails_before_sending(daemon, tmp_path):
 
 # ------------------------------------------------------------------ keys and ds
 
+def test_bad_key_requests_are_refused_and_change_nothing(daemon):
+    s, d = daemon
+    before = json.loads(cli(d, "keys", Z, "--json").stdout)["keys"]
+    files = sorted(p.name for p in s.key_dir(Z).iterdir())
+    serial0 = serial(d)
+    # a CSK roll for a KSK+ZSK zone, an unknown type, an unknown field, a bad tag
+    p = cli(d, "key", "rollover", Z, "--type", "csk")
+    assert p.returncode == 3
+    assert error_of(p) == ("BAD_REQUEST", "malformed request: zone %s uses KSK+ZSK keys: roll \"ksk\" or \"zsk\"" % Z)
+    p = cli(d, "key", "rollover", Z, "--type", "big")
+    assert p.returncode == 2 and "--type takes ksk, zsk or csk" in p.stderr
+    code, body = d.api("/v1/zones/%s/keys/rollover" % Z, "POST", '{"type":"zsk","when":1}')
+    assert code == 400 and body["error"]["message"] == "malformed request: unknown field 'when'", body
+    code, body = d.api("/v1/zones/%s/keys/rollover" % Z, "POST", '["zsk"]')
+    assert code == 400 and body["error"]["code"] == "BAD_REQUEST", body
+    p = cli(d, "key", "ds-seen", Z, "70000")
+    assert p.returncode == 2 and "TAG is a key tag" in p.stderr
+    code, body = d.api("/v1/zones/%s/keys/1/ds-seen" % Z, "POST", "{}")
+    assert code == 404 and "no key-signing key with tag 1" in body["error"]["message"], body
+    # nothing generated, nothing published
+    assert json.loads(cli(d, "keys", Z, "--json").stdout)["keys"] == before
+    assert sorted(p.name for p in s.key_dir(Z).iterdir()) == files
+    assert serial(d) == serial0
+
+
 def test_keys_and_ds_from_the_daemon(daemon):
     s, d = daemon
     p = cli(d, "keys", Z)
