@@ -89,6 +89,7 @@ static int set_denial_rrset(sgn_rrset **slot, const uint8_t *rd, uint16_t len, u
 			    const sgn_rrset *old)
 {
 	sgn_rrset *s = *slot;
+	bool changed = false;
 
 	if (!s) {
 		s = calloc(1, sizeof(*s));
@@ -100,6 +101,7 @@ static int set_denial_rrset(sgn_rrset **slot, const uint8_t *rd, uint16_t len, u
 	if (s->count == 1 && s->ttl == ttl && s->rdata_len == 2u + len &&
 	    memcmp(s->rdata + 2, rd, len) == 0)
 		return 0;
+	changed = true;
 	sgn_rrset_clear(s);
 	s->rdata = malloc(2u + len);
 	if (!s->rdata)
@@ -119,7 +121,20 @@ static int set_denial_rrset(sgn_rrset **slot, const uint8_t *rd, uint16_t len, u
 		s->sigs_len = old->sigs_len;
 		s->n_sigs = old->n_sigs;
 	}
-	return 0;
+	return changed;
+}
+
+/*
+ * Incremental publication: a record stays as it is when its name is unchanged (same types,
+ * same flags) and its next name is still the next one. Only then; anything else rebuilds.
+ */
+static bool nsec_still_right(const sgn_zone *z, const sgn_node *n, const sgn_node *next)
+{
+	const sgn_rrset *s = n->nsec;
+
+	return z->dirty_only && !n->dirty && s && s->count == 1 &&
+	       s->rdata_len >= 2u + next->name_len &&
+	       memcmp(s->rdata + 2, next->name, next->name_len) == 0;
 }
 
 static void free_n3_array(sgn_n3 *a, size_t n)
@@ -159,7 +174,7 @@ static int build_nsec(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old)
 				continue;
 			}
 		}
-		if (prev) {
+		if (prev && !nsec_still_right(z, prev, n ? n : first)) {
 			const sgn_node *next = n ? n : first;
 			const sgn_node *o = old ? sgn_zone_find(old, prev->name) : NULL;
 
@@ -170,6 +185,8 @@ static int build_nsec(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old)
 					     o ? o->nsec : NULL);
 			if (r < 0)
 				return r;
+			if (r > 0)
+				prev->dirty = true;
 			prev->nsec->type = T_NSEC;
 		}
 		if (!first)
@@ -269,11 +286,149 @@ static bool in_nsec3_chain(const sgn_node *n, const sgn_denial_params *p)
 	return true;
 }
 
+/* The NSEC3 RDATA of entry e, followed by `next`, into rd (>= 300 + 8192 bytes). */
+static size_t n3_rdata(const sgn_zone *z, const sgn_denial_params *p, const uint8_t *param,
+		       const sgn_n3 *e, const sgn_n3 *next, uint8_t *rd)
+{
+	uint16_t types[1024];
+	size_t len = 5u + p->salt_len, nt;
+
+	memcpy(rd, param, len);
+	rd[1] = z->nsec3.flags;
+	rd[len++] = 20;
+	memcpy(rd + len, next->hash, 20);
+	len += 20;
+	nt = sgn_denial_types(e->node, true, types, ZK_ELEMENTSOF(types));
+	return len + sgn_bitmap_encode(types, nt, rd + len);
+}
+
+/*
+ * Incremental publication (z->dirty_only, same parameters): the chain of the last
+ * publication is complete and in hash order. Entries of names that left are dropped, the
+ * names that joined are hashed and merged in, and a record is rebuilt only where its name
+ * is dirty, it is new, or its next hashed owner is no longer the next entry. Everything
+ * else keeps its record and signatures untouched (and its writer hash).
+ */
+static int update_nsec3(sgn_zone *z, const sgn_denial_params *p, const uint8_t *param,
+			zk_error *reterr)
+{
+	uint8_t rd[300 + 8192];
+	_cleanup_free_ bool *claimed = calloc(z->n_n3 ? z->n_n3 : 1, sizeof(bool));
+	_cleanup_free_ sgn_n3 *fresh = NULL;
+	size_t n_fresh = 0, n_claimed = 0, cap = 0;
+	sgn_n3 *n3 = z->n3;
+	size_t n = z->n_n3;
+	int r;
+
+	if (!claimed)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		sgn_node *node = z->nodes[i];
+		sgn_n3 *was = node->n3;
+		bool mine = was >= z->n3 && was < z->n3 + z->n_n3 && was->node == node;
+
+		if (!mine)
+			node->n3 = NULL;
+		if (!in_nsec3_chain(node, p)) {
+			node->n3 = NULL;
+			continue;
+		}
+		if (mine) {
+			claimed[was - z->n3] = true;
+			n_claimed++;
+			continue;
+		}
+		if (n_fresh == cap) {
+			sgn_n3 *nf;
+
+			cap = cap ? cap * 2 : 16;
+			nf = realloc(fresh, cap * sizeof(*nf));
+			if (!nf)
+				return zk_fail(reterr, -ENOMEM, "out of memory");
+			fresh = nf;
+		}
+		memset(&fresh[n_fresh], 0, sizeof(*fresh));
+		fresh[n_fresh++].node = node;
+	}
+	if (n_fresh || n_claimed != z->n_n3) {
+		size_t i = 0, j = 0, o = 0;
+
+		r = sgn_nsec3_hash_all(fresh, n_fresh, p);
+		if (r < 0)
+			return zk_fail(reterr, r, "NSEC3 hashing failed");
+		if (n_fresh) /* only names left: fresh is NULL */
+			qsort(fresh, n_fresh, sizeof(*fresh), sgn_n3_cmp);
+		n = n_claimed + n_fresh;
+		n3 = calloc(n ? n : 1, sizeof(*n3));
+		if (!n3)
+			return zk_fail(reterr, -ENOMEM, "out of memory");
+		/* merge: kept entries move over with their records, left ones are freed */
+		for (;;) {
+			while (i < z->n_n3 && !claimed[i])
+				sgn_rrset_clear(&z->n3[i++].rr);
+			if (i >= z->n_n3 && j >= n_fresh)
+				break;
+			if (j < n_fresh &&
+			    (i >= z->n_n3 || memcmp(fresh[j].hash, z->n3[i].hash, 20) < 0)) {
+				n3[o] = fresh[j++];
+				n3[o++].dirty = true;
+			} else {
+				n3[o++] = z->n3[i++];
+			}
+		}
+		for (size_t k = 0; k + 1 < n; k++)
+			if (memcmp(n3[k].hash, n3[k + 1].hash, 20) == 0) {
+				char a[DN_TEXTMAX], b[DN_TEXTMAX];
+
+				dn_to_text(n3[k].node->name, a);
+				dn_to_text(n3[k + 1].node->name, b);
+				/* the records moved: the zone in memory is dropped by the caller */
+				free_n3_array(n3, n);
+				free(z->n3);
+				z->n3 = NULL;
+				z->n_n3 = 0;
+				return zk_fail(reterr, ZK_E_ZONE_CONTENT,
+					       "NSEC3 hash collision between %s and %s: change the salt",
+					       a, b);
+			}
+		free(z->n3);
+		z->n3 = n3;
+		z->n_n3 = n;
+		for (size_t k = 0; k < n; k++)
+			n3[k].node->n3 = &n3[k];
+	}
+	for (size_t k = 0; k < n; k++) {
+		sgn_n3 *e = &n3[k];
+		const sgn_n3 *next = &n3[(k + 1) % n];
+		sgn_rrset *s = &e->rr;
+		size_t off = 5u + p->salt_len, len;
+
+		if (!e->dirty && !e->node->dirty && s->rdata_len >= 2u + off + 21 &&
+		    memcmp(s->rdata + 2 + off + 1, next->hash, 20) == 0)
+			continue;
+		len = n3_rdata(z, p, param, e, next, rd);
+		if (s->rdata && s->rdata_len == 2u + len && memcmp(s->rdata + 2, rd, len) == 0)
+			continue;
+		sgn_rrset_clear(s);
+		s->rdata = malloc(2u + len);
+		if (!s->rdata)
+			return zk_fail(reterr, -ENOMEM, "out of memory");
+		s->rdata[0] = (uint8_t) (len >> 8);
+		s->rdata[1] = (uint8_t) len;
+		memcpy(s->rdata + 2, rd, len);
+		s->rdata_len = (uint32_t) (2u + len);
+		s->count = 1;
+		s->type = T_NSEC3;
+		s->ttl = p->ttl;
+		e->dirty = true;
+	}
+	return 0;
+}
+
 static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 		       zk_error *reterr)
 {
 	uint8_t rd[300 + 8192], param[5 + 255];
-	uint16_t types[1024];
 	sgn_n3 *n3, *fresh;
 	sgn_node **keep = NULL, **fresh_nodes;
 	size_t n = 0, k = 0, n_new = 0;
@@ -310,6 +465,8 @@ static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 	same = z->n3 && z->nsec3.enabled && z->nsec3.hash_alg == 1 &&
 	       z->nsec3.iterations == p->iterations && z->nsec3.salt_len == p->salt_len &&
 	       (!p->salt_len || memcmp(z->nsec3.salt, p->salt, p->salt_len) == 0);
+	if (same && z->dirty_only && !old && z->nsec3.flags == (p->opt_out ? 1 : 0))
+		return update_nsec3(z, p, param, reterr);
 	if (same) {
 		keep = calloc(z->n_n3 ? z->n_n3 : 1, sizeof(*keep));
 		if (!keep)
@@ -402,16 +559,9 @@ static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 	for (size_t i = 0; i < n; i++) {
 		const sgn_n3 *next = &n3[(i + 1) % n];
 		const sgn_n3 *prev_version = NULL;
-		size_t len, nt;
+		size_t len;
 
-		memcpy(rd, param, 5u + p->salt_len);
-		rd[1] = z->nsec3.flags;
-		len = 5u + p->salt_len;
-		rd[len++] = 20;
-		memcpy(rd + len, next->hash, 20);
-		len += 20;
-		nt = sgn_denial_types(n3[i].node, true, types, ZK_ELEMENTSOF(types));
-		len += sgn_bitmap_encode(types, nt, rd + len);
+		len = n3_rdata(z, p, param, &n3[i], next, rd);
 		n3[i].node->n3 = &n3[i];
 		/* unchanged since this zone's own last chain, or since the previous version */
 		prev_version = find_n3(z->n3, z->n_n3, n3[i].hash);

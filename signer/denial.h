@@ -6,7 +6,9 @@
  * The chain is rebuilt from the zone's names in one pass (no crypto), and every record
  * whose owner, TTL and RDATA are unchanged from the previous version keeps its
  * signatures: a change re-signs only the denial records whose neighbours or bitmaps
- * changed.
+ * changed. With z->dirty_only the chain is updated rather than rebuilt: only records of
+ * dirty names, new records and those whose next owner changed are made again (and
+ * marked dirty).
  */
 #pragma once
 

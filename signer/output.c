@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -133,19 +134,25 @@ static uint32_t *output_order(const sgn_zone *z, size_t *ret_n)
 
 	if (!order)
 		return NULL;
+	uint8_t key[DN_KEYMAX];
+	size_t key_len = 0, key_of = SIZE_MAX; /* the sort key of NSEC3 record key_of */
+
 	for (size_t i = 0; i <= z->n_nodes; i++) {
 		const sgn_node *node = i < z->n_nodes ? z->nodes[i] : NULL;
 
 		/* NSEC3 owners are <base32hex>.<apex>: they sort among the apex's children */
 		while (apex && j < z->n_n3) {
-			uint8_t key[DN_KEYMAX];
-			char label[64];
-			size_t l = dn_base32hex(z->n3[j].hash, z->n3[j].hash_len, label);
+			if (key_of != j) {
+				char label[64];
+				size_t l = dn_base32hex(z->n3[j].hash, z->n3[j].hash_len, label);
 
-			memcpy(key, apex->key, apex->key_len);
-			memcpy(key + apex->key_len, label, l);
-			key[apex->key_len + l] = 0;
-			if (node && dn_key_cmp(key, apex->key_len + l + 1, node->key, node->key_len) > 0)
+				memcpy(key, apex->key, apex->key_len);
+				memcpy(key + apex->key_len, label, l);
+				key[apex->key_len + l] = 0;
+				key_len = apex->key_len + l + 1;
+				key_of = j;
+			}
+			if (node && dn_key_cmp(key, key_len, node->key, node->key_len) > 0)
 				break;
 			order[k++] = (uint32_t) j++ | N3_BIT;
 		}
@@ -233,27 +240,44 @@ static void hash_rrset(hstate *h, const sgn_rrset *s)
 		hash_bytes(h, s->sigs, s->sigs_len);
 }
 
+/*
+ * The hash of one item, kept in the item (the writer owns those fields, hence the casts):
+ * an incremental publication hashes only the dirty items, the others are as the last
+ * write hashed them. The seeds are per process, and so is the zone in memory.
+ */
 static void hash_item(const sgn_zone *z, uint32_t item, uint64_t *h1, uint64_t *h2)
 {
 	hstate h = { seed1, seed2 };
 
 	if (item & N3_BIT) {
-		const sgn_n3 *e = &z->n3[item & ~N3_BIT];
+		sgn_n3 *e = (sgn_n3 *) &z->n3[item & ~N3_BIT];
 
-		hash_bytes(&h, (const uint8_t *) "3", 1);
-		hash_bytes(&h, e->hash, e->hash_len);
-		hash_rrset(&h, &e->rr);
+		if (!(z->dirty_only && e->hvalid && !e->dirty)) {
+			hash_bytes(&h, (const uint8_t *) "3", 1);
+			hash_bytes(&h, e->hash, e->hash_len);
+			hash_rrset(&h, &e->rr);
+			e->h1 = h.a;
+			e->h2 = h.b;
+			e->hvalid = true;
+		}
+		*h1 = e->h1;
+		*h2 = e->h2;
 	} else {
-		const sgn_node *n = z->nodes[item];
+		sgn_node *n = z->nodes[item];
 
-		hash_bytes(&h, n->name, n->name_len);
-		for (uint16_t k = 0; k < n->n_rrsets; k++)
-			hash_rrset(&h, &n->rrsets[k]);
-		if (n->nsec)
-			hash_rrset(&h, n->nsec);
+		if (!(z->dirty_only && n->hvalid && !n->dirty)) {
+			hash_bytes(&h, n->name, n->name_len);
+			for (uint16_t k = 0; k < n->n_rrsets; k++)
+				hash_rrset(&h, &n->rrsets[k]);
+			if (n->nsec)
+				hash_rrset(&h, n->nsec);
+			n->h1 = h.a;
+			n->h2 = h.b;
+			n->hvalid = true;
+		}
+		*h1 = n->h1;
+		*h2 = n->h2;
 	}
-	*h1 = h.a;
-	*h2 = h.b;
 }
 
 typedef struct hash_job {
@@ -323,8 +347,10 @@ typedef struct wblock {
 typedef struct writer {
 	const sgn_zone *z;
 	const uint32_t *order;
-	size_t n_items, n_blocks, next_block, written;
+	size_t n_items, n_blocks;
 	wblock *blocks;
+	size_t *fmt;                 /* the blocks to format (not copied), in order */
+	size_t n_fmt, next_fmt, written; /* indices into fmt */
 	slot *ring;
 	size_t n_ring;
 	pthread_mutex_t lock;
@@ -341,26 +367,28 @@ static void *format_worker(void *arg)
 		slot *s;
 		int r = 0;
 
+		size_t f;
+
 		pthread_mutex_lock(&w->lock);
-		b = w->next_block;
-		if (b >= w->n_blocks || w->abort) {
+		f = w->next_fmt;
+		if (f >= w->n_fmt || w->abort) {
 			pthread_mutex_unlock(&w->lock);
 			return NULL;
 		}
-		w->next_block++;
-		s = &w->ring[b % w->n_ring];
+		w->next_fmt++;
+		s = &w->ring[f % w->n_ring];
 		/* the slot is free once the block n_ring earlier has been written */
-		while (b >= w->written + w->n_ring && !w->abort)
+		while (f >= w->written + w->n_ring && !w->abort)
 			pthread_cond_wait(&w->cond, &w->lock);
 		pthread_mutex_unlock(&w->lock);
 		if (w->abort)
 			return NULL;
 		s->b.len = 0;
-		if (!w->blocks[b].copy)
-			for (size_t i = w->blocks[b].from; i < w->blocks[b].to && !r; i++)
-				r = put_item(&s->b, w->z, w->order[i]);
+		b = w->fmt[f];
+		for (size_t i = w->blocks[b].from; i < w->blocks[b].to && !r; i++)
+			r = put_item(&s->b, w->z, w->order[i]);
 		pthread_mutex_lock(&w->lock);
-		s->block = b;
+		s->block = f;
 		s->error = r;
 		s->ready = 1;
 		pthread_cond_broadcast(&w->cond);
@@ -456,7 +484,9 @@ int sgn_zone_write_spliced(const sgn_zone *z, const char *header, unsigned threa
 		refs = malloc((w.n_blocks ? w.n_blocks : 1) * sizeof(*refs));
 	w.n_ring = 2 * (size_t) n_threads;
 	w.ring = calloc(w.n_ring, sizeof(*w.ring));
-	if (r < 0 || !w.ring || (next && !refs)) {
+	w.fmt = malloc((w.n_blocks ? w.n_blocks : 1) * sizeof(*w.fmt));
+	if (r < 0 || !w.ring || !w.fmt || (next && !refs)) {
+		free(w.fmt);
 		free(refs);
 		free(w.ring);
 		free(w.blocks);
@@ -472,40 +502,69 @@ int sgn_zone_write_spliced(const sgn_zone *z, const char *header, unsigned threa
 		r = sink(userdata, line, (size_t) n);
 		off += (uint64_t) n;
 	}
+	for (size_t b = 0; b < w.n_blocks; b++)
+		if (!w.blocks[b].copy)
+			w.fmt[w.n_fmt++] = b;
+	/* a publication that changed a few names formats a few blocks: few threads */
+	if (n_threads > w.n_fmt)
+		n_threads = w.n_fmt ? (unsigned) w.n_fmt : 1;
 	for (; started < n_threads && r == 0; started++)
 		if (pthread_create(&th[started], NULL, format_worker, &w))
 			break;
 	if (started == 0 && r == 0)
 		r = -EAGAIN;
-	/* the calling thread writes, in order */
-	for (size_t b = 0; b < w.n_blocks && r == 0; b++) {
-		slot *s = &w.ring[b % w.n_ring];
-		const sgn_block_ref *c = w.blocks[b].copy;
-		uint64_t len;
+	/*
+	 * The calling thread writes, in order. Copied blocks that follow each other in the
+	 * previous file too (the common case) go out as one copy.
+	 */
+	{
+		uint64_t c_off = 0, c_len = 0;
+		size_t f = 0;
 
-		pthread_mutex_lock(&w.lock);
-		while (!(s->ready && s->block == b))
-			pthread_cond_wait(&w.cond, &w.lock);
-		pthread_mutex_unlock(&w.lock);
-		r = s->error;
-		if (r == 0 && c) {
-			r = copy(userdata, prev->fd, c->off, c->len);
-			len = c->len;
-			copied += len;
-		} else {
-			if (r == 0)
-				r = sink(userdata, s->b.s, s->b.len);
-			len = s->b.len;
+		for (size_t b = 0; b < w.n_blocks && r == 0; b++) {
+			const sgn_block_ref *c = w.blocks[b].copy;
+			uint64_t len;
+
+			if (c) {
+				if (c_len && c_off + c_len != c->off) {
+					r = copy(userdata, prev->fd, c_off, c_len);
+					c_len = 0;
+				}
+				if (!c_len)
+					c_off = c->off;
+				c_len += c->len;
+				len = c->len;
+				copied += len;
+			} else {
+				slot *s = &w.ring[f % w.n_ring];
+
+				if (c_len) {
+					r = copy(userdata, prev->fd, c_off, c_len);
+					c_len = 0;
+				}
+				pthread_mutex_lock(&w.lock);
+				while (!(s->ready && s->block == f))
+					pthread_cond_wait(&w.cond, &w.lock);
+				pthread_mutex_unlock(&w.lock);
+				if (r == 0)
+					r = s->error;
+				if (r == 0)
+					r = sink(userdata, s->b.s, s->b.len);
+				len = s->b.len;
+				pthread_mutex_lock(&w.lock);
+				s->ready = 0;
+				w.written = ++f;
+				pthread_cond_broadcast(&w.cond);
+				pthread_mutex_unlock(&w.lock);
+			}
+			if (refs)
+				refs[b] = (sgn_block_ref) { .h1 = w.blocks[b].h1,
+							    .h2 = w.blocks[b].h2,
+							    .off = off, .len = len };
+			off += len;
 		}
-		if (refs)
-			refs[b] = (sgn_block_ref) { .h1 = w.blocks[b].h1, .h2 = w.blocks[b].h2,
-						    .off = off, .len = len };
-		off += len;
-		pthread_mutex_lock(&w.lock);
-		s->ready = 0;
-		w.written = b + 1;
-		pthread_cond_broadcast(&w.cond);
-		pthread_mutex_unlock(&w.lock);
+		if (r == 0 && c_len)
+			r = copy(userdata, prev->fd, c_off, c_len);
 	}
 	pthread_mutex_lock(&w.lock);
 	w.abort = 1;
@@ -516,6 +575,7 @@ int sgn_zone_write_spliced(const sgn_zone *z, const char *header, unsigned threa
 	for (size_t i = 0; i < w.n_ring; i++)
 		free(w.ring[i].b.s);
 	free(w.ring);
+	free(w.fmt);
 	free(w.blocks);
 	free((void *) w.order);
 	pthread_mutex_destroy(&w.lock);

@@ -851,9 +851,36 @@ static bool cname_conflict(const sgn_node *n, const rec_rr *rr)
 	return false;
 }
 
+/*
+ * A new name whose parent is already in the zone, with data or as an empty non-terminal:
+ * it needs no ENT, and its flags follow from the parent's. Returns false when only the
+ * structure pass can tell (the caller then runs it).
+ */
+static bool place_new_leaf(sgn_zone *z, sgn_node *node)
+{
+	const uint8_t *up = dn_parent(node->name);
+	const sgn_node *parent = up ? sgn_zone_find(z, up) : NULL;
+
+	if (!parent || (parent->n_rrsets == 0 && !(parent->flags & (SGN_NODE_ENT | SGN_NODE_APEX))))
+		return false;
+	node->flags = 0;
+	if (parent->flags & (SGN_NODE_BELOW_CUT | SGN_NODE_DELEGATION))
+		node->flags |= SGN_NODE_BELOW_CUT;
+	if (dn_is_wildcard(node->name))
+		node->flags |= SGN_NODE_WILDCARD;
+	return true;
+}
+
 int rec_apply(sgn_zone *z, const rec_op *ops, size_t n, const zk_diag *diag)
 {
 	int changes = 0, r;
+	/*
+	 * The structure pass (ENTs, cuts, flags) walks the whole zone. Most API writes add or
+	 * change data at a name whose parent exists, which changes no other name's flags: those
+	 * skip it. Anything else (NS or DS, a name gone, a new name without a parent, an ENT
+	 * that got data) runs it.
+	 */
+	bool structure = false;
 
 	for (size_t i = 0; i < n; i++) {
 		const rec_rr *rr = &ops[i].rr;
@@ -876,8 +903,15 @@ int rec_apply(sgn_zone *z, const rec_op *ops, size_t n, const zk_diag *diag)
 				     name);
 			continue;
 		}
-		if (!node && (r = sgn_zone_get_node(z, rr->owner, &node, NULL)) < 0)
-			return r;
+		if (!node) {
+			r = sgn_zone_get_node(z, rr->owner, &node, NULL);
+			if (r < 0)
+				return r;
+			if (!place_new_leaf(z, node))
+				structure = true;
+		}
+		if (rr->type == T_NS || rr->type == T_DS || (node->flags & SGN_NODE_ENT))
+			structure = true;
 		s = sgn_node_rrset(node, rr->type);
 		r = edit_blob(s, rr, add, &blob, &blen, &count, &changed);
 		if (r < 0)
@@ -898,7 +932,9 @@ int rec_apply(sgn_zone *z, const rec_op *ops, size_t n, const zk_diag *diag)
 			free(node->nsec);
 			node->nsec = NULL;
 		}
+		if (node->n_rrsets == 0)
+			structure = true;
 	}
-	r = sgn_zone_structure(z);
+	r = structure ? sgn_zone_structure(z) : 0;
 	return r < 0 ? r : changes;
 }

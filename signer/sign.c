@@ -302,6 +302,7 @@ static int worker_init(worker *w, shared *sh, zk_error *reterr)
 	return 0;
 }
 
+/* What to look at: every RRset, or (z->dirty_only) those of the dirty names and records. */
 static int collect_jobs(sgn_zone *z, job **ret, size_t *ret_n)
 {
 	size_t n = z->n_n3, k = 0;
@@ -310,6 +311,8 @@ static int collect_jobs(sgn_zone *z, job **ret, size_t *ret_n)
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		const sgn_node *node = z->nodes[i];
 
+		if (z->dirty_only && !node->dirty)
+			continue;
 		for (uint16_t r = 0; r < node->n_rrsets; r++)
 			if (sgn_rrset_is_authoritative(node, &node->rrsets[r]))
 				n++;
@@ -322,6 +325,8 @@ static int collect_jobs(sgn_zone *z, job **ret, size_t *ret_n)
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		sgn_node *node = z->nodes[i];
 
+		if (z->dirty_only && !node->dirty)
+			continue;
 		for (uint16_t r = 0; r < node->n_rrsets; r++) {
 			sgn_rrset *s = &node->rrsets[r];
 
@@ -339,7 +344,8 @@ static int collect_jobs(sgn_zone *z, job **ret, size_t *ret_n)
 			jobs[k++] = (job) { .s = node->nsec, .node = node };
 	}
 	for (size_t i = 0; i < z->n_n3; i++)
-		jobs[k++] = (job) { .s = &z->n3[i].rr, .n3 = &z->n3[i] };
+		if (!z->dirty_only || z->n3[i].dirty)
+			jobs[k++] = (job) { .s = &z->n3[i].rr, .n3 = &z->n3[i] };
 	*ret = jobs;
 	*ret_n = k;
 	return 0;

@@ -45,7 +45,8 @@ typedef struct sgn_sign_stats {
 } sgn_sign_stats;
 
 /*
- * Sign what is due in `z` (denial records must be in place already). On failure the zone
+ * Sign what is due in `z` (denial records must be in place already); with z->dirty_only
+ * only the RRsets of dirty names and dirty NSEC3 records are looked at. On failure the zone
  * may be partly signed: it must not be published (the caller drops this version).
  */
 int sgn_sign_zone(sgn_zone *z, const sgn_sign_params *p, sgn_sign_stats *stats,

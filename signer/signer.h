@@ -70,6 +70,7 @@ typedef struct sgn_run_result {
 	sgn_verify_report verify;
 	uint64_t applied_seq;  /* the newest API write in the version in memory */
 	bool input_read;       /* the input file was read (it had changed) */
+	bool incremental;      /* signed, checked and hashed by the changed names only */
 	double t_load, t_sign, t_verify, t_write; /* seconds */
 	uint64_t copied;       /* bytes of the output reused from the previous publication */
 	uint64_t output_size;  /* bytes of the published file */

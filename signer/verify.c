@@ -417,13 +417,14 @@ static int check_nsec(vstate *v)
 				const uint8_t *rd = s->rdata + 2;
 				uint16_t len = blob_len(s->rdata);
 				size_t nl = dn_len(rd);
-				size_t nt = sgn_denial_types(prev, false, types, ZK_ELEMENTSOF(types));
+				size_t nt = !z->dirty_only || prev->dirty ?
+					    sgn_denial_types(prev, false, types, ZK_ELEMENTSOF(types)) : 0;
 
 				v->rep->denial_records++;
 				if (nl > len || !dn_equal(rd, next->name))
 					problem(v, "%s: next name is not %s", what,
 						owner_text(next->name, name));
-				else
+				else if (!z->dirty_only || prev->dirty)
 					check_bitmap(v, what, rd + nl, len - nl, types, nt);
 			}
 		}
@@ -588,6 +589,119 @@ static int check_nsec3(vstate *v, const sgn_rrset *param)
 	return 0;
 }
 
+/*
+ * check_nsec3 for an incremental publication (z->dirty_only): the chain as a whole is
+ * checked in one cheap pass (parameters of the changed records, strict hash order, every
+ * next hashed owner the following record, as many records as names that need one), and
+ * every dirty name is hashed here and its record checked in full, or its absence where it
+ * must have none. The full check runs at every publication that is not incremental.
+ */
+static int check_nsec3_dirty(vstate *v, const sgn_rrset *param)
+{
+	const sgn_zone *z = v->z;
+	const uint8_t *pr = param->rdata + 2;
+	uint16_t plen = blob_len(param->rdata);
+	sgn_denial_params dp = { .nsec3 = true, .threads = 1 };
+	uint16_t types[1024];
+	char name[DN_TEXTMAX], what[DN_TEXTMAX + 96], label[64];
+	size_t need = 0, optional = 0, off;
+	bool opt_out;
+
+	if (param->count != 1 || plen < 5 || 5u + pr[4] != plen || pr[0] != 1) {
+		problem(v, "NSEC3PARAM is malformed or not SHA-1");
+		return 0;
+	}
+	dp.iterations = (uint16_t) (pr[2] << 8 | pr[3]);
+	dp.salt_len = pr[4];
+	dp.salt = pr + 5;
+	off = 5u + dp.salt_len;
+	opt_out = z->n_n3 && z->n3[0].rr.rdata_len > 3 && (z->n3[0].rr.rdata[3] & 1);
+	v->rep->denial_records = z->n_n3;
+	for (size_t j = 0; j < z->n_n3; j++) {
+		const sgn_rrset *s = &z->n3[j].rr;
+		const uint8_t *rd = s->rdata ? s->rdata + 2 : NULL;
+		uint16_t len = s->rdata ? blob_len(s->rdata) : 0;
+
+		if (j + 1 < z->n_n3 && memcmp(z->n3[j].hash, z->n3[j + 1].hash, 20) >= 0) {
+			dn_base32hex(z->n3[j].hash, z->n3[j].hash_len, label);
+			problem(v, "NSEC3 record %s.%s is out of hash order", label, z->apex_text);
+			continue;
+		}
+		if (!rd || s->count != 1 || len < off + 21 || rd[off] != 20 ||
+		    memcmp(rd + off + 1, z->n3[(j + 1) % z->n_n3].hash, 20) != 0) {
+			dn_base32hex(z->n3[j].hash, z->n3[j].hash_len, label);
+			problem(v, "NSEC3 record %s.%s: next hashed owner is not the next record",
+				label, z->apex_text);
+			continue;
+		}
+		if (z->n3[j].dirty &&
+		    (rd[0] != 1 || (rd[2] << 8 | rd[3]) != dp.iterations || rd[4] != dp.salt_len ||
+		     memcmp(rd + 5, dp.salt, dp.salt_len) != 0 || (bool) (rd[1] & 1) != opt_out)) {
+			dn_base32hex(z->n3[j].hash, z->n3[j].hash_len, label);
+			problem(v, "NSEC3 record %s.%s: parameters differ from NSEC3PARAM or the chain",
+				label, z->apex_text);
+		}
+	}
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		const sgn_node *nd = z->nodes[i];
+		bool below = nd->flags & SGN_NODE_BELOW_CUT;
+		bool opt = opt_out && (nd->flags & SGN_NODE_DELEGATION) &&
+			   !(nd->flags & SGN_NODE_SECURE_DELEG);
+		uint8_t hash[20];
+		size_t lo = 0, hi = z->n_n3;
+		const sgn_n3 *e = NULL;
+
+		if (!below) {
+			if (opt)
+				optional++;
+			else
+				need++;
+		}
+		if (!nd->dirty)
+			continue;
+		if (nd->nsec)
+			problem(v, "NSEC record at %s in an NSEC3 zone", owner_text(nd->name, name));
+		if (sgn_nsec3_hash(nd->name, dp.salt, dp.salt_len, dp.iterations, hash) < 0)
+			return -ENOMEM;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = memcmp(z->n3[mid].hash, hash, 20);
+
+			if (c == 0) {
+				e = &z->n3[mid];
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!e) {
+			if (!below && !opt)
+				problem(v, "%s has no NSEC3 record", owner_text(nd->name, name));
+			continue;
+		}
+		if (below) {
+			problem(v, "%s has an NSEC3 record but is glue or occluded",
+				owner_text(nd->name, name));
+			continue;
+		}
+		{
+			const uint8_t *rd = e->rr.rdata + 2;
+			uint16_t len = blob_len(e->rr.rdata);
+			size_t nt = sgn_denial_types(nd, true, types, ZK_ELEMENTSOF(types));
+
+			if (len >= off + 21 && !bitmap_matches(rd + off + 21, len - off - 21, types, nt))
+				check_bitmap(v, n3_what(hash, nd, what, sizeof(what)),
+					     rd + off + 21, len - off - 21, types, nt);
+		}
+	}
+	if (z->n_n3 < need || z->n_n3 > need + optional)
+		problem(v, "the NSEC3 chain has %zu records for %zu names that need one%s", z->n_n3,
+			need, optional ? " (and insecure delegations that may)" : "");
+	return 0;
+}
+
 static void check_anchors(vstate *v)
 {
 	const sgn_verify_opts *o = v->o;
@@ -642,6 +756,8 @@ int sgn_zone_verify(const sgn_zone *z, const sgn_verify_opts *o, sgn_verify_repo
 		uint8_t labels = (uint8_t) (n->labels - (dn_is_wildcard(n->name) ? 1 : 0));
 
 		rep->names++;
+		if (z->dirty_only && !n->dirty)
+			continue; /* as published and checked before */
 		for (uint16_t k = 0; k < n->n_rrsets && r == 0; k++)
 			r = check_rrset(&v, n, NULL, n->name, labels, &n->rrsets[k],
 					sgn_rrset_is_authoritative(n, &n->rrsets[k]));
@@ -652,6 +768,8 @@ int sgn_zone_verify(const sgn_zone *z, const sgn_verify_opts *o, sgn_verify_repo
 		uint8_t owner[DN_MAXLEN];
 		char label[64];
 
+		if (z->dirty_only && !z->n3[j].dirty)
+			continue;
 		owner[0] = (uint8_t) dn_base32hex(z->n3[j].hash, z->n3[j].hash_len, label);
 		memcpy(owner + 1, label, owner[0]);
 		memcpy(owner + 1 + owner[0], z->apex, z->apex_len);
@@ -661,7 +779,8 @@ int sgn_zone_verify(const sgn_zone *z, const sgn_verify_opts *o, sgn_verify_repo
 	if (r < 0)
 		goto fail;
 	rep->nsec3 = param != NULL;
-	r = param ? check_nsec3(&v, param) : check_nsec(&v);
+	r = param ? (z->dirty_only ? check_nsec3_dirty(&v, param) : check_nsec3(&v, param))
+		  : check_nsec(&v);
 	if (r < 0)
 		goto fail;
 	r = run_crypto(&v);

@@ -17,6 +17,11 @@
  *   full:   every signature (as dnssec-signzone's post-sign check does; ~3x the cost of
  *           signing with ECDSA).
  * With trust anchors (DS RDATA), a DNSKEY matching one of them must sign the DNSKEY RRset.
+ *
+ * With z->dirty_only (an incremental publication, see zone.h) only the dirty names and
+ * NSEC3 records get these checks; the denial chain gets its cheap whole-chain checks
+ * (order, links, count) and the dirty names their records checked against recomputed
+ * hashes and bitmaps.
  */
 #pragma once
 

@@ -55,6 +55,7 @@ sgn_node *sgn_node_new(const uint8_t *name)
 	n->name_len = (uint8_t) nlen;
 	n->key_len = (uint16_t) klen;
 	n->labels = (uint8_t) dn_labels(lower);
+	n->dirty = true;
 	return n;
 }
 
@@ -206,6 +207,7 @@ int sgn_node_set_rrset(sgn_node *n, uint16_t type, uint32_t ttl, uint16_t count,
 			sgn_rrset_clear(s);
 			memmove(s, s + 1, (n->n_rrsets - i - 1) * sizeof(*s));
 			n->n_rrsets--;
+			n->dirty = true;
 		}
 		return 0;
 	}
@@ -217,6 +219,7 @@ int sgn_node_set_rrset(sgn_node *n, uint16_t type, uint32_t ttl, uint16_t count,
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, rdata, rdata_len);
+	n->dirty = true;
 	if (!s) {
 		sgn_rrset *nr = realloc(n->rrsets, (n->n_rrsets + 1u) * sizeof(*nr));
 		uint16_t i = 0;
@@ -297,12 +300,33 @@ int sgn_zone_structure(sgn_zone *z)
 			chain[n_chain++] = p;
 		}
 		while (n_chain) {
-			sgn_node *ent = sgn_node_new(chain[--n_chain]);
+			const uint8_t *want = chain[--n_chain];
+			sgn_node *ent = NULL;
 
-			if (!ent)
-				goto oom;
-			ent->flags = SGN_NODE_ENT;
-			ent->line = n->line;
+			/*
+			 * The ENT this zone already had for that name, if any: it sorts right
+			 * before n, among the stale ENTs just skipped. Keeping it keeps its NSEC3
+			 * record and hash (a rebuilt one would be new to every later stage).
+			 */
+			for (size_t b = i, seen = 0; b-- > 0 && seen < 64; seen++) {
+				sgn_node *o = z->nodes[b];
+
+				if (!is_stale_ent(z, o))
+					break;
+				if (!(o->flags & SGN_NODE_KEEP) && dn_equal(o->name, want)) {
+					ent = o;
+					break;
+				}
+			}
+			if (ent) {
+				ent->flags |= SGN_NODE_ENT | SGN_NODE_KEEP;
+			} else {
+				ent = sgn_node_new(want);
+				if (!ent)
+					goto oom;
+				ent->flags = SGN_NODE_ENT;
+				ent->line = n->line;
+			}
 			if (n_out + 2 > cap) {
 				sgn_node **no;
 
@@ -332,7 +356,7 @@ int sgn_zone_structure(sgn_zone *z)
 			stack[depth++] = n;
 	}
 	for (size_t i = 0; i < z->n_nodes; i++)
-		if (is_stale_ent(z, z->nodes[i]))
+		if (is_stale_ent(z, z->nodes[i]) && !(z->nodes[i]->flags & SGN_NODE_KEEP))
 			sgn_node_free(z->nodes[i]);
 	free(z->nodes);
 	z->nodes = out;
@@ -343,9 +367,9 @@ int sgn_zone_structure(sgn_zone *z)
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		sgn_node *n = z->nodes[i];
 		/* an empty non-terminal that got data is no longer one */
-		uint16_t keep = n->n_rrsets == 0 ? n->flags & SGN_NODE_ENT : 0;
+		uint16_t was = n->flags & (uint16_t) ~SGN_NODE_KEEP;
 
-		n->flags = keep;
+		n->flags = n->n_rrsets == 0 ? n->flags & SGN_NODE_ENT : 0;
 		if (n->labels == z->apex_labels && dn_equal(n->name, z->apex)) {
 			n->flags |= SGN_NODE_APEX;
 			z->apex_node = n;
@@ -362,13 +386,17 @@ int sgn_zone_structure(sgn_zone *z)
 		}
 		if (dn_is_wildcard(n->name))
 			n->flags |= SGN_NODE_WILDCARD;
+		if (n->flags != was)
+			n->dirty = true; /* signed or denied differently now */
 	}
 	return 0;
 oom:
 	/* `out` holds nodes still owned by z->nodes plus new ENTs: free only the new ENTs. */
 	for (size_t k = 0; k < n_out; k++)
-		if (is_stale_ent(z, out[k]))
+		if (is_stale_ent(z, out[k]) && !(out[k]->flags & SGN_NODE_KEEP))
 			sgn_node_free(out[k]);
+	for (size_t k = 0; k < z->n_nodes; k++)
+		z->nodes[k]->flags &= (uint16_t) ~SGN_NODE_KEEP;
 	free(out);
 	return -ENOMEM;
 }
@@ -385,6 +413,14 @@ void sgn_zone_drop_signatures(sgn_zone *z)
 			n->rrsets[k].n_sigs = 0;
 		}
 	}
+}
+
+void sgn_zone_clear_dirty(sgn_zone *z)
+{
+	for (size_t i = 0; i < z->n_nodes; i++)
+		z->nodes[i]->dirty = false;
+	for (size_t i = 0; i < z->n_n3; i++)
+		z->n3[i].dirty = false;
 }
 
 bool sgn_rrset_same_data(const sgn_rrset *a, const sgn_rrset *b)

@@ -48,6 +48,7 @@ enum {
 	SGN_NODE_ENT = 1 << 3,        /* empty non-terminal: no RRsets */
 	SGN_NODE_WILDCARD = 1 << 4,
 	SGN_NODE_SECURE_DELEG = 1 << 5, /* delegation with a DS RRset */
+	SGN_NODE_KEEP = 1 << 6,         /* sgn_zone_structure's own mark, never left set */
 };
 
 /* RRset flags */
@@ -86,6 +87,15 @@ typedef struct sgn_node {
 	sgn_rrset *nsec;   /* NSEC RRset at this name (NSEC zones), owned, or NULL */
 	sgn_n3 *n3;        /* this name's NSEC3 record (NSEC3 zones), in zone->n3, or NULL */
 	uint32_t line;     /* input line where the name first appeared (diagnostics) */
+	/*
+	 * Incremental publication (sgn_zone.dirty_only): `dirty` marks a node whose RRsets,
+	 * NSEC record or flags changed since the last publication (set by the functions that
+	 * change them, cleared by sgn_zone_clear_dirty). h1/h2 is the writer's hash of the
+	 * node's records, valid while `hvalid`.
+	 */
+	bool dirty;
+	bool hvalid;
+	uint64_t h1, h2;
 } sgn_node;
 
 /* One NSEC3 record: owner base32hex(hash).<apex>. */
@@ -95,6 +105,9 @@ struct sgn_n3 {
 	sgn_node *node;   /* the name it stands for; NULL when loaded from a signed file and
 			     no name hashes to it (reported by the verifier) */
 	sgn_rrset rr;     /* one NSEC3 record with its signatures */
+	bool dirty;       /* new or changed since the last publication (as sgn_node) */
+	bool hvalid;
+	uint64_t h1, h2;
 };
 
 typedef struct sgn_nsec3_params {
@@ -128,6 +141,13 @@ typedef struct sgn_zone {
 		uint32_t count;
 	} stripped[16];        /* UNSIGNED loads: DNSSEC records dropped, by type */
 	unsigned n_stripped;
+	/*
+	 * True while everything not marked dirty is exactly what the last publication held,
+	 * signed and verified then, with its signatures still far from due and the same keys
+	 * signing: signing, verification and writing then look at the dirty names and NSEC3
+	 * records only. Set by the caller (sgn_ctx_run) for one run; false: the whole zone.
+	 */
+	bool dirty_only;
 } sgn_zone;
 
 /* qsort/bsearch order of sgn_n3 entries: by hash (the NSEC3 chain order). */
@@ -174,6 +194,9 @@ bool sgn_rrset_is_authoritative(const sgn_node *n, const sgn_rrset *s);
 
 /* Free the RDATA and signatures of an RRset (not the struct). */
 void sgn_rrset_clear(sgn_rrset *s);
+
+/* Forget every dirty mark (the zone as it is now was published). */
+void sgn_zone_clear_dirty(sgn_zone *z);
 
 /* Drop every signature in the zone (for a forced full re-sign). */
 void sgn_zone_drop_signatures(sgn_zone *z);

@@ -750,9 +750,10 @@ static void job_finish(manager *m, dzone *z)
 		z->last_made = res->sign.made;
 		z->sigs_total += res->sign.made;
 		dlog(ZK_LOG_NOTICE, &f,
-		     "published serial %u: %zu signatures made, %zu kept, %zu RRsets re-signed "
+		     "published serial %u: %zu signatures made, %zu kept, %zu RRsets re-signed%s "
 		     "(load %.2fs, sign %.2fs, verify %.2fs, write %.2fs, %.1f%% of the text reused)",
 		     res->serial, res->sign.made, res->sign.kept, res->sign.rrsets_signed,
+		     res->incremental ? ", changed names only" : "",
 		     res->t_load, res->t_sign, res->t_verify, res->t_write,
 		     res->copied ? 100.0 * (double) res->copied / (double) res->output_size : 0.0);
 		after_publish(m, z);
