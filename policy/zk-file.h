@@ -26,6 +26,8 @@ typedef struct zk_atomic {
 	size_t buf_len, buf_cap;
 	int error;       /* first write error (-errno), reported by commit */
 	int synced;      /* zk_atomic_sync() done */
+	uint64_t off;    /* bytes handed to the file so far */
+	uint64_t kicked; /* ... of which writeback was started */
 } zk_atomic;
 
 /* Start replacing `path` with a new file of mode `mode`. */

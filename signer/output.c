@@ -75,17 +75,28 @@ static int buf_reserve(buf *b, size_t n)
 	return 0;
 }
 
-static int put_rrset(buf *b, const char *owner, const sgn_rrset *s)
+/* Which records to write (NULL: all, with their signatures and denial records). */
+typedef struct rr_filter {
+	sgn_rr_keep keep;
+	void *userdata;
+} rr_filter;
+
+static int put_rrset(buf *b, const char *owner, const sgn_node *node, const sgn_rrset *s,
+		     const rr_filter *f)
 {
 	const uint8_t *p, *end;
 
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < (f ? 1 : 2); pass++) {
 		p = pass ? s->sigs : s->rdata;
 		end = p ? p + (pass ? s->sigs_len : s->rdata_len) : p;
 		while (p && p < end) {
 			uint16_t len = blob_len(p);
 			int n;
 
+			if (f && !f->keep(f->userdata, node, s->type, p + 2, len)) {
+				p += 2u + len;
+				continue;
+			}
 			if (buf_reserve(b, DN_TEXTMAX + sgn_rdata_format_max(len) + 64) < 0)
 				return -ENOMEM;
 			n = sgn_format_rr(owner, pass ? T_RRSIG : s->type, s->ttl, p + 2, len,
@@ -99,7 +110,7 @@ static int put_rrset(buf *b, const char *owner, const sgn_rrset *s)
 	return 0;
 }
 
-static int put_item(buf *b, const sgn_zone *z, uint32_t item)
+static int put_item(buf *b, const sgn_zone *z, uint32_t item, const rr_filter *f)
 {
 	char owner[DN_TEXTMAX + 80];
 	int r = 0;
@@ -108,8 +119,10 @@ static int put_item(buf *b, const sgn_zone *z, uint32_t item)
 		const sgn_n3 *e = &z->n3[item & ~N3_BIT];
 		size_t l = dn_base32hex(e->hash, e->hash_len, owner);
 
+		if (f)
+			return 0;
 		snprintf(owner + l, sizeof(owner) - l, ".%s", z->apex_len > 1 ? z->apex_text : "");
-		return put_rrset(b, owner, &e->rr);
+		return put_rrset(b, owner, NULL, &e->rr, NULL);
 	}
 	{
 		const sgn_node *n = z->nodes[item];
@@ -118,9 +131,9 @@ static int put_item(buf *b, const sgn_zone *z, uint32_t item)
 			return 0;
 		dn_to_text(n->name, owner);
 		for (uint16_t k = 0; k < n->n_rrsets && r == 0; k++)
-			r = put_rrset(b, owner, &n->rrsets[k]);
-		if (n->nsec && r == 0)
-			r = put_rrset(b, owner, n->nsec);
+			r = put_rrset(b, owner, n, &n->rrsets[k], f);
+		if (n->nsec && r == 0 && !f)
+			r = put_rrset(b, owner, n, n->nsec, NULL);
 	}
 	return r;
 }
@@ -349,6 +362,7 @@ typedef struct writer {
 	const uint32_t *order;
 	size_t n_items, n_blocks;
 	wblock *blocks;
+	const rr_filter *filter;     /* NULL: the whole signed zone */
 	size_t *fmt;                 /* the blocks to format (not copied), in order */
 	size_t n_fmt, next_fmt, written; /* indices into fmt */
 	slot *ring;
@@ -386,7 +400,7 @@ static void *format_worker(void *arg)
 		s->b.len = 0;
 		b = w->fmt[f];
 		for (size_t i = w->blocks[b].from; i < w->blocks[b].to && !r; i++)
-			r = put_item(&s->b, w->z, w->order[i]);
+			r = put_item(&s->b, w->z, w->order[i], w->filter);
 		pthread_mutex_lock(&w->lock);
 		s->block = f;
 		s->error = r;
@@ -462,12 +476,12 @@ static int plan_blocks(writer *w, unsigned n_threads, const sgn_splice *prev, bo
 	return 0;
 }
 
-int sgn_zone_write_spliced(const sgn_zone *z, const char *header, unsigned threads,
-			   sgn_sink sink, sgn_copy_sink copy, void *userdata,
-			   const sgn_splice *prev, sgn_splice *next, uint64_t *ret_copied,
-			   zk_error *reterr)
+static int write_zone(const sgn_zone *z, const char *header, unsigned threads,
+		      sgn_sink sink, sgn_copy_sink copy, void *userdata,
+		      const sgn_splice *prev, sgn_splice *next, uint64_t *ret_copied,
+		      const rr_filter *filter, zk_error *reterr)
 {
-	writer w = { .z = z };
+	writer w = { .z = z, .filter = filter };
 	pthread_t th[64];
 	unsigned n_threads = sgn_thread_count(threads), started = 0;
 	uint64_t off = 0, copied = 0;
@@ -597,9 +611,25 @@ int sgn_zone_write_spliced(const sgn_zone *z, const char *header, unsigned threa
 	return 0;
 }
 
+int sgn_zone_write_spliced(const sgn_zone *z, const char *header, unsigned threads,
+			   sgn_sink sink, sgn_copy_sink copy, void *userdata,
+			   const sgn_splice *prev, sgn_splice *next, uint64_t *ret_copied,
+			   zk_error *reterr)
+{
+	return write_zone(z, header, threads, sink, copy, userdata, prev, next, ret_copied, NULL,
+			  reterr);
+}
+
 int sgn_zone_write(const sgn_zone *z, const char *header, unsigned threads, sgn_sink sink,
 		   void *userdata, zk_error *reterr)
 {
-	return sgn_zone_write_spliced(z, header, threads, sink, NULL, userdata, NULL, NULL, NULL,
-				      reterr);
+	return write_zone(z, header, threads, sink, NULL, userdata, NULL, NULL, NULL, NULL, reterr);
+}
+
+int sgn_zone_write_records(const sgn_zone *z, unsigned threads, sgn_rr_keep keep,
+			   void *keep_userdata, sgn_sink sink, void *userdata, zk_error *reterr)
+{
+	rr_filter f = { .keep = keep, .userdata = keep_userdata };
+
+	return write_zone(z, NULL, threads, sink, NULL, userdata, NULL, NULL, NULL, &f, reterr);
 }

@@ -1194,36 +1194,28 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
 }
 
 /* One RRset's user records in zone-file form ("owner ttl IN type rdata" lines). */
-static void write_user_rrset(zk_atomic *a, const sgn_zone *z, const pol_policy *p,
-			     const sgn_node *n, const sgn_rrset *s, char *line, size_t max)
+typedef struct user_filter {
+	const sgn_zone *z;
+	const pol_policy *p;
+} user_filter;
+
+/* The records the input file holds: the SOA and the user's, no DNSSEC, no platform NS. */
+static bool keep_user_record(void *userdata, const sgn_node *n, uint16_t type,
+			     const uint8_t *rd, uint16_t len)
 {
-	char owner[DN_TEXTMAX], tbuf[16];
-	const uint8_t *q = s->rdata;
+	const user_filter *u = userdata;
 
-	dn_to_text(n->name, owner);
-	for (uint16_t i = 0; i < s->count; i++, q += 2 + blob_len(q)) {
-		uint16_t len = blob_len(q);
-		int w, f;
-
-		if (s->type != T_SOA && rec_is_system(z->apex, p, n->name, s->type, q + 2, len))
-			continue;
-		if (sgn_rdata_format_max(len) + DN_TEXTMAX + 64 > max)
-			continue; /* cannot happen: max covers the largest RDATA */
-		w = snprintf(line, max, "%s %u IN %s ", owner, s->ttl, sgn_type_name(s->type, tbuf));
-		f = sgn_rdata_format(s->type, q + 2, len, line + w);
-		if (f < 0)
-			continue;
-		line[w + f] = '\n';
-		zk_atomic_write(a, line, (size_t) w + (size_t) f + 1);
-	}
+	if (type == T_SOA)
+		return true;
+	return !rec_is_system(u->z->apex, u->p, n->name, type, rd, len);
 }
 
 int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 {
 	const sgn_zone *z = c->current;
 	const pol_policy *p = c->zone->policy;
-	size_t max = sgn_rdata_format_max(65535) + DN_TEXTMAX + 64;
-	_cleanup_free_ char *line = NULL;
+	user_filter uf = { .z = z, .p = p };
+	atomic_sink sink;
 	struct stat sb;
 	zk_atomic a;
 	char head[2600];
@@ -1232,9 +1224,6 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	if (!z || !c->have_input_id || stat(c->zone->input_file, &sb) < 0 ||
 	    !zk_same_file(&sb, &c->input_id))
 		return -EAGAIN;
-	line = malloc(max);
-	if (!line)
-		return zk_fail(reterr, -ENOMEM, "out of memory");
 	r = zk_atomic_open(c->zone->input_file, sb.st_mode & 07777, &a, reterr);
 	if (r < 0)
 		return r;
@@ -1243,18 +1232,11 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 		 "it.\n; Edit freely; DNSSEC records and the platform NS are managed "
 		 "automatically.\n$ORIGIN %s\n", c->zone->name, z->apex_text);
 	zk_atomic_write(&a, head, strlen(head));
-	for (size_t i = 0; i < z->n_nodes; i++) {
-		const sgn_node *n = z->nodes[i];
-
-		for (uint16_t k = 0; k < n->n_rrsets; k++) {
-			const sgn_rrset *s = &n->rrsets[k];
-
-			if (s->type != T_SOA && pol_type_is_dnssec(s->type))
-				continue;
-			write_user_rrset(&a, z, p, n, s, line, max);
-		}
-	}
-	r = zk_atomic_sync(&a, NULL, reterr);
+	sink.a = &a;
+	r = sgn_zone_write_records(z, p->signing_threads, keep_user_record, &uf, to_atomic, &sink,
+				   reterr);
+	if (r >= 0)
+		r = zk_atomic_sync(&a, NULL, reterr);
 	/* the narrowest window for an edit to slip in between the check and the rename */
 	if (r >= 0 && (stat(c->zone->input_file, &sb) < 0 || !zk_same_file(&sb, &c->input_id))) {
 		zk_atomic_abort(&a);
