@@ -631,7 +631,6 @@ static int make_anchors(const pol_zone *zone, const keyset *ks, anchors *a, zk_e
 	return 0;
 }
 
-/* Write the zone durably, the serial state first (INVARIANTS 4, 5). */
 static void *close_fd(void *arg)
 {
 	close((int) (intptr_t) arg);
@@ -662,6 +661,7 @@ static void close_in_background(int fd)
 		close(fd);
 }
 
+/* Write the zone durably, the serial state first (INVARIANTS 4, 5). */
 static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now,
 		   bool splice, uint64_t *ret_copied, zk_error *reterr)
 {
@@ -1193,7 +1193,6 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
 	return r;
 }
 
-/* One RRset's user records in zone-file form ("owner ttl IN type rdata" lines). */
 typedef struct user_filter {
 	const sgn_zone *z;
 	const pol_policy *p;

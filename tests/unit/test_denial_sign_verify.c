@@ -26,6 +26,7 @@
 #include "signer/load.h"
 #include "signer/output.h"
 #include "signer/rdata.h"
+#include "signer/records.h"
 #include "signer/sign.h"
 #include "signer/verify.h"
 #include "signer/zone.h"
@@ -1460,6 +1461,123 @@ static void nsec3_chain_accepts_an_empty_salt_given_as_null(void **state)
 	sgn_zone_free(z);
 }
 
+/* ---------------------------------------------------------------- incremental publication */
+
+static rec_op op(rec_op_kind kind, const char *owner, uint16_t type, const uint8_t *rd,
+		 uint16_t len)
+{
+	rec_op o = { .seq = 1, .kind = kind };
+
+	memcpy(o.rr.owner, wire(owner), dn_len(wire(owner)));
+	o.rr.type = type;
+	o.rr.ttl = 3600;
+	o.rr.rdlen = len;
+	o.rr.rdata = (uint8_t *) rd;
+	return o;
+}
+
+/* New leaf, new name under new ENTs, a name gone, a delegation made over data. */
+static void apply_edits(sgn_zone *z)
+{
+	static const uint8_t a[4] = { 192, 0, 2, 99 }, txt[] = "\004deep";
+	uint8_t ns[DN_MAXLEN];
+	rec_op ops[5];
+	int r;
+
+	memcpy(ns, wire("ns.elsewhere.test."), dn_len(wire("ns.elsewhere.test.")));
+	ops[0] = op(REC_OP_ADD, "new.example.", T_A, a, 4);
+	ops[1] = op(REC_OP_ADD, "x.y.www.example.", T_TXT, txt, 5);
+	ops[2] = op(REC_OP_DEL, "ns2.example.", T_A, (const uint8_t *) "\300\000\002\002", 4);
+	ops[3] = op(REC_OP_ADD, "mail.example.", T_NS, ns, (uint16_t) dn_len(ns));
+	ops[4] = op(REC_OP_DEL, "a.b.ent.example.", T_TXT, (const uint8_t *) "\004deep", 5);
+	r = rec_apply(z, ops, 5, NULL);
+	assert_true(r > 0);
+}
+
+static void assert_same_denial(const sgn_zone *a, const sgn_zone *b)
+{
+	assert_int_equal(a->n_n3, b->n_n3);
+	for (size_t j = 0; j < a->n_n3; j++) {
+		assert_memory_equal(a->n3[j].hash, b->n3[j].hash, 20);
+		assert_int_equal(a->n3[j].rr.rdata_len, b->n3[j].rr.rdata_len);
+		assert_memory_equal(a->n3[j].rr.rdata, b->n3[j].rr.rdata, a->n3[j].rr.rdata_len);
+	}
+	assert_int_equal(a->n_nodes, b->n_nodes);
+	for (size_t i = 0; i < a->n_nodes; i++) {
+		const sgn_rrset *x = a->nodes[i]->nsec, *y = b->nodes[i]->nsec;
+
+		assert_memory_equal(a->nodes[i]->name, b->nodes[i]->name, a->nodes[i]->name_len);
+		assert_int_equal(a->nodes[i]->flags, b->nodes[i]->flags);
+		assert_int_equal(!x, !y);
+		if (x)
+			assert_true(sgn_rrset_same_data(x, y));
+	}
+}
+
+static void incremental_update_matches_a_full_build(bool nsec3)
+{
+	sgn_zone *z = signed_zone(small_zone, nsec3), *full = load(small_zone);
+	sgn_denial_params p = denial_params(nsec3);
+	sgn_verify_opts vo = { .now = now0 + 60, .sample = 100, .new_sigs = true, .threads = 1 };
+	sgn_verify_report rep;
+	sgn_sign_stats st;
+	zk_error err = { 0 };
+	size_t dirty = 0, total = 0;
+
+	sgn_zone_clear_dirty(z);
+	z->dirty_only = true;
+	apply_edits(z);
+	build_denial(z, &p, NULL);
+	st = sign_at(z, now0 + 60);
+	/* only what changed was looked at */
+	for (size_t i = 0; i < z->n_nodes; i++) {
+		dirty += z->nodes[i]->dirty;
+		total += z->nodes[i]->n_rrsets + (z->nodes[i]->nsec != NULL);
+	}
+	total += z->n_n3;
+	/* (a small NSEC zone: the edits' neighbours are a good part of it) */
+	assert_true(st.rrsets > 0 && (nsec3 ? 2 * st.rrsets : st.rrsets) < total);
+	assert_true(dirty > 0 && dirty < z->n_nodes / 2 + 2);
+	/* ent.example. lost its only descendant: gone; b.ent too */
+	assert_null(sgn_zone_find(z, wire("b.ent.example.")));
+	assert_int_equal(sgn_zone_verify(z, &vo, &rep, &err), 0);
+	apply_edits(full);
+	build_denial(full, &p, NULL);
+	assert_same_denial(z, full);
+	z->dirty_only = false;
+	assert_valid(z, now0 + 60); /* the whole zone, every signature */
+
+	if (nsec3) {
+		/* the incremental check still catches a wrong record of a changed name... */
+		sgn_rrset *s = &node(z, "new.example.")->n3->rr;
+
+		z->dirty_only = true;
+		s->rdata[s->rdata_len - 1] ^= 0x40;
+		assert_int_equal(sgn_zone_verify(z, &vo, &rep, &err), ZK_E_VERIFY);
+		assert_non_null(strstr(rep.problems[0], "type bitmap"));
+		s->rdata[s->rdata_len - 1] ^= 0x40;
+		/* ... and a broken link anywhere in the chain */
+		s = &node(z, "www.example.")->n3->rr;
+		s->rdata[2 + 5 + 1] ^= 1;
+		assert_int_equal(sgn_zone_verify(z, &vo, &rep, &err), ZK_E_VERIFY);
+		assert_non_null(strstr(rep.problems[0], "next hashed owner"));
+	}
+	sgn_zone_free(z);
+	sgn_zone_free(full);
+}
+
+static void incremental_nsec3_update_matches_a_full_build(void **state)
+{
+	(void) state;
+	incremental_update_matches_a_full_build(true);
+}
+
+static void incremental_nsec_update_matches_a_full_build(void **state)
+{
+	(void) state;
+	incremental_update_matches_a_full_build(false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1509,6 +1627,8 @@ int main(void)
 		cmocka_unit_test(large_zone_signs_writes_and_verifies_on_several_threads),
 		/* last: under UBSan (denial.c memcpy from NULL) it ends the run */
 		cmocka_unit_test(nsec3_chain_accepts_an_empty_salt_given_as_null),
+		cmocka_unit_test(incremental_nsec3_update_matches_a_full_build),
+		cmocka_unit_test(incremental_nsec_update_matches_a_full_build),
 	};
 
 	return cmocka_run_group_tests_name("denial_sign_verify", tests, setup_keys, teardown_keys);
