@@ -476,7 +476,8 @@ static int plan_blocks(writer *w, unsigned n_threads, const sgn_splice *prev, bo
 	return 0;
 }
 
-static int write_zone(const sgn_zone *z, const char *header, unsigned threads,
+/* `head`: text written first, as it is (NULL: none). */
+static int write_zone(const sgn_zone *z, const char *head, unsigned threads,
 		      sgn_sink sink, sgn_copy_sink copy, void *userdata,
 		      const sgn_splice *prev, sgn_splice *next, uint64_t *ret_copied,
 		      const rr_filter *filter, zk_error *reterr)
@@ -509,12 +510,9 @@ static int write_zone(const sgn_zone *z, const char *header, unsigned threads,
 	}
 	pthread_mutex_init(&w.lock, NULL);
 	pthread_cond_init(&w.cond, NULL);
-	if (header) {
-		char line[1100];
-		int n = snprintf(line, sizeof(line), "; %s\n", header);
-
-		r = sink(userdata, line, (size_t) n);
-		off += (uint64_t) n;
+	if (head) {
+		r = sink(userdata, head, strlen(head));
+		off += strlen(head);
 	}
 	for (size_t b = 0; b < w.n_blocks; b++)
 		if (!w.blocks[b].copy)
@@ -611,25 +609,42 @@ static int write_zone(const sgn_zone *z, const char *header, unsigned threads,
 	return 0;
 }
 
+/* The header as one comment line ("; header\n"), or NULL. */
+static const char *comment_line(const char *header, char *line, size_t size)
+{
+	if (!header)
+		return NULL;
+	snprintf(line, size, "; %s\n", header);
+	return line;
+}
+
 int sgn_zone_write_spliced(const sgn_zone *z, const char *header, unsigned threads,
 			   sgn_sink sink, sgn_copy_sink copy, void *userdata,
 			   const sgn_splice *prev, sgn_splice *next, uint64_t *ret_copied,
 			   zk_error *reterr)
 {
-	return write_zone(z, header, threads, sink, copy, userdata, prev, next, ret_copied, NULL,
-			  reterr);
+	char line[1100];
+
+	return write_zone(z, comment_line(header, line, sizeof(line)), threads, sink, copy,
+			  userdata, prev, next, ret_copied, NULL, reterr);
 }
 
 int sgn_zone_write(const sgn_zone *z, const char *header, unsigned threads, sgn_sink sink,
 		   void *userdata, zk_error *reterr)
 {
-	return write_zone(z, header, threads, sink, NULL, userdata, NULL, NULL, NULL, NULL, reterr);
+	char line[1100];
+
+	return write_zone(z, comment_line(header, line, sizeof(line)), threads, sink, NULL,
+			  userdata, NULL, NULL, NULL, NULL, reterr);
 }
 
-int sgn_zone_write_records(const sgn_zone *z, unsigned threads, sgn_rr_keep keep,
-			   void *keep_userdata, sgn_sink sink, void *userdata, zk_error *reterr)
+int sgn_zone_write_records(const sgn_zone *z, const char *head, unsigned threads,
+			   sgn_rr_keep keep, void *keep_userdata, sgn_sink sink,
+			   sgn_copy_sink copy, void *userdata, const sgn_splice *prev,
+			   sgn_splice *next, uint64_t *ret_copied, zk_error *reterr)
 {
 	rr_filter f = { .keep = keep, .userdata = keep_userdata };
 
-	return write_zone(z, NULL, threads, sink, NULL, userdata, NULL, NULL, NULL, &f, reterr);
+	return write_zone(z, head, threads, sink, copy, userdata, prev, next, ret_copied, &f,
+			  reterr);
 }

@@ -63,15 +63,20 @@ int sgn_zone_write_spliced(const sgn_zone *z, const char *header, unsigned threa
 			   zk_error *reterr);
 
 /*
- * Some records only (no signatures, no denial records), in the same order and form, on
- * `threads` threads: `keep` says which (called concurrently from the formatting threads).
- * The daemon's write-back of the unsigned zone.
+ * Some records only (no signatures, no denial records), after `head` (verbatim, or NULL),
+ * in the same order and form, on `threads` threads: `keep` says which (called concurrently
+ * from the formatting threads, and it must answer the same for the same records while
+ * `prev` is used). Spliced as sgn_zone_write_spliced does when `next` is not NULL: a
+ * block's hash covers all of its records, so an unchanged hash is unchanged text. The
+ * daemon's write-back of the unsigned zone.
  */
 typedef bool (*sgn_rr_keep)(void *userdata, const sgn_node *n, uint16_t type,
 			    const uint8_t *rdata, uint16_t len);
 
-int sgn_zone_write_records(const sgn_zone *z, unsigned threads, sgn_rr_keep keep,
-			   void *keep_userdata, sgn_sink sink, void *userdata, zk_error *reterr);
+int sgn_zone_write_records(const sgn_zone *z, const char *head, unsigned threads,
+			   sgn_rr_keep keep, void *keep_userdata, sgn_sink sink,
+			   sgn_copy_sink copy, void *userdata, const sgn_splice *prev,
+			   sgn_splice *next, uint64_t *ret_copied, zk_error *reterr);
 
 /* Presentation form of one record into out (>= DN_TEXTMAX + sgn_rdata_format_max + 64). */
 int sgn_format_rr(const char *owner_text, uint16_t type, uint32_t ttl, const uint8_t *rd,

@@ -415,6 +415,9 @@ struct sgn_ctx {
 	bool have_input_id;        /* current was built from the input file of this identity */
 	struct stat input_id;
 	sgn_splice splice;         /* the text of the last publication, for the next one */
+	sgn_splice wb_splice;      /* the text of the last write-back of the input file */
+	uint64_t wb_size;          /* ... whose size and mtime were these */
+	int64_t wb_mtime_ns;
 	ks_store *keys;            /* the key store and states of the last successful run */
 	ks_ring *ring;
 	/*
@@ -520,6 +523,7 @@ int sgn_ctx_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *dia
 	c->zone = zone;
 	c->diag = diag;
 	sgn_splice_init(&c->splice);
+	sgn_splice_init(&c->wb_splice);
 	if (name_wire(zone->name, c->apex) < 0) {
 		free(c);
 		return zk_fail(reterr, ZK_E_CONFIG, "bad zone name %s", zone->name);
@@ -547,6 +551,7 @@ sgn_ctx *sgn_ctx_free(sgn_ctx *c)
 		return NULL;
 	sgn_zone_free(c->current);
 	sgn_splice_clear(&c->splice);
+	sgn_splice_clear(&c->wb_splice);
 	ks_store_free(c->keys);
 	free(c->ring);
 	free(c);
@@ -561,6 +566,7 @@ const ks_ring *sgn_ctx_ring(const sgn_ctx *c)
 void sgn_ctx_set_config(sgn_ctx *c, const pol_config *cfg, const pol_zone *zone)
 {
 	c->inc_ok = false; /* the policy may have changed what every record looks like */
+	sgn_splice_clear(&c->wb_splice); /* ... and which records are the user's */
 	c->cfg = cfg;
 	c->zone = zone;
 }
@@ -631,6 +637,20 @@ static int make_anchors(const pol_zone *zone, const keyset *ks, anchors *a, zk_e
 	return 0;
 }
 
+static int64_t mtime_ns(const struct stat *sb)
+{
+	return (int64_t) sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
+/* A file we wrote is a splice source only while nobody changed it in place since. */
+static bool still_as_written(int fd, uint64_t size, int64_t mtime)
+{
+	struct stat sb;
+
+	return fd >= 0 && fstat(fd, &sb) == 0 && (uint64_t) sb.st_size == size &&
+	       mtime_ns(&sb) == mtime;
+}
+
 static void *close_fd(void *arg)
 {
 	close((int) (intptr_t) arg);
@@ -678,6 +698,9 @@ static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now
 	if (!dir)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	sgn_splice_init(&next);
+	if (c->splice.fd >= 0 && !still_as_written(c->splice.fd, c->st.output_size,
+						   c->st.output_mtime_ns))
+		sgn_splice_clear(&c->splice);
 	r = zk_mkdir_p(dirname(dir), 0755);
 	if (r < 0)
 		return zk_fail(reterr, r, "cannot create the output directory of '%s'",
@@ -1215,10 +1238,11 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	const pol_policy *p = c->zone->policy;
 	user_filter uf = { .z = z, .p = p };
 	atomic_sink sink;
-	struct stat sb;
+	sgn_splice next;
+	struct stat sb, wsb;
 	zk_atomic a;
 	char head[2600];
-	int r;
+	int r, fd;
 
 	if (!z || !c->have_input_id || stat(c->zone->input_file, &sb) < 0 ||
 	    !zk_same_file(&sb, &c->input_id))
@@ -1230,26 +1254,48 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 		 "; zone %s, written by zonekeeper: the records of the record API are part of "
 		 "it.\n; Edit freely; DNSSEC records and the platform NS are managed "
 		 "automatically.\n$ORIGIN %s\n", c->zone->name, z->apex_text);
-	zk_atomic_write(&a, head, strlen(head));
 	sink.a = &a;
-	r = sgn_zone_write_records(z, p->signing_threads, keep_user_record, &uf, to_atomic, &sink,
-				   reterr);
+	sgn_splice_init(&next);
+	/* most of the text is the last write-back's: copy what did not change */
+	if (!still_as_written(c->wb_splice.fd, c->wb_size, c->wb_mtime_ns))
+		sgn_splice_clear(&c->wb_splice);
+	r = sgn_zone_write_records(z, head, p->signing_threads, keep_user_record, &uf, to_atomic,
+				   copy_to_atomic, &sink, &c->wb_splice, &next, NULL, reterr);
 	if (r >= 0)
-		r = zk_atomic_sync(&a, NULL, reterr);
+		r = zk_atomic_sync(&a, &wsb, reterr);
 	/* the narrowest window for an edit to slip in between the check and the rename */
 	if (r >= 0 && (stat(c->zone->input_file, &sb) < 0 || !zk_same_file(&sb, &c->input_id))) {
 		zk_atomic_abort(&a);
+		sgn_splice_clear(&next);
 		return -EAGAIN;
 	}
 	if (r < 0) {
 		zk_atomic_abort(&a);
+		sgn_splice_clear(&next);
 		return r;
 	}
 	r = zk_atomic_commit(&a, reterr);
-	if (r < 0)
+	close_in_background(c->wb_splice.fd);
+	c->wb_splice.fd = -1;
+	sgn_splice_clear(&c->wb_splice);
+	if (r < 0) {
+		sgn_splice_clear(&next);
 		return r;
+	}
 	if (stat(c->zone->input_file, &c->input_id) < 0)
 		c->have_input_id = false;
+	/* the file just written is the next write-back's source, as long as it is ours */
+	fd = open(c->zone->input_file, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && still_as_written(fd, (uint64_t) wsb.st_size, mtime_ns(&wsb))) {
+		c->wb_splice = next;
+		c->wb_splice.fd = fd;
+		c->wb_size = (uint64_t) wsb.st_size;
+		c->wb_mtime_ns = mtime_ns(&wsb);
+	} else {
+		if (fd >= 0)
+			close(fd);
+		sgn_splice_clear(&next);
+	}
 	*ret_seq = c->applied_seq;
 	return 0;
 }
