@@ -130,7 +130,7 @@ static void flush_buf(zk_atomic *a)
 
 void zk_atomic_write(zk_atomic *a, const void *data, size_t len)
 {
-	if (a->error)
+	if (a->error || len == 0)
 		return;
 	if (a->buf_len + len > a->buf_cap) {
 		flush_buf(a);

@@ -560,7 +560,7 @@ static int write_zone(const sgn_zone *z, const char *head, unsigned threads,
 				pthread_mutex_unlock(&w.lock);
 				if (r == 0)
 					r = s->error;
-				if (r == 0)
+				if (r == 0 && s->b.len) /* a block with nothing kept: no buffer */
 					r = sink(userdata, s->b.s, s->b.len);
 				len = s->b.len;
 				pthread_mutex_lock(&w.lock);
