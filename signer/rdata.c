@@ -723,10 +723,23 @@ static int ldns_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out
 	if (!b)
 		goto out;
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+
 		if (i)
 			ldns_buffer_printf(b, " ");
-		if (ldns_rdf2buffer_str(b, ldns_rr_rdf(rr, i)) != LDNS_STATUS_OK)
+		/*
+		 * Names by our own formatter: ldns leaves '"', '@' and '$' in a label as
+		 * they are, and a '"' then starts a quoted string when the text is read
+		 * back (a NAPTR replacement with a quote in a label came back as two fields).
+		 */
+		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME) {
+			char name[DN_TEXTMAX];
+
+			dn_to_text(ldns_rdf_data(f), name);
+			ldns_buffer_printf(b, "%s", name);
+		} else if (ldns_rdf2buffer_str(b, f) != LDNS_STATUS_OK) {
 			goto out;
+		}
 	}
 	if (ldns_buffer_status(b) != LDNS_STATUS_OK ||
 	    ldns_buffer_position(b) > sgn_rdata_format_max(len))
