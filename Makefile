@@ -2,7 +2,8 @@
 # Makefile -- zonekeeper. One non-recursive GNU Makefile.
 #
 #   make              build build/zonekeeper (and everything it needs)
-#   make check        unit tests (plain and ASan+UBSan), layering check, system tests
+#   make check        unit tests (plain and ASan+UBSan), layering check, fuzz seeds, system
+#                     tests (plain and ASan+UBSan); builds on every core (JOBS=)
 #   make demo         sign the bundled example and show the result and the validators' verdicts
 #   make bench        signing benchmark against ldns-signzone, dnssec-signzone and kzonesign
 #   make install      PREFIX=/usr/local DESTDIR=
@@ -80,9 +81,19 @@ check-layering:
 	  grep -v "\"$$d/internal.h\"" ; done | grep . || { echo "layering: foreign internal.h"; exit 1; }
 	@echo "  LAYERING ok"
 
+ASAN_MAKE := B=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	  -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined"
+
+units: $(UNIT)
+
 check-asan: deps
-	$(MAKE) B=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	  -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined" all check-unit
+	$(MAKE) $(ASAN_MAKE) all check-unit
+
+# the three builds check needs, each on every core (the tests then run one after another)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+check-build: deps
+	$(MAKE) -j$(JOBS) all units $(FUZZ_BIN)
+	$(MAKE) -j$(JOBS) $(ASAN_MAKE) all units
 
 check-system: all
 	ZK_BUILD=$(CURDIR)/$(B) $(PYTEST) -q -p no:cacheprovider tests/system $(PYTEST_ARGS)
@@ -91,7 +102,7 @@ check-system-asan: check-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ZK_BUILD=$(CURDIR)/build-asan $(PYTEST) -q -p no:cacheprovider tests/system -m "not slow" $(PYTEST_ARGS)
 
-check: deps all check-layering check-unit check-fuzz check-system check-system-asan
+check: deps check-build all check-layering check-unit check-fuzz check-system check-system-asan
 
 # ---------------------------------------------------------------------------- fuzz
 # libFuzzer target over request parsing and record validation (fuzz/fuzz_record.c). The
@@ -174,5 +185,6 @@ clean:
 	$(RM) -r build build-asan
 
 .PHONY: all deps check check-unit check-layering check-asan check-system check-system-asan \
+        check-build units \
         demo bench install clean fuzz check-fuzz clean-fuzz
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
