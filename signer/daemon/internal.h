@@ -133,12 +133,14 @@ typedef struct dzone {
 	size_t job_n_changes;     /* ops in the job's snapshot (opts.changes) */
 	bool job_writeback, job_need_recs;
 	bool job_only_wb;         /* nothing to sign: only write the API changes back */
+	bool published_told;      /* job_published ran for the running job (a write-back follows) */
 	rec_set *job_recs;        /* job: index rebuilt from the zone read anew */
 	rec_rr job_sys[MAX_SYSTEM_RRS]; /* job: system records of the new version */
 	size_t job_n_sys;
 	bool job_sys_set;
 	int wb_r;                 /* job: write-back result */
 	uint64_t wb_seq;
+	uint64_t wb_usec;         /* job: how long the write-back took */
 	zk_error wb_err;
 	sgn_run_opts opts;
 	sgn_run_result res;

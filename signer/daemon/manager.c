@@ -34,12 +34,27 @@
 #define RETRY_MIN_USEC (1000000ull)
 #define RETRY_MAX_USEC (300 * 1000000ull)
 #define JOB_NICE 5                      /* signing threads run at this niceness */
-#define WRITEBACK_USEC (5 * 1000000ull) /* API writes reach the input file within 5 s */
-#define WRITEBACK_BYTES (4u << 20)      /* or once the journal holds this much */
+/*
+ * API writes reach the input file once the zone is quiet for WRITEBACK_QUIET_USEC, at the
+ * latest WRITEBACK_MAX_USEC after the first one pending, or once the journal holds
+ * WRITEBACK_BYTES. A write-back of a 100k zone holds the signing thread for 50-100 ms:
+ * under a steady stream of writes, one every 5 s made the slowest ?wait=published writes.
+ */
+#define WRITEBACK_QUIET_USEC (5 * 1000000ull)
+#define WRITEBACK_MAX_USEC (60 * 1000000ull)
+#define WRITEBACK_BYTES (4u << 20)
 
 static zk_time_t now_of(const manager *m)
 {
 	return zk_clock_now(&m->clock);
+}
+
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static void schedule(manager *m);
@@ -342,6 +357,33 @@ static void take_keys_view(dzone *z)
 	z->job_n_waiting = 0;
 }
 
+/*
+ * The job thread's word to the loop: `done` false when the signed zone is out but a
+ * write-back of the input file still runs (the ?wait=published writes are answered at once,
+ * not after the write-back), true when the thread is over. One write per message, far
+ * below PIPE_BUF: it is never split.
+ */
+typedef struct {
+	dzone *z;
+	bool done;
+} job_msg;
+
+static void job_tell(dzone *z, bool done)
+{
+	job_msg msg = { .z = z, .done = done };
+
+	if (write(z->m->job_pipe[1], &msg, sizeof(msg)) != sizeof(msg))
+		abort(); /* a pipe of a few bytes cannot fail short: the loop would hang */
+}
+
+static void job_write_back(dzone *z)
+{
+	uint64_t t0 = mono_usec();
+
+	z->wb_r = sgn_ctx_write_input(z->ctx, &z->wb_seq, &z->wb_err);
+	z->wb_usec = mono_usec() - t0;
+}
+
 static void *job_main(void *arg)
 {
 	dzone *z = arg;
@@ -355,7 +397,7 @@ static void *job_main(void *arg)
 
 	if (z->job_only_wb) {
 		z->r = 0;
-		z->wb_r = sgn_ctx_write_input(z->ctx, &z->wb_seq, &z->wb_err);
+		job_write_back(z);
 		goto done;
 	}
 	z->r = sgn_ctx_run(z->ctx, &z->opts, &z->res, &z->err);
@@ -368,13 +410,14 @@ static void *job_main(void *arg)
 			(void) rec_set_from_zone(cur, z->cfg->policy, &z->job_recs);
 		z->job_n_sys = system_records(cur, z->cfg->policy, z->job_sys, MAX_SYSTEM_RRS);
 		z->job_sys_set = true;
-		if (z->job_writeback)
-			z->wb_r = sgn_ctx_write_input(z->ctx, &z->wb_seq, &z->wb_err);
+		if (z->job_writeback) {
+			/* from here on the loop reads only what the write-back leaves alone */
+			job_tell(z, false);
+			job_write_back(z);
+		}
 	}
 done:
-	/* wake the loop; the pointer says which zone (one job at a time anyway) */
-	if (write(z->m->job_pipe[1], &z, sizeof(z)) != sizeof(z))
-		abort(); /* a pipe of a few bytes cannot fail short: the loop would hang */
+	job_tell(z, true);
 	return NULL;
 }
 
@@ -526,14 +569,6 @@ static void after_publish(manager *m, dzone *z)
 
 static void do_reload(manager *m);
 
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void reply_waiter(dwrite *w, int code, const zk_error *e, uint32_t serial)
 {
 	if (code < 0) {
@@ -595,7 +630,7 @@ static void finish_api(manager *m, dzone *z)
 		z->n_sys = z->job_n_sys;
 	}
 	if (z->job_only_wb)
-		goto writeback;
+		return;
 	if (z->job_recs) {
 		/* the zone was read anew: its index, plus the writes accepted since the snapshot */
 		rec_set_free(z->recs);
@@ -622,11 +657,17 @@ static void finish_api(manager *m, dzone *z)
 	} else if (z->job_n_changes) {
 		answer_waiters(z, z->ops[z->job_n_changes - 1].seq, z->r, &z->err);
 	}
-writeback:
+}
+
+/* The write-back's share, once the job thread is over. */
+static void finish_writeback(manager *m, dzone *z)
+{
 	if (z->job_writeback && z->r >= 0) {
 		if (z->wb_r == 0) {
+			dlog_fields f = { .zone = z->name, .signatures = -1 };
 			zk_error e = { 0 };
 			size_t k = 0;
+			uint64_t t0;
 			int r;
 
 			/* the input file holds the writes up to wb_seq: keep only the later ones */
@@ -637,10 +678,16 @@ writeback:
 			z->n_ops -= k;
 			z->writeback_due = false;
 			z->have_input_id = stat(z->cfg->input_file, &z->input_id) == 0;
+			t0 = mono_usec();
 			r = jnl_rewrite(z->journal, z->ops, z->n_ops, &e);
+			dlog(ZK_LOG_INFO, &f,
+			     "API writes written back to %s (%.3f s), %zu left in the journal (%.3f s)",
+			     z->cfg->input_file, (double) z->wb_usec / 1e6, z->n_ops,
+			     (double) (mono_usec() - t0) / 1e6);
 			if (r < 0) {
-				dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = r };
 				char buf[1024];
+
+				f.error_code = r;
 
 				/* harmless: the journal still holds them, replaying is idempotent */
 				dlog(ZK_LOG_WARNING, &f, "cannot trim the journal: %s",
@@ -688,13 +735,18 @@ static void keys_finish(dzone *z, const sgn_run_result *res)
 		z->dnskey_response = res->dnskey_response;
 }
 
-static void job_finish(manager *m, dzone *z)
+/*
+ * The run is over and its zone published (or refused): results, logs, timers, answers.
+ * The job is still the manager's (m->job): a write-back may be running on its thread, and
+ * nothing starts before job_done.
+ */
+static void job_published(manager *m, dzone *z)
 {
 	dlog_fields f = { .zone = z->name, .signatures = -1 };
 	const sgn_run_result *res = &z->res;
 
+	z->published_told = true;
 	z->running = false;
-	m->job = NULL;
 	take_keys_view(z);
 	if (z->job_only_wb)
 		goto next; /* nothing was signed: only the API's share to finish */
@@ -775,6 +827,18 @@ next:
 	finish_api(m, z);
 	check_ready(m);
 	update_status(m);
+}
+
+/* The job thread is over: the write-back's result, then the next job. */
+static void job_done(manager *m, dzone *z)
+{
+	pthread_join(z->thread, NULL);
+	if (!z->published_told)
+		job_published(m, z);
+	z->published_told = false;
+	m->job = NULL;
+	finish_writeback(m, z);
+	update_status(m);
 	if (m->stopping) {
 		sd_event_exit(m->event, 0);
 		return;
@@ -787,12 +851,14 @@ next:
 static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	manager *m = userdata;
-	dzone *z;
+	job_msg msg;
 
-	if (read(fd, &z, sizeof(z)) != sizeof(z))
+	if (read(fd, &msg, sizeof(msg)) != sizeof(msg))
 		return 0;
-	pthread_join(z->thread, NULL);
-	job_finish(m, z);
+	if (msg.done)
+		job_done(m, msg.z);
+	else
+		job_published(m, msg.z);
 	return 0;
 }
 
@@ -955,20 +1021,38 @@ json_t *mgr_zone_json(const dzone *z)
 	return zone_json(z);
 }
 
+/* When the pending API writes are due in the input file (monotonic µs; 0: now). */
+static uint64_t writeback_at(const dzone *z)
+{
+	uint64_t quiet, latest;
+
+	/* writes replayed from the journal at start carry no time: they are old */
+	if (!z->n_ops || !z->op_usec[0] || !z->op_usec[z->n_ops - 1])
+		return 0;
+	quiet = z->op_usec[z->n_ops - 1] + WRITEBACK_QUIET_USEC;
+	latest = z->op_usec[0] + WRITEBACK_MAX_USEC;
+	return quiet < latest ? quiet : latest;
+}
+
 static int on_writeback(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	dzone *z = userdata;
+	uint64_t at = writeback_at(z), now = mono_usec();
 
+	if (at > now) {
+		/* writes came in meanwhile: wait for a quiet moment (bounded by the latest) */
+		(void) mgr_set_timer(z->m, &z->wb_timer, at - now, on_writeback, z);
+		return 0;
+	}
 	z->writeback_due = true;
 	mgr_want_run(z);
 	return 0;
 }
 
-/* API writes reach the input file within WRITEBACK_USEC of the first one pending. */
 static void arm_writeback(dzone *z)
 {
 	if (!z->wb_timer || sd_event_source_get_enabled(z->wb_timer, NULL) == 0)
-		(void) mgr_set_timer(z->m, &z->wb_timer, WRITEBACK_USEC, on_writeback, z);
+		(void) mgr_set_timer(z->m, &z->wb_timer, WRITEBACK_QUIET_USEC, on_writeback, z);
 }
 
 /* A journal failure: the index may hold writes that are not durable. Drop them and let

@@ -782,6 +782,40 @@ def test_file_edit_after_write_back(env):
     assert find(out, "again.example.com.", "TXT", '"api2"')
 
 
+@pytest.mark.slow
+def test_write_back_waits_for_a_quiet_moment(env):
+    """Under a steady stream of API writes (one a second) the input file is rewritten at
+    the latest 60 s after the first write pending, not every 5 s; once the writes stop it
+    follows 5 s after the last one."""
+    c, s = env.c, env.s
+    start = time.monotonic()
+    seen = None
+    i = 0
+    while time.monotonic() - start < 80:
+        created(c.post(ZONE, {"name": "stream%d" % i, "type": "A",
+                              "content": "192.0.2.%d" % (i % 250 + 1)}))
+        i += 1
+        if written_back(s, "stream0"):
+            seen = time.monotonic() - start
+            break
+        time.sleep(1)
+    assert seen is not None, "no write-back after 80 s of steady writes"
+    # 60 s after the first write; not at 5 s (writes never paused that long)
+    assert 55 <= seen <= 75, "first write-back %.1f s after the first write" % seen
+    last = "stream%d" % (i - 1)
+    created(c.post(ZONE, {"name": "after", "type": "A", "content": "192.0.2.254"}))
+    stop = time.monotonic()
+    time.sleep(2)
+    assert not written_back(s, "after"), "written back 2 s after a write"
+    wait_for(lambda: written_back(s, "after"), 15, "the write-back once the writes stopped")
+    assert time.monotonic() - stop >= 4.5
+    assert written_back(s, last)
+    settle(s, env.d, ZONE)
+    out = env.recs()
+    assert all(find(out, "stream%d.example.com." % k, "A", "192.0.2.%d" % (k % 250 + 1))
+               for k in range(i))
+
+
 # ---------------------------------------------------------------- /metrics
 
 METRIC = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)')
