@@ -133,7 +133,6 @@ typedef struct dzone {
 	size_t job_n_changes;     /* ops in the job's snapshot (opts.changes) */
 	bool job_writeback, job_need_recs;
 	bool job_only_wb;         /* nothing to sign: only write the API changes back */
-	bool published_told;      /* job_published ran for the running job (a write-back follows) */
 	rec_set *job_recs;        /* job: index rebuilt from the zone read anew */
 	rec_rr job_sys[MAX_SYSTEM_RRS]; /* job: system records of the new version */
 	size_t job_n_sys;

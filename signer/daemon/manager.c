@@ -358,10 +358,10 @@ static void take_keys_view(dzone *z)
 }
 
 /*
- * The job thread's word to the loop: `done` false when the signed zone is out but a
- * write-back of the input file still runs (the ?wait=published writes are answered at once,
- * not after the write-back), true when the thread is over. One write per message, far
- * below PIPE_BUF: it is never split.
+ * The job thread's word to the loop, twice per job: `done` false once the run is over (the
+ * ?wait=published writes are answered then, not after a write-back of the input file that
+ * may follow), true when the thread is over. One write per message, far below PIPE_BUF:
+ * it is never split.
  */
 typedef struct {
 	dzone *z;
@@ -395,14 +395,12 @@ static void *job_main(void *arg)
 	 */
 	(void) setpriority(PRIO_PROCESS, (id_t) gettid(), JOB_NICE);
 
-	if (z->job_only_wb) {
-		z->r = 0;
-		job_write_back(z);
-		goto done;
+	z->r = 0;
+	if (!z->job_only_wb) {
+		z->r = sgn_ctx_run(z->ctx, &z->opts, &z->res, &z->err);
+		job_keys_view(z);
 	}
-	z->r = sgn_ctx_run(z->ctx, &z->opts, &z->res, &z->err);
-	job_keys_view(z);
-	if (z->r >= 0 && sgn_ctx_current(z->ctx)) {
+	if (!z->job_only_wb && z->r >= 0 && sgn_ctx_current(z->ctx)) {
 		const sgn_zone *cur = sgn_ctx_current(z->ctx);
 
 		/* the index follows the zone when the input was read (an edit, the first run) */
@@ -410,13 +408,11 @@ static void *job_main(void *arg)
 			(void) rec_set_from_zone(cur, z->cfg->policy, &z->job_recs);
 		z->job_n_sys = system_records(cur, z->cfg->policy, z->job_sys, MAX_SYSTEM_RRS);
 		z->job_sys_set = true;
-		if (z->job_writeback) {
-			/* from here on the loop reads only what the write-back leaves alone */
-			job_tell(z, false);
-			job_write_back(z);
-		}
 	}
-done:
+	/* the run is over: from here on the loop reads only what the write-back leaves alone */
+	job_tell(z, false);
+	if (z->job_writeback && z->r >= 0 && sgn_ctx_current(z->ctx))
+		job_write_back(z);
 	job_tell(z, true);
 	return NULL;
 }
@@ -688,7 +684,6 @@ static void finish_writeback(manager *m, dzone *z)
 				char buf[1024];
 
 				f.error_code = r;
-
 				/* harmless: the journal still holds them, replaying is idempotent */
 				dlog(ZK_LOG_WARNING, &f, "cannot trim the journal: %s",
 				     zk_error_str(&e, r, buf, sizeof(buf)));
@@ -745,7 +740,6 @@ static void job_published(manager *m, dzone *z)
 	dlog_fields f = { .zone = z->name, .signatures = -1 };
 	const sgn_run_result *res = &z->res;
 
-	z->published_told = true;
 	z->running = false;
 	take_keys_view(z);
 	if (z->job_only_wb)
@@ -833,9 +827,6 @@ next:
 static void job_done(manager *m, dzone *z)
 {
 	pthread_join(z->thread, NULL);
-	if (!z->published_told)
-		job_published(m, z);
-	z->published_told = false;
 	m->job = NULL;
 	finish_writeback(m, z);
 	update_status(m);
@@ -1027,7 +1018,7 @@ static uint64_t writeback_at(const dzone *z)
 	uint64_t quiet, latest;
 
 	/* writes replayed from the journal at start carry no time: they are old */
-	if (!z->n_ops || !z->op_usec[0] || !z->op_usec[z->n_ops - 1])
+	if (!z->n_ops || !z->op_usec[0])
 		return 0;
 	quiet = z->op_usec[z->n_ops - 1] + WRITEBACK_QUIET_USEC;
 	latest = z->op_usec[0] + WRITEBACK_MAX_USEC;
