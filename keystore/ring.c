@@ -22,6 +22,7 @@
 #include "keystore/ring.h"
 #include "policy/zk-file.h"
 #include "policy/zk-macro.h"
+#include "policy/zk-time.h"
 
 #define RING_FILE_MAX (64u * 1024u)
 
@@ -330,12 +331,19 @@ int ks_ring_gen_store(void *userdata, ks_role role, uint8_t alg, zk_time_t now, 
 	return ks_store_generate(userdata, alg, role, &t, ret, reterr);
 }
 
-static int generate(ks_ring *r, ks_role role, const ks_ring_policy *rp, zk_time_t now,
-		    ks_ring_gen_fn gen, void *userdata, ks_ring_report *rep, zk_error *reterr)
+/* A successor of `role`; unless an operator `asked`, only outside the reserved slots. */
+static int generate(ks_ring *r, ks_role role, bool asked, const ks_ring_policy *rp,
+		    zk_time_t now, ks_ring_gen_fn gen, void *userdata, ks_ring_report *rep,
+		    zk_error *reterr)
 {
 	ks_key *key = NULL;
 	int ret;
 
+	if (!asked && r->n >= KS_RING_MAX - KS_RING_RESERVED) {
+		/* the zone goes on with the keys it has; the rollover comes once keys left */
+		rep->deferred |= 1u << role;
+		return 0;
+	}
 	if (r->n == KS_RING_MAX)
 		return zk_fail(reterr, ZK_E_KEY, "more than %d keys in the key ring",
 			       KS_RING_MAX);
@@ -413,7 +421,8 @@ int ks_ring_step(ks_ring *r, const ks_ring_policy *rp, unsigned roll, zk_time_t 
 			if (a >= 0 && r->k[a].alg == rp->algorithm && !(roll & (1u << roles[j])) &&
 			    !(due & (1u << roles[j])))
 				continue;
-			ret = generate(r, roles[j], rp, now, gen, userdata, rep, reterr);
+			ret = generate(r, roles[j], (roll & (1u << roles[j])) != 0, rp, now, gen,
+				       userdata, rep, reterr);
 			if (ret < 0)
 				return ret;
 		}
@@ -537,6 +546,39 @@ const char *ks_ring_waiting(const ks_ring *r, size_t i, char *buf, size_t size)
 	else
 		return NULL;
 	return buf;
+}
+
+int ks_ring_rolling(const ks_ring *r, ks_role role, char *why, size_t size)
+{
+	int a = ks_kasp_active(r->k, r->n, role), old = -1;
+	char wait[96], when[32];
+
+	for (size_t i = 0; i < r->n && old < 0; i++)
+		if (r->k[i].role == role && (int) i != a)
+			old = (int) i;
+	if (old < 0)
+		return -1;
+	/* a DS the parent has to show first, else the TTLs of the records that move */
+	for (size_t i = 0; i < r->n; i++)
+		if (r->k[i].role == role && ks_ring_waiting(r, i, wait, sizeof(wait))) {
+			if (a >= 0)
+				snprintf(why, size, "key %u is leaving for key %u; %s", r->k[old].tag,
+					 r->k[a].tag, wait);
+			else
+				snprintf(why, size, "key %u is leaving; %s", r->k[old].tag, wait);
+			return old;
+		}
+	if (r->next)
+		zk_time_iso(r->next, when, sizeof(when));
+	else
+		snprintf(when, sizeof(when), "not scheduled");
+	if (a >= 0)
+		snprintf(why, size, "key %u is leaving for key %u; waiting for caches to expire "
+			 "its records (next key event: %s)", r->k[old].tag, r->k[a].tag, when);
+	else
+		snprintf(why, size, "key %u is leaving; waiting for caches to expire its records "
+			 "(next key event: %s)", r->k[old].tag, when);
+	return old;
 }
 
 const char *ks_ring_status(const ks_ring *r, char *buf, size_t size)

@@ -28,6 +28,12 @@
 #include "policy/policy.h"
 
 #define KS_RING_MAX 16
+/*
+ * Slots the policy's own key generation (lifetimes, an algorithm change) leaves free, so
+ * that an operator's emergency rollover always finds room: one per role of a KSK+ZSK
+ * zone. A policy rollover that would take them waits until keys have left.
+ */
+#define KS_RING_RESERVED 2
 
 typedef struct ks_ring {
 	ks_kstate k[KS_RING_MAX];
@@ -61,6 +67,8 @@ typedef struct ks_ring_report {
 	ks_key *retimed_keys[KS_RING_MAX];
 	zk_time_t next;            /* earliest future event (0: none) */
 	bool waits_parent;         /* a DS move waits for the parent */
+	unsigned deferred;         /* roles (1 << KS_ROLE_*) whose policy rollover waits for
+				      a free slot (KS_RING_RESERVED) */
 } ks_ring_report;
 
 /* Make a key of `role` and `alg` in the store; the key is borrowed from it. */
@@ -84,12 +92,13 @@ int ks_ring_attach(ks_ring *r, ks_store *s, const ks_ring_policy *rp, zk_time_t 
 
 /*
  * One step at `now`. `roll` is a bit per role (1 << KS_ROLE_*) an operator asked to roll
- * now. `gen` makes keys (ks_ring_gen_store in the signer; a fake in the simulator). Keys
- * that left the zone for good are dropped from the ring and listed in the report; the
- * caller archives them (ks_store_archive) after saving the ring, so that a crash between
- * the two leaves a ring that still loads. The keys' BIND-style timing metadata follows
- * the states (publish, active, retire, remove); the keys whose metadata changed are
- * listed too, to be saved (ks_store_save) after the ring.
+ * now; only these may take the last KS_RING_RESERVED slots of the ring (the policy's own
+ * rollovers wait then: rep->deferred). `gen` makes keys (ks_ring_gen_store in the signer;
+ * a fake in the simulator). Keys that left the zone for good are dropped from the ring
+ * and listed in the report; the caller archives them (ks_store_archive) after saving the
+ * ring, so that a crash between the two leaves a ring that still loads. The keys'
+ * BIND-style timing metadata follows the states (publish, active, retire, remove); the
+ * keys whose metadata changed are listed too, to be saved (ks_store_save) after the ring.
  *
  * Save the ring only once what it says is published (or nothing had to be): a move to
  * rumoured counts time from the step, and a crash before the save only makes the next
@@ -125,6 +134,13 @@ bool ks_ring_signs_keys(const ks_ring *r, size_t i); /* RRSIGs over DNSKEY/CDS/C
 bool ks_ring_cds(const ks_ring *r, size_t i);        /* in CDS/CDNSKEY (INVARIANTS 15) */
 /* Going insecure with a DS still possibly at the parent: CDS/CDNSKEY delete (RFC 8078). */
 bool ks_ring_cds_delete(const ks_ring *r);
+
+/*
+ * A rollover of `role` in progress: a key of that role other than its active one (the
+ * newest whose goal is the zone) is still in the ring. Returns that key's index, or -1.
+ * *why (size >= 160) says what the rollover waits for.
+ */
+int ks_ring_rolling(const ks_ring *r, ks_role role, char *why, size_t size);
 
 /* A waiting key's reason ("waiting for DS 12345 at the parent"), or NULL; buf >= 96. */
 const char *ks_ring_waiting(const ks_ring *r, size_t i, char *buf, size_t size);

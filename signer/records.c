@@ -453,9 +453,16 @@ static rowner *owner_find(const rec_set *s, const uint8_t *name, size_t *ret_slo
 	return NULL;
 }
 
-static rentry *entry_find(const rec_set *s, uint64_t id, size_t *ret_slot)
+/*
+ * The entry with this id and, when `owner` is given, this content; *ret_n (if not NULL):
+ * how many entries have the id. Ids are 64 bits of SHA-256, so two records can share one
+ * (2^32 work finds a pair): an id alone never picks a record to change.
+ */
+static rentry *entry_find(const rec_set *s, uint64_t id, const uint8_t *owner, uint16_t type,
+			  const uint8_t *rdata, uint16_t rdlen, size_t *ret_slot, size_t *ret_n)
 {
-	size_t k;
+	rentry *found = NULL;
+	size_t k, n = 0;
 
 	if (!s->records.cap)
 		return NULL;
@@ -463,13 +470,22 @@ static rentry *entry_find(const rec_set *s, uint64_t id, size_t *ret_slot)
 	     k = (k + 1) & (s->records.cap - 1)) {
 		rentry *e = s->records.slot[k];
 
-		if (e->id == id) {
-			if (ret_slot)
-				*ret_slot = k;
-			return e;
-		}
+		if (e->id != id)
+			continue;
+		n++;
+		if (found || (owner && (e->type != type || e->rdlen != rdlen ||
+					!dn_equal(e->owner->name, owner) ||
+					(rdlen && memcmp(e->rdata, rdata, rdlen) != 0))))
+			continue;
+		found = e;
+		if (ret_slot)
+			*ret_slot = k;
+		if (!ret_n)
+			break;
 	}
-	return NULL;
+	if (ret_n)
+		*ret_n = n;
+	return found;
 }
 
 static rtype *owner_type(rowner *o, uint16_t type)
@@ -530,7 +546,32 @@ static void entry_out(const rentry *e, rec_entry *ret)
 
 bool rec_set_get(const rec_set *s, uint64_t id, rec_entry *ret)
 {
-	const rentry *e = entry_find(s, id, NULL);
+	const rentry *e = entry_find(s, id, NULL, 0, NULL, 0, NULL, NULL);
+
+	if (e && ret)
+		entry_out(e, ret);
+	return e != NULL;
+}
+
+int rec_set_lookup(const rec_set *s, uint64_t id, rec_entry *ret)
+{
+	size_t n;
+	const rentry *e = entry_find(s, id, NULL, 0, NULL, 0, NULL, &n);
+
+	if (!e)
+		return -ENOENT;
+	if (n > 1)
+		return -ENOTUNIQ;
+	if (ret)
+		entry_out(e, ret);
+	return 0;
+}
+
+bool rec_set_find(const rec_set *s, const uint8_t *owner, uint16_t type, const uint8_t *rdata,
+		  uint16_t rdlen, rec_entry *ret)
+{
+	const rentry *e = entry_find(s, rec_id(owner, type, rdata, rdlen), owner, type, rdata,
+				     rdlen, NULL, NULL);
 
 	if (e && ret)
 		entry_out(e, ret);
@@ -551,13 +592,13 @@ bool rec_set_rrset_ttl(const rec_set *s, const uint8_t *owner, uint16_t type, ui
 int rec_set_add(rec_set *s, const rec_rr *rr)
 {
 	uint64_t id = rec_rr_id(rr);
-	rentry *e = entry_find(s, id, NULL);
+	rentry *e = entry_find(s, id, rr->owner, rr->type, rr->rdata, rr->rdlen, NULL, NULL);
 	rowner *o;
 	rtype *t;
 	bool new_owner = false;
 
 	if (e) {
-		/* same id: the same record (a different one would need a SHA-256 collision) */
+		/* the same record (a different one with this id is added beside it) */
 		t = owner_type(e->owner, rr->type);
 		if (t)
 			t->ttl = rr->ttl;
@@ -627,7 +668,8 @@ int rec_set_del(rec_set *s, const uint8_t *owner, uint16_t type, const uint8_t *
 		uint16_t rdlen)
 {
 	size_t k;
-	rentry *e = entry_find(s, rec_id(owner, type, rdata, rdlen), &k);
+	rentry *e = entry_find(s, rec_id(owner, type, rdata, rdlen), owner, type, rdata, rdlen, &k,
+			       NULL);
 	rowner *o;
 	rtype *t;
 

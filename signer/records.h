@@ -6,8 +6,10 @@
  * model.
  *
  * A record's id is the first 64 bits of SHA-256 over owner, type and RDATA in canonical
- * wire form (not the TTL). So ids need no storage, survive restarts, file edits and
- * re-imports, and an attacker cannot pick colliding ids.
+ * wire form (not the TTL). So ids need no storage and survive restarts, file edits and
+ * re-imports. They are not unique: two records with the same id take about 2^32 hashes to
+ * find. So the index keeps records by their content (an id shared by two different
+ * records keeps both), and a lookup by id says when it is ambiguous.
  *
  * The index (rec_set) holds the user records only: not the SOA, not the platform's apex
  * NS, no DNSSEC type. It is what the rules (policy/rules.c) see through pol_zone_view,
@@ -112,12 +114,18 @@ bool rec_is_system(const uint8_t *apex, const pol_policy *p, const uint8_t *owne
 		   uint16_t type, const uint8_t *rdata, uint16_t rdlen);
 
 size_t rec_set_count(const rec_set *s);
-/* The record with this id, or false. */
+/* A record with this id (one of them if several share it), or false. */
 bool rec_set_get(const rec_set *s, uint64_t id, rec_entry *ret);
+/* The record with this id: 0; -ENOENT; -ENOTUNIQ when more than one record has it. */
+int rec_set_lookup(const rec_set *s, uint64_t id, rec_entry *ret);
+/* This very record (owner, type and RDATA), or false. */
+bool rec_set_find(const rec_set *s, const uint8_t *owner, uint16_t type, const uint8_t *rdata,
+		  uint16_t rdlen, rec_entry *ret);
 /* The TTL of the RRset (owner, type), or false when there is none. */
 bool rec_set_rrset_ttl(const rec_set *s, const uint8_t *owner, uint16_t type, uint32_t *ret);
 
-/* Add rr (its TTL becomes its RRset's); 0 added, 1 already there, -ENOMEM. */
+/* Add rr (its TTL becomes its RRset's); 0 added, 1 already there, -ENOMEM. A different
+ * record with the same id stays: both are kept. */
 int rec_set_add(rec_set *s, const rec_rr *rr);
 /* Remove a record; 0, or -ENOENT. */
 int rec_set_del(rec_set *s, const uint8_t *owner, uint16_t type, const uint8_t *rdata,

@@ -31,12 +31,31 @@
 #define TCP_PER_IP_LIMIT 16         /* connections one TCP client may hold */
 #define MAX_STATUS 32
 
+typedef struct conn conn;
+
 typedef struct listener {
 	api *a;
 	struct MHD_Daemon *mhd;
 	sd_event_source *io, *timer;
 	bool tcp;
+	bool running;        /* in MHD_run */
+	bool again;          /* kicked while MHD ran: run it once more at once */
+	/* TCP: the open connections, oldest first, and the header deadline's timer */
+	conn *head, *tail;
+	size_t n_conns;
+	unsigned max_conns, idle_timeout;
+	sd_event_source *deadline;
 } listener;
+
+/* One TCP connection (MHD's socket context; none on the Unix socket). */
+struct conn {
+	listener *l;
+	struct MHD_Connection *c;
+	conn *prev, *next;
+	uint64_t deadline;   /* CLOCK_MONOTONIC µs: its first authorised request by then */
+	bool authorised;     /* it completed the headers of an authorised request */
+	bool shut;           /* closed by us; MHD notices on its next run */
+};
 
 struct api {
 	sd_event *event;
@@ -64,6 +83,10 @@ struct api_req {
 	char peer[96];
 };
 
+/* The URI callback's mark on a request whose raw path has %2F or %00. */
+static char bad_path_mark;
+#define BAD_PATH ((void *) &bad_path_mark)
+
 static void count_status(api *a, unsigned status)
 {
 	for (size_t i = 0; i < a->n_status; i++)
@@ -85,6 +108,74 @@ size_t api_status_counts(const api *a, api_status_count *out, size_t max)
 
 static void kick(listener *l);
 
+/* ---------------------------------------------------------------- valid UTF-8 */
+
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF; jansson checks the same). */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+char *api_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	size_t len = strlen(s), o = 0;
+	char *out = malloc(len * 4 + 1);
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t n = utf8_seq(p);
+
+		if (n) {
+			memcpy(out + o, p, n);
+			o += n;
+			p += n;
+		} else {
+			o += (size_t) snprintf(out + o, 5, "\\x%02x", *p++);
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+json_t *api_json_string(const char *s)
+{
+	char *v = api_utf8(s ? s : "");
+	json_t *j = v ? json_string(v) : NULL;
+
+	free(v);
+	return j;
+}
+
 static void set_reply(api_req *r, unsigned status, const char *ctype, char *body)
 {
 	struct MHD_Response *resp;
@@ -100,8 +191,11 @@ static void set_reply(api_req *r, unsigned status, const char *ctype, char *body
 		return;
 	}
 	MHD_add_response_header(resp, "Content-Type", ctype);
-	if (status == 401)
+	if (status == 401) {
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+		/* no second try on a connection that failed once: its slot is for others */
+		MHD_add_response_header(resp, "Connection", "close");
+	}
 	r->resp = resp;
 	r->status = status;
 	if (r->suspended) {
@@ -132,6 +226,7 @@ void api_reply_json(api_req *r, unsigned status, json_t *j)
 void api_reply_error(api_req *r, int code, const zk_error *e)
 {
 	char message[700];
+	json_t *err;
 
 	if (!zk_code_is_domain(code) && !(e && e->message[0]))
 		snprintf(message, sizeof(message), "internal error: %s", strerror(-code));
@@ -139,9 +234,15 @@ void api_reply_error(api_req *r, int code, const zk_error *e)
 		snprintf(message, sizeof(message), "%s: %s", zk_code_text(code), e->message);
 	else
 		snprintf(message, sizeof(message), "%s", zk_code_text(code));
+	/* the message may quote the request (a name, a line of an import) byte for byte, or
+	 * be cut inside a UTF-8 sequence by a precision; the line, not the file: the file of
+	 * an error may be a path on this server */
+	err = json_pack("{s:s,s:o}", "code", zk_code_name(code), "message",
+			api_json_string(message));
+	if (err && e && e->line)
+		json_object_set_new(err, "line", json_integer(e->line));
 	api_reply_json(r, zk_code_http(code),
-		       json_pack("{s:s,s:{s:s,s:s}}", "status", "error", "error", "code",
-				 zk_code_name(code), "message", message));
+		       err ? json_pack("{s:s,s:o}", "status", "error", "error", err) : NULL);
 }
 
 const char *api_req_method(const api_req *r)
@@ -219,6 +320,153 @@ static bool token_ok(const api *a, struct MHD_Connection *c)
 	return match;
 }
 
+/* ---------------------------------------------------------------- TCP connections */
+
+static uint64_t mono_now(const api *a)
+{
+	uint64_t now;
+
+	sd_event_now(a->event, CLOCK_MONOTONIC, &now);
+	return now;
+}
+
+static void conn_unlink(listener *l, conn *k)
+{
+	*(k->prev ? &k->prev->next : &l->head) = k->next;
+	*(k->next ? &k->next->prev : &l->tail) = k->prev;
+	k->prev = k->next = NULL;
+}
+
+/*
+ * Close a connection MHD owns: shut its socket down, and MHD's next run finds it at end
+ * of file and closes it (MHD has no call to close a connection from outside its
+ * callbacks; closing the fd ourselves would let MHD use a reused number).
+ */
+static void conn_shut(conn *k)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(k->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	if (k->shut || !ci)
+		return;
+	k->shut = true;
+	(void) shutdown(ci->connect_fd, SHUT_RDWR);
+	kick(k->l);
+}
+
+/* Arm the deadline timer for the oldest connection still waiting for its authorisation. */
+static void deadline_rearm(listener *l)
+{
+	if (!l->deadline)
+		return;
+	for (conn *k = l->head; k; k = k->next)
+		if (!k->authorised && !k->shut) {
+			sd_event_source_set_time(l->deadline, k->deadline);
+			sd_event_source_set_enabled(l->deadline, SD_EVENT_ONESHOT);
+			return;
+		}
+	sd_event_source_set_enabled(l->deadline, SD_EVENT_OFF);
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	listener *l = userdata;
+	uint64_t now = mono_now(l->a);
+	unsigned closed = 0;
+
+	for (conn *k = l->head; k; k = k->next)
+		if (!k->authorised && !k->shut && k->deadline <= now) {
+			conn_shut(k);
+			closed++;
+		}
+	if (closed)
+		dlog(ZK_LOG_DEBUG, NULL, "api: closed %u connection%s without an authorised "
+		     "request within %d s", closed, closed == 1 ? "" : "s", API_HEADER_DEADLINE);
+	deadline_rearm(l);
+	return 0;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	listener *l = cls;
+	conn *k = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* at max_connections MHD took its listening socket out of its epoll set, and
+		 * puts it back only when it runs again: run it now, not at its next timeout */
+		kick(l);
+		if (!k)
+			return;
+		conn_unlink(l, k);
+		l->n_conns--;
+		free(k);
+		*socket_context = NULL;
+		deadline_rearm(l);
+		return;
+	}
+	if (!l->tcp)
+		return; /* the Unix socket: no token, no deadline */
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		if (ci)
+			(void) shutdown(ci->connect_fd, SHUT_RDWR); /* cannot track it: refuse it */
+		return;
+	}
+	k->l = l;
+	k->c = c;
+	k->deadline = mono_now(l->a) + API_HEADER_DEADLINE * UINT64_C(1000000);
+	k->prev = l->tail;
+	*(l->tail ? &l->tail->next : &l->head) = k;
+	l->tail = k;
+	*socket_context = k;
+	/* the last slot taken: free one from the oldest client that has not shown a token */
+	if (++l->n_conns >= l->max_conns)
+		for (conn *o = l->head; o && o != k; o = o->next)
+			if (!o->authorised && !o->shut) {
+				dlog(ZK_LOG_DEBUG, NULL, "api: %zu connections: closing the oldest "
+				     "one not authorised yet", l->n_conns);
+				conn_shut(o);
+				break;
+			}
+	deadline_rearm(l);
+}
+
+/* The connection showed a valid token: it keeps its slot, with the idle timeout. */
+static void conn_authorised(listener *l, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	conn *k = ci ? ci->socket_context : NULL;
+
+	if (!k || k->authorised)
+		return;
+	k->authorised = true;
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, l->idle_timeout);
+	deadline_rearm(l);
+}
+
+/*
+ * MHD gives handlers the path percent-decoded: "%2F" would split a segment in two and
+ * "%00" cut the path short. Check the raw one: the mark makes the request a 400. (A NUL
+ * has no use anywhere in a URI, so the query is checked for %00 too.)
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	size_t path_len = strcspn(uri, "?");
+
+	for (const char *p = uri; (p = strchr(p, '%')) && p[1] && p[2]; p++) {
+		if (p[1] == '0' && p[2] == '0')
+			return BAD_PATH;
+		if ((size_t) (p - uri) < path_len && p[1] == '2' && (p[2] == 'f' || p[2] == 'F'))
+			return BAD_PATH;
+	}
+	return NULL;
+}
+
 static enum MHD_Result queue(api_req *r)
 {
 	enum MHD_Result ret = MHD_queue_response(r->c, r->status, r->resp);
@@ -237,8 +485,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	api *a = l->a;
 	api_req *r = *con_cls;
 
-	if (!r) {
+	if (!r || r == BAD_PATH) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		bool bad_path = r == BAD_PATH;
 
 		r = calloc(1, sizeof(*r));
 		if (!r)
@@ -259,6 +508,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			zk_fail(&e, ZK_E_UNAUTHORIZED,
 				"send \"Authorization: Bearer <token>\" with one of api.tokens");
 			api_reply_error(r, ZK_E_UNAUTHORIZED, &e);
+			return queue(r);
+		}
+		if (l->tcp)
+			conn_authorised(l, c);
+		if (bad_path) {
+			zk_error e;
+
+			zk_fail(&e, ZK_E_BAD_REQUEST, "the path must not contain %%2F (an encoded "
+				"'/') or %%00 (an encoded NUL)");
+			api_reply_error(r, ZK_E_BAD_REQUEST, &e);
 			return queue(r);
 		}
 		if (cl && strtoull(cl, NULL, 10) > a->max_body) {
@@ -323,8 +582,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	api_req *r = *con_cls;
 
-	if (!r)
+	if (!r || r == BAD_PATH) {
+		*con_cls = NULL; /* a request given up before the handler saw it */
 		return;
+	}
 	if (r->resp)
 		MHD_destroy_response(r->resp);
 	free(r->method);
@@ -339,6 +600,10 @@ static int rearm(listener *l)
 	MHD_UNSIGNED_LONG_LONG ms;
 	uint64_t now;
 
+	if (l->again) {
+		kick(l);
+		return 0;
+	}
 	if (MHD_get_timeout(l->mhd, &ms) != MHD_YES)
 		return sd_event_source_set_enabled(l->timer, SD_EVENT_OFF);
 	sd_event_now(l->a->event, CLOCK_MONOTONIC, &now);
@@ -346,22 +611,38 @@ static int rearm(listener *l)
 	return sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
 }
 
-/* Run MHD soon: a resumed connection has a reply to send. */
+/*
+ * Run MHD soon: a resumed connection has a reply to send, or a closed one freed a slot
+ * (MHD takes up its listening socket again only when it runs). From inside MHD_run, the
+ * rearm after it keeps the kick.
+ */
 static void kick(listener *l)
 {
 	uint64_t now;
 
+	if (l->running)
+		l->again = true;
+	if (!l->timer)
+		return; /* being freed */
 	sd_event_now(l->a->event, CLOCK_MONOTONIC, &now);
 	sd_event_source_set_time(l->timer, now);
 	sd_event_source_set_enabled(l->timer, SD_EVENT_ONESHOT);
+}
+
+static void run_mhd(listener *l)
+{
+	l->again = false;
+	l->running = true;
+	MHD_run(l->mhd);
+	l->running = false;
+	rearm(l);
 }
 
 static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	listener *l = userdata;
 
-	MHD_run(l->mhd);
-	rearm(l);
+	run_mhd(l);
 	return 0;
 }
 
@@ -369,8 +650,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	listener *l = userdata;
 
-	MHD_run(l->mhd);
-	rearm(l);
+	run_mhd(l);
 	return 0;
 }
 
@@ -389,17 +669,27 @@ static int listener_start(api *a, listener *l, int fd, const pol_config *cfg, bo
 	const union MHD_DaemonInfo *info;
 	int r;
 
+	unsigned timeout = (unsigned) cfg->api.idle_timeout;
+
 	l->a = a;
 	l->tcp = tcp;
+	l->max_conns = (unsigned) cfg->api.max_connections;
+	l->idle_timeout = timeout;
+	/* TCP: until a connection has shown a token, the header deadline as its idle
+	 * timeout too (raised in conn_authorised) */
+	if (tcp && timeout > API_HEADER_DEADLINE)
+		timeout = API_HEADER_DEADLINE;
 	/* MHD_USE_EPOLL without a thread: one epoll fd to watch from our loop */
 	l->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
 				  0, NULL, NULL, on_request, l,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned) cfg->api.max_connections,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) cfg->api.idle_timeout,
+				  MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) HEADER_LIMIT,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, tcp ? TCP_PER_IP_LIMIT : 0u,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+				  MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a, MHD_OPTION_END);
 	if (!l->mhd) {
 		close(fd);
@@ -412,6 +702,12 @@ static int listener_start(api *a, listener *l, int fd, const pol_config *cfg, bo
 		/* accuracy 1 us: sd-event's default (0) is 250 ms, which held every resumed
 		 * reply back to the next step of a 250 ms grid */
 		r = sd_event_add_time(a->event, &l->timer, CLOCK_MONOTONIC, 0, 1, on_timer, l);
+	if (r >= 0 && tcp) {
+		r = sd_event_add_time(a->event, &l->deadline, CLOCK_MONOTONIC, 0, 1000,
+				      on_deadline, l);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(l->deadline, SD_EVENT_OFF);
+	}
 	if (r < 0)
 		return zk_fail(reterr, r, "cannot watch the API server");
 	rearm(l);
@@ -498,10 +794,20 @@ api *api_free(api *a)
 	for (size_t i = 0; i < a->n_listeners; i++) {
 		listener *l = &a->l[i];
 
-		sd_event_source_disable_unref(l->io);
-		sd_event_source_disable_unref(l->timer);
+		/* its fd is MHD's epoll fd: unwatched while it is open */
+		l->io = sd_event_source_disable_unref(l->io);
 		if (l->mhd)
 			MHD_stop_daemon(l->mhd); /* closes the listening socket too */
+		/* after the stop: it tells on_connection of every connection it closes, which
+		 * kicks the timer and rearms the deadline */
+		l->timer = sd_event_source_disable_unref(l->timer);
+		l->deadline = sd_event_source_disable_unref(l->deadline);
+		while (l->head) {
+			conn *k = l->head;
+
+			conn_unlink(l, k);
+			free(k);
+		}
 	}
 	if (a->token_hash)
 		OPENSSL_cleanse(a->token_hash, a->n_tokens * sizeof(*a->token_hash));

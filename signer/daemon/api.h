@@ -38,7 +38,16 @@ typedef int (*api_handler)(void *userdata, api_req *req);
  * Serve on `unix_fd` (a listening stream socket; the api takes it over) and, when the
  * configuration has api.listen, on that TCP address too. Limits from the configuration:
  * max_connections, idle_timeout, max_body; headers are capped at 64 KiB.
+ *
+ * On TCP a connection must complete its first authorised request (bearer token checked)
+ * within API_HEADER_DEADLINE seconds of being accepted, however it dribbles its bytes;
+ * only then does it get idle_timeout. When a new connection fills the last of
+ * max_connections, the oldest connection not yet authorised is closed, so clients that
+ * send nothing cannot keep the authorised ones out. A 401 answer closes its connection.
+ * A path with %2F or %00 (an encoded '/' or NUL, which would change how the path splits)
+ * is refused with 400 BAD_REQUEST before any handler sees it.
  */
+#define API_HEADER_DEADLINE 5
 int api_new(sd_event *e, int unix_fd, const pol_config *cfg, api_handler h, void *userdata,
 	    api **ret, zk_error *reterr);
 api *api_free(api *a);
@@ -51,7 +60,20 @@ const char *api_req_body(const api_req *r, size_t *len);
 /* Who asked: "uid=0 pid=123" on the Unix socket (SO_PEERCRED), "tcp 127.0.0.1" on TCP. */
 const char *api_req_peer(const api_req *r);
 
-/* Answer (now, or later for a kept request). The api takes `j`. */
+/*
+ * Text for API JSON: `s` as valid UTF-8, every byte that is not part of a valid UTF-8
+ * sequence written as "\xNN" (jansson refuses invalid UTF-8, which turned error messages
+ * quoting user input into 500s). api_utf8 returns a malloc'ed string (NULL: no memory);
+ * api_json_string a JSON string (NULL only when out of memory), for json_pack's "o".
+ */
+char *api_utf8(const char *s);
+json_t *api_json_string(const char *s);
+
+/*
+ * Answer (now, or later for a kept request). The api takes `j`. An error answer carries
+ * the code, the message (made valid UTF-8) and, when the error names one, the "line" of
+ * the request body it is about (never a server file's name).
+ */
 void api_reply_json(api_req *r, unsigned status, json_t *j);
 void api_reply_error(api_req *r, int code, const zk_error *e);
 void api_reply_text(api_req *r, unsigned status, const char *content_type, char *body);

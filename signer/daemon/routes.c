@@ -162,11 +162,21 @@ static int find_record(const dzone *z, const char *id_text, rec_rr *ret, bool *r
 {
 	rec_entry ent;
 	uint64_t id;
+	size_t n_sys = 0;
+	int r;
 
 	if (rec_id_parse(id_text, &id) < 0)
 		return zk_fail(e, ZK_E_RECORD_NOT_FOUND, "no record with id '%.32s' in %s "
 			       "(ids are 16 hex digits)", id_text, z->name);
-	if (rec_set_get(z->recs, id, &ent)) {
+	for (size_t i = 0; i < z->n_sys; i++)
+		n_sys += rec_rr_id(&z->sys[i]) == id;
+	/* ids are 64 bits of a hash: two records can share one, and then it names neither */
+	r = rec_set_lookup(z->recs, id, &ent);
+	if (r == -ENOTUNIQ || (r == 0 && n_sys) || n_sys > 1)
+		return zk_fail(e, ZK_E_CONFLICT, "ambiguous record id %s: more than one record "
+			       "of %s has it; change or delete them with an import", id_text,
+			       z->name);
+	if (r == 0) {
 		rec_rr src = { .type = ent.type, .ttl = ent.ttl, .rdlen = ent.rdlen,
 			       .rdata = (uint8_t *) (uintptr_t) ent.rdata };
 
@@ -181,6 +191,33 @@ static int find_record(const dzone *z, const char *id_text, rec_rr *ret, bool *r
 								 : 0;
 		}
 	return zk_fail(e, ZK_E_RECORD_NOT_FOUND, "no record with id %s in %s", id_text, z->name);
+}
+
+/*
+ * A write may not give a record the id of a different one (a hash collision, 2^32 work to
+ * find): the id would then name neither, and the other record could not be changed.
+ */
+static int id_unique(const dzone *z, const rec_rr *rr, zk_error *e)
+{
+	uint64_t id = rec_rr_id(rr);
+	rec_entry other;
+	char text[17], name[DN_TEXTMAX], tbuf[16];
+
+	if (rec_set_find(z->recs, rr->owner, rr->type, rr->rdata, rr->rdlen, NULL))
+		return 0; /* that very record */
+	if (!rec_set_get(z->recs, id, &other)) {
+		other.owner = NULL;
+		for (size_t i = 0; i < z->n_sys && !other.owner; i++)
+			if (rec_rr_id(&z->sys[i]) == id)
+				other = (rec_entry) { .owner = z->sys[i].owner, .type = z->sys[i].type };
+		if (!other.owner)
+			return 0;
+	}
+	rec_id_format(id, text);
+	dn_to_text(other.owner, name);
+	return zk_fail(e, ZK_E_CONFLICT, "ambiguous record id %s: the record's id is that of "
+		       "another record (%s %s); two records cannot share an id", text, name,
+		       sgn_type_name(other.type, tbuf));
 }
 
 static void log_write(const dzone *z, api_req *req, const char *what, const rec_rr *rr)
@@ -265,6 +302,8 @@ static int do_create(manager *m, dzone *z, api_req *req)
 	r = build_record(z, apex, &b, NULL, &rr, &e);
 	rec_body_clear(&b);
 	if (r >= 0)
+		r = id_unique(z, &rr, &e);
+	if (r >= 0)
 		r = check_rules(z, apex, POL_OP_ADD, NULL, &rr, &e);
 	if (r < 0) {
 		rec_rr_clear(&rr);
@@ -319,6 +358,8 @@ static int do_update(manager *m, dzone *z, api_req *req, const char *id)
 	if (r >= 0)
 		r = build_record(z, apex, &b, &old, &rr, &e);
 	rec_body_clear(&b);
+	if (r >= 0)
+		r = id_unique(z, &rr, &e);
 	if (r >= 0)
 		r = check_rules(z, apex, POL_OP_UPDATE, &old, &rr, &e);
 	if (r >= 0 && system)
@@ -422,7 +463,9 @@ static int diff_ops(const rec_set *from, const rec_set *to, rec_op **ret, size_t
 
 		for (size_t i = 0; i < cnt; i++) {
 			rec_entry other;
-			bool there = rec_set_get(pass ? from : to, list[i].id, &other);
+			/* by content: an id may be shared */
+			bool there = rec_set_find(pass ? from : to, list[i].owner, list[i].type,
+						  list[i].rdata, list[i].rdlen, &other);
 			rec_rr src = { .type = list[i].type, .ttl = list[i].ttl,
 				       .rdlen = list[i].rdlen,
 				       .rdata = (uint8_t *) (uintptr_t) list[i].rdata };
@@ -550,7 +593,7 @@ static json_t *keys_reply(const dzone *z)
 
 	json_object_set_new(view, "status", json_string("ok"));
 	if (z->parent_error[0])
-		json_object_set_new(view, "parent_error", json_string(z->parent_error));
+		json_object_set_new(view, "parent_error", api_json_string(z->parent_error));
 	return view;
 }
 
@@ -648,6 +691,16 @@ static int do_rollover(manager *m, dzone *z, api_req *req)
 		zk_fail(&e, ZK_E_BAD_REQUEST, "zone %s uses %s keys: roll %s", z->name,
 			csk ? "CSK" : "KSK+ZSK", csk ? "\"csk\"" : "\"ksk\" or \"zsk\"");
 		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	/* one rollover of a role at a time: each one takes a slot of the ring for days */
+	if (z->ring_snap) {
+		char why[192];
+
+		if (ks_ring_rolling(z->ring_snap, (ks_role) role, why, sizeof(why)) >= 0) {
+			zk_fail(&e, ZK_E_CONFLICT, "a %s rollover of %s is in progress: %s",
+				ks_role_name((ks_role) role), z->name, why);
+			return fail_reply(req, ZK_E_CONFLICT, &e);
+		}
 	}
 	return mgr_key_request(m, z, req, 1u << role, false, false, 0, &e) < 0
 		       ? fail_reply(req, e.code, &e) : API_LATER;
@@ -819,6 +872,30 @@ static int do_metrics(manager *m, api_req *req)
 
 /* ---------------------------------------------------------------- routing */
 
+/*
+ * A zone's status. Its error comes from the input file or a key file, byte for byte: an
+ * invalid UTF-8 sequence there made jansson drop the whole error object. Set again from
+ * text made valid (api_json_string).
+ */
+static json_t *zone_status(const dzone *z)
+{
+	json_t *j = mgr_zone_json(z);
+
+	if (!j)
+		return NULL;
+	if (z->last_code)
+		json_object_set_new(j, "error",
+				    json_pack("{s:s,s:o,s:o,s:i}", "code", zk_code_name(z->last_code),
+					      "message", api_json_string(z->last_error.message),
+					      "file", api_json_string(z->last_error.file), "line",
+					      (int) z->last_error.line));
+	json_object_set_new(j, "keys_waiting",
+			    z->key_status[0] ? api_json_string(z->key_status) : json_null());
+	json_object_set_new(j, "parent_error",
+			    z->parent_error[0] ? api_json_string(z->parent_error) : json_null());
+	return j;
+}
+
 static int method_not_allowed(api_req *req, const char *allowed)
 {
 	zk_error e;
@@ -854,7 +931,7 @@ int routes_handle(void *userdata, api_req *req)
 			return method_not_allowed(req, "GET");
 		a = json_array();
 		for (size_t i = 0; i < m->n_zones; i++)
-			json_array_append_new(a, mgr_zone_json(m->zones[i]));
+			json_array_append_new(a, zone_status(m->zones[i]));
 		return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "zones", a));
 	}
 	if (strncmp(path, "/v1/zones/", 10) != 0)
@@ -883,7 +960,7 @@ int routes_handle(void *userdata, api_req *req)
 	}
 	if (n == 1)
 		return is(req, "GET") ? ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok",
-								     "zone", mgr_zone_json(z)))
+								     "zone", zone_status(z)))
 				      : method_not_allowed(req, "GET");
 	if (!strcmp(seg[1], "records") && n == 2) {
 		if (is(req, "GET"))

@@ -796,6 +796,67 @@ static unsigned count_of(const pol_type_count *tc, size_t n, uint16_t type)
 	return 0;
 }
 
+/*
+ * Two records whose ids collide: the first 64 bits of SHA-256 over owner, type and RDATA
+ * of these two TXT records are the same (a pair found with 2^32 hashes). The set keeps
+ * both, finds and deletes each by its content, and a lookup by the id says it is
+ * ambiguous instead of picking one.
+ */
+static void set_keeps_records_whose_ids_collide(void **state)
+{
+	static const uint8_t rd1[] = "\x10" "f2ac718f38a1db21", rd2[] = "\x10" "ba00908fca06b832";
+	rec_rr a = raw_rr("col.example.com.", T_TXT, 300, rd1, 17);
+	rec_rr b = raw_rr("col.example.com.", T_TXT, 300, rd2, 17);
+	rec_entry e, *list = NULL;
+	rec_set *s = NULL;
+	pol_policy p;
+	uint64_t id;
+	size_t n = 0;
+
+	(void) state;
+	pol_policy_defaults(&p);
+	assert_int_equal(rec_set_new(wire("example.com."), &p, &s), 0);
+	id = rec_rr_id(&a);
+	assert_true(id == UINT64_C(0xba6be99023243f1f));
+	assert_true(rec_rr_id(&b) == id);
+	assert_int_equal(rec_set_lookup(s, id, &e), -ENOENT);
+
+	assert_int_equal(rec_set_add(s, &a), 0);
+	assert_int_equal(rec_set_lookup(s, id, &e), 0);
+	assert_memory_equal(e.rdata, rd1, 17);
+	assert_true(rec_set_find(s, a.owner, T_TXT, rd1, 17, NULL));
+	assert_false(rec_set_find(s, b.owner, T_TXT, rd2, 17, NULL));
+	/* the other content is another record, not the first one again */
+	assert_int_equal(rec_set_add(s, &b), 0);
+	assert_int_equal(rec_set_count(s), 2);
+	assert_int_equal(rec_set_add(s, &a), 1);
+	assert_int_equal(rec_set_add(s, &b), 1);
+	assert_int_equal(rec_set_count(s), 2);
+	assert_int_equal(rec_set_lookup(s, id, &e), -ENOTUNIQ);
+	assert_true(rec_set_find(s, a.owner, T_TXT, rd1, 17, &e));
+	assert_memory_equal(e.rdata, rd1, 17);
+	assert_true(rec_set_find(s, b.owner, T_TXT, rd2, 17, &e));
+	assert_memory_equal(e.rdata, rd2, 17);
+	assert_int_equal(rec_set_list(s, a.owner, T_TXT, &list, &n), 0);
+	assert_int_equal(n, 2);
+	free(list);
+
+	/* deleting one by its content leaves the other, which the id names again */
+	assert_int_equal(rec_set_del(s, b.owner, T_TXT, rd2, 17), 0);
+	assert_int_equal(rec_set_count(s), 1);
+	assert_int_equal(rec_set_del(s, b.owner, T_TXT, rd2, 17), -ENOENT);
+	assert_int_equal(rec_set_lookup(s, id, &e), 0);
+	assert_memory_equal(e.rdata, rd1, 17);
+	assert_int_equal(rec_set_add(s, &b), 0);
+	assert_int_equal(rec_set_del(s, a.owner, T_TXT, rd1, 17), 0);
+	assert_int_equal(rec_set_lookup(s, id, &e), 0);
+	assert_memory_equal(e.rdata, rd2, 17);
+	assert_int_equal(rec_set_del(s, b.owner, T_TXT, rd2, 17), 0);
+	assert_int_equal(rec_set_count(s), 0);
+	assert_int_equal(rec_set_lookup(s, id, &e), -ENOENT);
+	assert_null(rec_set_free(s));
+}
+
 static void set_type_counts_and_ttl(void **state)
 {
 	pol_policy p;
@@ -1506,6 +1567,7 @@ int main(void)
 		cmocka_unit_test(content_invalid),
 		cmocka_unit_test(rr_to_ldns),
 		cmocka_unit_test(set_add_get_del),
+		cmocka_unit_test(set_keeps_records_whose_ids_collide),
 		cmocka_unit_test(set_type_counts_and_ttl),
 		cmocka_unit_test(set_list_is_canonical_and_filtered),
 		cmocka_unit_test(set_many_random_inserts_and_deletes),

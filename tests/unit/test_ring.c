@@ -354,6 +354,65 @@ static void keys_of_an_older_version_are_adopted_by_their_timing(void **state)
 	fixture_close(&f);
 }
 
+/*
+ * The policy's own key generation leaves the last KS_RING_RESERVED slots to operators:
+ * with the ring filled by rollovers still in progress, an algorithm change waits, and an
+ * emergency rollover of either role still finds a slot. ks_ring_rolling tells a rollover
+ * in progress, per role, and what it waits for.
+ */
+static void policy_generation_leaves_slots_for_emergency_rollovers(void **state)
+{
+	pol_policy p;
+	fixture f;
+	zk_error e = { 0 };
+	zk_time_t t = T0;
+	ks_ring_report rep;
+	char why[192];
+	int i;
+
+	(void) state;
+	pol_policy_defaults(&p);
+	p.zsk_lifetime = p.ksk_lifetime = 0;
+	fixture_open(&f, &p);
+	assert_int_equal(ks_ring_load(f.path, &f.ring, &e), 0);
+	run(&f, t, 0);
+	assert_int_equal(f.ring.n, 2);
+	assert_int_equal(ks_ring_rolling(&f.ring, KS_ROLE_ZSK, why, sizeof(why)), -1);
+	assert_int_equal(ks_ring_rolling(&f.ring, KS_ROLE_KSK, why, sizeof(why)), -1);
+	rep = run(&f, ++t, 1u << KS_ROLE_ZSK);
+	assert_int_equal(rep.generated, 1);
+	i = ks_ring_rolling(&f.ring, KS_ROLE_ZSK, why, sizeof(why));
+	assert_true(i >= 0);
+	assert_int_equal(f.ring.k[i].role, KS_ROLE_ZSK);
+	assert_false(f.ring.k[i].goal);
+	assert_non_null(strstr(why, "is leaving for key"));
+	assert_non_null(strstr(why, "next key event"));
+	assert_int_equal(ks_ring_rolling(&f.ring, KS_ROLE_KSK, why, sizeof(why)), -1);
+	/* operators asking again and again (the API refuses that; the ring takes it) */
+	while (f.ring.n < KS_RING_MAX - KS_RING_RESERVED)
+		assert_int_equal(run(&f, ++t, 1u << KS_ROLE_ZSK).generated, 1);
+	/* the policy moves to ECDSA P-384: neither new key takes a reserved slot */
+	p.algorithm = 14;
+	ks_ring_policy_from(&p, &f.rp);
+	rep = run(&f, ++t, 0);
+	assert_int_equal(rep.generated, 0);
+	assert_int_equal(rep.deferred, (1u << KS_ROLE_KSK) | (1u << KS_ROLE_ZSK));
+	assert_int_equal(f.ring.n, KS_RING_MAX - KS_RING_RESERVED);
+	assert_signable(&f);
+	/* an emergency rollover of each role finds its slot */
+	rep = run(&f, ++t, 1u << KS_ROLE_KSK);
+	assert_int_equal(rep.generated, 1);
+	assert_int_equal(rep.deferred, 1u << KS_ROLE_ZSK);
+	assert_true(ks_ring_rolling(&f.ring, KS_ROLE_KSK, why, sizeof(why)) >= 0);
+	rep = run(&f, ++t, 1u << KS_ROLE_ZSK);
+	assert_int_equal(rep.generated, 1);
+	assert_int_equal(f.ring.n, KS_RING_MAX);
+	/* beyond the ring, refused as before */
+	assert_true(ks_ring_step(&f.ring, &f.rp, 1u << KS_ROLE_ZSK, ++t, ks_ring_gen_store, f.store,
+				 &rep, &e) < 0);
+	fixture_close(&f);
+}
+
 static void missing_key_files_and_malformed_states_are_refused(void **state)
 {
 	pol_policy p;
@@ -503,6 +562,7 @@ int main(void)
 		cmocka_unit_test(a_crash_after_generation_does_not_generate_twice),
 		cmocka_unit_test(keys_of_an_older_version_are_adopted_by_their_timing),
 		cmocka_unit_test(missing_key_files_and_malformed_states_are_refused),
+		cmocka_unit_test(policy_generation_leaves_slots_for_emergency_rollovers),
 		cmocka_unit_test(algorithm_change_rolls_both_keys_signatures_first),
 		cmocka_unit_test(going_insecure_keeps_signing_until_the_ds_is_gone),
 	};
