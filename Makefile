@@ -105,21 +105,30 @@ check-system-asan: check-asan
 check: deps check-build all check-layering check-unit check-fuzz check-system check-system-asan
 
 # ---------------------------------------------------------------------------- fuzz
-# libFuzzer target over request parsing and record validation (fuzz/fuzz_record.c). The
-# library sources (not the CLI or the daemon) are built again with clang, coverage and
+# libFuzzer targets, each fuzz/fuzz_<name>.c over its seeds in fuzz/corpus/<name>:
+#   record   request parsing and record validation (the API's untrusted bytes)
+#   load     the input-file loader through the file path ($INCLUDE, FIFOs, links)
+#   journal  the journal reader (a journal a crash or a full disk left behind)
+# The library sources (not the CLI or the daemon) are built again with clang, coverage and
 # ASan+UBSan into $(FUZZ_B)/, apart from the gcc objects.
-#   make fuzz         fuzz for FUZZ_TIME seconds (default 600); new inputs go to
-#                     $(FUZZ_B)/corpus, crashes to $(FUZZ_B)/crash-*
-#   make check-fuzz   the seed corpus, then FUZZ_CHECK_RUNS mutations from a fixed seed:
-#                     the same inputs on every machine, so CI cannot fail on luck; any
-#                     crash, leak or UBSan report fails it. A find goes into the seeds.
-#                     FUZZ_CHECK_ARGS=-max_total_time=N bounds it by time instead.
+#   make fuzz         fuzz FUZZ_TARGET (default record; "load" or "fuzz_load" both work)
+#                     for FUZZ_TIME seconds (default 600); new inputs go to
+#                     $(FUZZ_B)/corpus-<name>, crashes to $(FUZZ_B)/crash-*
+#   make check-fuzz   every target: its seeds, then FUZZ_CHECK_RUNS_<name> mutations from a
+#                     fixed seed: the same inputs on every machine, so CI cannot fail on
+#                     luck; any crash, leak or UBSan report fails it. A find goes into the
+#                     seeds. FUZZ_CHECK_ARGS=-max_total_time=N bounds each by time instead.
 FUZZ_CC         ?= clang
 FUZZ_B          ?= build-fuzz
 FUZZ_TIME       ?= 600
+FUZZ_TARGETS    := record load journal
+FUZZ_TARGET     ?= record
 FUZZ_CHECK_RUNS ?= 200000
-FUZZ_CHECK_ARGS ?= -seed=1 -runs=$(FUZZ_CHECK_RUNS)
-FUZZ_SEEDS      := fuzz/corpus/record
+# the file targets pay a write and an open per input: fewer runs keep check-fuzz short
+FUZZ_CHECK_RUNS_record  ?= $(FUZZ_CHECK_RUNS)
+FUZZ_CHECK_RUNS_load    ?= 100000
+FUZZ_CHECK_RUNS_journal ?= 10000
+FUZZ_CHECK_ARGS ?= -seed=1 -runs=$(FUZZ_CHECK_RUNS_$*)
 FUZZ_SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all
 # the project's flags minus _FORTIFY_SOURCE, which hides calls from ASan's interceptors
 FUZZ_CFLAGS      = $(filter-out -D_FORTIFY_SOURCE=%,$(ZK_CFLAGS)) -O1 -g \
@@ -128,30 +137,35 @@ FUZZ_OPTS       := -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_st
                    -artifact_prefix=$(FUZZ_B)/
 FUZZ_ENV        := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-FUZZ_BIN        := $(FUZZ_B)/fuzz_record
+FUZZ_BIN        := $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_LIB_OBJ    := $(patsubst %.c,$(FUZZ_B)/%.o,$(LIB_SRC))
+FUZZ_ONE        := $(patsubst fuzz_%,%,$(FUZZ_TARGET))
+FUZZ_CHECKS     := $(patsubst %,check-fuzz-%,$(FUZZ_TARGETS))
 
 $(FUZZ_B)/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(FUZZ_BIN): $(FUZZ_B)/fuzz/fuzz_record.o $(FUZZ_LIB_OBJ)
+$(FUZZ_BIN): $(FUZZ_B)/fuzz_%: $(FUZZ_B)/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(ZK_LIBS)
 
-fuzz: $(FUZZ_BIN)
-	@mkdir -p $(FUZZ_B)/corpus
-	$(FUZZ_ENV) $(FUZZ_BIN) $(FUZZ_OPTS) -max_total_time=$(FUZZ_TIME) \
-	  $(FUZZ_B)/corpus $(FUZZ_SEEDS)
+fuzz: $(FUZZ_B)/fuzz_$(FUZZ_ONE)
+	@mkdir -p $(FUZZ_B)/corpus-$(FUZZ_ONE)
+	$(FUZZ_ENV) $< $(FUZZ_OPTS) -max_total_time=$(FUZZ_TIME) \
+	  $(FUZZ_B)/corpus-$(FUZZ_ONE) fuzz/corpus/$(FUZZ_ONE)
 
-check-fuzz: $(FUZZ_BIN)
-	@rm -rf $(FUZZ_B)/check-corpus && mkdir -p $(FUZZ_B)/check-corpus
-	$(FUZZ_ENV) $(FUZZ_BIN) $(FUZZ_OPTS) $(FUZZ_CHECK_ARGS) $(FUZZ_B)/check-corpus $(FUZZ_SEEDS)
+$(FUZZ_CHECKS): check-fuzz-%: $(FUZZ_B)/fuzz_%
+	@rm -rf $(FUZZ_B)/check-corpus-$* && mkdir -p $(FUZZ_B)/check-corpus-$*
+	$(FUZZ_ENV) $< $(FUZZ_OPTS) $(FUZZ_CHECK_ARGS) $(FUZZ_B)/check-corpus-$* fuzz/corpus/$*
+
+check-fuzz: $(FUZZ_CHECKS)
 	@echo "  FUZZ    ok"
 
 clean-fuzz:
 	$(RM) -r $(FUZZ_B)
 clean: clean-fuzz
 
+.PHONY: $(FUZZ_CHECKS)
 -include $(shell find $(FUZZ_B) -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------------------- demo, bench

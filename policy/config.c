@@ -218,6 +218,7 @@ pol_config *pol_config_free(pol_config *c)
 	free(c->path);
 	free(c->paths.state_dir);
 	free(c->paths.input_dir);
+	free(c->paths.include_dir);
 	free(c->paths.output_dir);
 	free(c->api.socket);
 	free(c->api.listen);
@@ -1136,6 +1137,7 @@ static const struct field policy_fields[] = {
 static const struct field paths_fields[] = {
 	F_CALL("state_dir", parse_path, pol_config, paths.state_dir),
 	F_CALL("input_dir", parse_path, pol_config, paths.input_dir),
+	F_CALL("include_dir", parse_path, pol_config, paths.include_dir),
 	F_CALL("output_dir", parse_path, pol_config, paths.output_dir),
 };
 
@@ -1238,6 +1240,11 @@ static int parse_paths(const struct ctx *ctx, const config_setting_t *root, pol_
 		r = path_resolve(c->paths.state_dir, "signed", &c->paths.output_dir);
 		if (r < 0)
 			return r;
+	}
+	if (!c->paths.include_dir) {
+		c->paths.include_dir = strdup(c->paths.input_dir);
+		if (!c->paths.include_dir)
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -143,6 +143,7 @@ typedef struct pol_config {
 	struct {
 		char *state_dir;  /* default /var/lib/zonekeeper */
 		char *input_dir;  /* default <state_dir>/unsigned */
+		char *include_dir; /* $INCLUDE targets must lie below it; default input_dir */
 		char *output_dir; /* default <state_dir>/signed */
 	} paths;
 

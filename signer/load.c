@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +117,9 @@ typedef struct loader {
 	const char *files[MAX_FILES];
 	char *file_store[MAX_FILES];
 	unsigned n_files;
+
+	char *top_path;     /* the file loaded (NULL from memory) */
+	char *include_root; /* resolved include directory with a final '/', on first use */
 
 	sgn_token *tok;
 	size_t cap_tok;
@@ -261,6 +266,10 @@ static int add_record(loader *L, const uint8_t *owner, uint16_t type, uint32_t t
 	rec *r;
 	int e;
 
+	/* the wire has 16 bits for it (RFC 1035 §3.2.1): refused, never cut short */
+	if (rdlen > SGN_RDATA_MAX)
+		return fail(L, ZK_E_ZONE_PARSE, file, line, "RDATA of %zu octets exceeds 65535",
+			    rdlen);
 	if (!dn_is_at_or_below(owner, L->apex)) {
 		char apex[DN_TEXTMAX];
 
@@ -507,6 +516,14 @@ static int rdata_ldns(loader *L, uint16_t type, const char *type_text, size_t fr
 			L->text[o++] = '"';
 	}
 	L->text[o] = '\0';
+	/*
+	 * ldns reads at most LDNS_MAX_PACKETLEN characters of RDATA text and drops the rest
+	 * without a word: refuse what it would cut short (the \# form has no such limit).
+	 */
+	if (o >= LDNS_MAX_PACKETLEN - 64)
+		return fail(L, ZK_E_ZONE_PARSE, file, line,
+			    "%s record of %zu characters is too long to parse; write it in the "
+			    "\\# generic form", type_text, o);
 	orig = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, dn_len(origin), origin);
 	if (!orig)
 		return fail(L, -ENOMEM, file, line, "out of memory");
@@ -517,14 +534,18 @@ static int rdata_ldns(loader *L, uint16_t type, const char *type_text, size_t fr
 			   ldns_get_errorstr_by_id(st));
 		goto out;
 	}
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
+		len += ldns_rdf_size(ldns_rr_rdf(rr, i));
+	if (len > SGN_RDATA_MAX) {
+		ret = fail(L, ZK_E_ZONE_PARSE, file, line, "RDATA of %zu octets exceeds 65535",
+			   len);
+		goto out;
+	}
+	len = 0;
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
 		ldns_rdf *f = ldns_rr_rdf(rr, i);
 		size_t fl = ldns_rdf_size(f);
 
-		if (len + fl > SGN_RDATA_MAX) {
-			ret = fail(L, ZK_E_ZONE_PARSE, file, line, "%s RDATA is too long", type_text);
-			goto out;
-		}
 		memcpy(out + len, ldns_rdf_data(f), fl);
 		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && sgn_type_downcases_rdata(type))
 			dn_lower(out + len);
@@ -651,6 +672,32 @@ static int directive(loader *L, size_t n, parse_ctx *ctx, uint16_t file, uint32_
 		    (int) t[0].len, t[0].s);
 }
 
+/*
+ * The fast path refused RDATA over 65535 octets (ZK_E_INVALID_RECORD): say how long. Only
+ * TXT gets there; its length is the sum of its strings'.
+ */
+static int rdata_too_long(loader *L, uint16_t type, const sgn_token *t, size_t n,
+			  const uint8_t *origin, uint16_t file, uint32_t line)
+{
+	size_t len = 0;
+	char tb[16];
+
+	for (size_t i = 0; type == T_TXT && i < n; i++) {
+		int r = sgn_rdata_parse(T_TXT, t + i, 1, origin, L->rd, sizeof(L->rd));
+
+		if (r <= 0 || r == SGN_RDATA_FALLBACK) {
+			len = 0;
+			break;
+		}
+		len += (size_t) r;
+	}
+	if (len > SGN_RDATA_MAX)
+		return fail(L, ZK_E_ZONE_PARSE, file, line, "RDATA of %zu octets exceeds 65535",
+			    len);
+	return fail(L, ZK_E_ZONE_PARSE, file, line, "%s RDATA exceeds 65535 octets",
+		    sgn_type_name(type, tb));
+}
+
 static int parse_record(loader *L, size_t n, bool blank, parse_ctx *ctx, uint16_t file,
 			uint32_t line)
 {
@@ -733,6 +780,9 @@ static int parse_record(loader *L, size_t n, bool blank, parse_ctx *ctx, uint16_
 		if (r == -EPROTO)
 			return fail(L, ZK_E_ZONE_PARSE, file, line, "cannot parse %s record",
 				    type_text);
+		if (r == ZK_E_INVALID_RECORD)
+			return rdata_too_long(L, (uint16_t) type, t + i, n - i, ctx->origin, file,
+					      line);
 		if (r == SGN_RDATA_FALLBACK || r == -EINVAL)
 			r = rdata_ldns(L, (uint16_t) type, type_text, i, n, ctx->origin, rd, file,
 				       line);
@@ -777,21 +827,96 @@ static int add_file_name(loader *L, const char *path, uint16_t *ret)
 	return 0;
 }
 
-static int parse_path(loader *L, const char *path, const uint8_t *origin, unsigned depth,
-		      uint16_t from_file, uint32_t from_line)
+int sgn_load_read_fd(int fd, const struct stat *before, char **ret, size_t *ret_len)
+{
+	size_t size = (size_t) before->st_size, cap, len = 0;
+	struct stat after;
+	char *buf;
+	int r;
+
+	if (before->st_size < 0 || (uintmax_t) before->st_size >= SIZE_MAX / 2)
+		return -EFBIG;
+	/* one byte more than the size: the read that returns 0 there confirms the end */
+	cap = size ? size + 1 : 65536;
+	buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			/* grown past the size fstat gave: it is being written */
+			if (size || cap >= SIZE_MAX / 4) {
+				r = size ? -EAGAIN : -EFBIG;
+				goto fail;
+			}
+			nb = realloc(buf, 2 * cap + 1);
+			if (!nb) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t) n;
+	}
+	if (fstat(fd, &after) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/*
+	 * A size of 0 before and after with bytes read is a generated file (/proc): what was
+	 * read is its content. Anything else must match what fstat said before reading.
+	 */
+	if ((len != size && (size || after.st_size)) || after.st_size != before->st_size ||
+	    after.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+	    after.st_mtim.tv_nsec != before->st_mtim.tv_nsec) {
+		r = -EAGAIN;
+		goto fail;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+fail:
+	free(buf);
+	return r;
+}
+
+/*
+ * Read and parse the file `path` (as messages name it; opened as `open_path`). Only a
+ * regular file: open() of a FIFO would wait for a writer and block the signing thread,
+ * so the file is opened non-blocking and anything else refused before it is read.
+ */
+static int parse_path(loader *L, const char *path, const char *open_path,
+		      const uint8_t *origin, unsigned depth, uint16_t from_file,
+		      uint32_t from_line)
 {
 	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
 	parse_ctx ctx = { .path = path, .depth = depth };
 	struct stat st;
-	const char *buf;
+	size_t len;
 	uint16_t file;
-	int r;
+	int r, flags;
 
 	r = add_file_name(L, path, &file);
 	if (r < 0)
 		return fail(L, r == -EMFILE ? ZK_E_ZONE_PARSE : r, from_file, from_line,
 			    "too many included files");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* the target of an include was resolved already: no link may be swapped in */
+	fd = open(open_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (depth ? O_NOFOLLOW : 0));
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
 		if (depth == 0)
@@ -799,24 +924,119 @@ static int parse_path(loader *L, const char *path, const uint8_t *origin, unsign
 		return fail(L, ZK_E_ZONE_PARSE, from_file, from_line,
 			    "cannot read included file '%s': %s", path, strerror(-r));
 	}
-	if (!S_ISREG(st.st_mode))
-		return zk_fail(L->err, ZK_E_ZONE_PARSE, "'%s' is not a regular file", path);
+	if (!S_ISREG(st.st_mode)) {
+		if (depth == 0)
+			return zk_fail(L->err, ZK_E_ZONE_PARSE, "zone file '%s' is not a regular file",
+				       path);
+		return fail(L, ZK_E_ZONE_PARSE, from_file, from_line,
+			    "included file '%s' is not a regular file", path);
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		return zk_fail(L->err, -errno, "cannot read zone file '%s'", path);
+	r = sgn_load_read_fd(fd, &st, &buf, &len);
+	if (r == -EAGAIN) {
+		if (depth == 0)
+			return zk_fail(L->err, r, "zone file '%s' changed while being read; will retry",
+				       path);
+		return fail(L, r, from_file, from_line,
+			    "included file '%s' changed while being read; will retry", path);
+	}
+	if (r < 0) {
+		if (depth == 0)
+			return zk_fail(L->err, r, "cannot read zone file '%s'", path);
+		return fail(L, r == -ENOMEM ? r : ZK_E_ZONE_PARSE, from_file, from_line,
+			    "cannot read included file '%s': %s", path, strerror(-r));
+	}
 	memcpy(ctx.origin, origin, dn_len(origin));
-	if (st.st_size == 0)
+	return parse_buffer(L, buf, len, file, &ctx);
+}
+
+/* The include directory, resolved, with a final '/' (once per load). */
+static int include_root(loader *L, uint16_t file, uint32_t line)
+{
+	_cleanup_free_ char *top = NULL, *dir = NULL;
+	const char *want = L->o->include_dir;
+	size_t n;
+
+	if (L->include_root)
 		return 0;
-	buf = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (buf == MAP_FAILED)
-		return zk_fail(L->err, -errno, "cannot map '%s'", path);
-	(void) madvise((void *) buf, (size_t) st.st_size, MADV_SEQUENTIAL);
-	r = parse_buffer(L, buf, (size_t) st.st_size, file, &ctx);
-	munmap((void *) buf, (size_t) st.st_size);
-	return r;
+	if (!want) {
+		top = strdup(L->top_path);
+		if (!top)
+			return fail(L, -ENOMEM, file, line, "out of memory");
+		want = dirname(top);
+	}
+	dir = realpath(want, NULL);
+	if (!dir) {
+		int r = -errno;
+
+		return fail(L, r == -ENOMEM ? r : ZK_E_ZONE_PARSE, file, line,
+			    "$INCLUDE: the include directory %s cannot be used: %s", want,
+			    strerror(-r));
+	}
+	n = strlen(dir);
+	L->include_root = malloc(n + 2);
+	if (!L->include_root)
+		return fail(L, -ENOMEM, file, line, "out of memory");
+	memcpy(L->include_root, dir, n + 1);
+	if (n == 0 || dir[n - 1] != '/')
+		memcpy(L->include_root + n, "/", 2);
+	return 0;
+}
+
+/* `path` (resolved) lies below `root` (resolved, with its final '/'), or is it. */
+static bool is_below(const char *path, const char *root)
+{
+	size_t n = strlen(root), p = strlen(path);
+
+	return strncmp(path, root, n) == 0 || (p + 1 == n && memcmp(path, root, p) == 0);
+}
+
+/*
+ * Where an $INCLUDE may read: `full` resolved (links and "..") into *ret, which must lie
+ * below the include directory. Nothing of a refused target is read, and its content never
+ * shows in a message. A target that does not resolve is refused as outside unless its
+ * directory lies inside (then it is just missing).
+ */
+static int include_target(loader *L, const char *full, uint16_t file, uint32_t line,
+			  char **ret)
+{
+	_cleanup_free_ char *res = NULL, *copy = NULL, *dir = NULL;
+	int r = include_root(L, file, line), e;
+
+	if (r < 0)
+		return r;
+	res = realpath(full, NULL);
+	if (res) {
+		if (strncmp(res, L->include_root, strlen(L->include_root)) != 0)
+			return fail(L, ZK_E_ZONE_PARSE, file, line,
+				    "$INCLUDE of '%s': the file is outside the include directory "
+				    "%s", full, L->include_root);
+		*ret = res;
+		res = NULL;
+		return 0;
+	}
+	e = errno;
+	if (e == ENOMEM)
+		return fail(L, -ENOMEM, file, line, "out of memory");
+	copy = strdup(full);
+	if (!copy)
+		return fail(L, -ENOMEM, file, line, "out of memory");
+	dir = realpath(dirname(copy), NULL);
+	if (!dir || !is_below(dir, L->include_root))
+		return fail(L, ZK_E_ZONE_PARSE, file, line,
+			    "$INCLUDE of '%s': the file is outside the include directory %s",
+			    full, L->include_root);
+	return fail(L, ZK_E_ZONE_PARSE, file, line, "cannot read included file '%s': %s", full,
+		    strerror(e));
 }
 
 static int include_file(loader *L, const char *target, const uint8_t *origin,
 			const parse_ctx *parent, uint16_t file, uint32_t line)
 {
 	char full[4096];
+	_cleanup_free_ char *resolved = NULL;
 	uint8_t saved_owner[DN_MAXLEN];
 	bool saved_have = L->have_prev;
 	int r;
@@ -828,7 +1048,7 @@ static int include_file(loader *L, const char *target, const uint8_t *origin,
 		return fail(L, ZK_E_ZONE_PARSE, file, line,
 			    "$INCLUDE is only allowed in zone files, not in zone text sent to "
 			    "zonekeeper");
-	if (target[0] == '/' || !parent->path) {
+	if (target[0] == '/') {
 		if (snprintf(full, sizeof(full), "%s", target) >= (int) sizeof(full))
 			return fail(L, ZK_E_ZONE_PARSE, file, line, "$INCLUDE path too long");
 	} else {
@@ -840,8 +1060,11 @@ static int include_file(loader *L, const char *target, const uint8_t *origin,
 		    (int) sizeof(full))
 			return fail(L, ZK_E_ZONE_PARSE, file, line, "$INCLUDE path too long");
 	}
+	r = include_target(L, full, file, line, &resolved);
+	if (r < 0)
+		return r;
 	memcpy(saved_owner, L->prev_owner, sizeof(saved_owner));
-	r = parse_path(L, full, origin, parent->depth + 1, file, line);
+	r = parse_path(L, full, resolved, origin, parent->depth + 1, file, line);
 	/* RFC 1035 §5.1: the included file does not change the includer's context. */
 	memcpy(L->prev_owner, saved_owner, sizeof(saved_owner));
 	L->have_prev = saved_have;
@@ -860,18 +1083,44 @@ static int rec_cmp(const rec *a, const rec *b)
 	return sgn_rdata_cmp(a->rd, a->rdlen, b->rd, b->rdlen);
 }
 
-/* Sort a node's records (few, mostly already ordered): insertion sort on an array. */
-static void sort_recs(rec **v, size_t n)
+/*
+ * Sort a node's records. Stable, because equal records are duplicates and the first in
+ * file order is the one kept (its TTL counts, its line is named). Usually a few records
+ * already in order: insertion sort on short runs, merges skipped for runs already in
+ * order; a name with a huge RRset stays O(n log n). `tmp` holds n entries.
+ */
+static void sort_recs(rec **v, rec **tmp, size_t n)
 {
-	for (size_t i = 1; i < n; i++) {
-		rec *x = v[i];
-		size_t j = i;
+	enum { RUN = 16 };
 
-		while (j > 0 && rec_cmp(v[j - 1], x) > 0) {
-			v[j] = v[j - 1];
-			j--;
+	for (size_t s = 0; s < n; s += RUN) {
+		size_t e = s + RUN < n ? s + RUN : n;
+
+		for (size_t i = s + 1; i < e; i++) {
+			rec *x = v[i];
+			size_t j = i;
+
+			while (j > s && rec_cmp(v[j - 1], x) > 0) {
+				v[j] = v[j - 1];
+				j--;
+			}
+			v[j] = x;
 		}
-		v[j] = x;
+	}
+	for (size_t w = RUN; w < n; w *= 2) {
+		for (size_t lo = 0; lo + w < n; lo += 2 * w) {
+			size_t mid = lo + w, hi = mid + w < n ? mid + w : n, a = lo, b = mid, o = lo;
+
+			if (rec_cmp(v[mid - 1], v[mid]) <= 0)
+				continue;
+			while (a < mid && b < hi)
+				tmp[o++] = rec_cmp(v[b], v[a]) < 0 ? v[b++] : v[a++];
+			while (a < mid)
+				tmp[o++] = v[a++];
+			while (b < hi)
+				tmp[o++] = v[b++];
+			memcpy(v + lo, tmp + lo, (hi - lo) * sizeof(*v));
+		}
 	}
 }
 
@@ -1138,7 +1387,7 @@ static void emit_stripped_notice(loader *L, const char *path)
 
 static int build_zone(loader *L, const char *path, sgn_zone **ret)
 {
-	_cleanup_free_ rec **v = NULL;
+	_cleanup_free_ rec **v = NULL, **tmp = NULL;
 	size_t cap_v = 0, orphans = 0;
 	sgn_zone *z = NULL;
 	int r;
@@ -1167,11 +1416,15 @@ static int build_zone(loader *L, const char *path, sgn_zone **ret)
 				if (!nv)
 					goto oom;
 				v = nv;
+				nv = realloc(tmp, cap * sizeof(*nv));
+				if (!nv)
+					goto oom;
+				tmp = nv;
 				cap_v = cap;
 			}
 			v[n++] = x;
 		}
-		sort_recs(v, n);
+		sort_recs(v, tmp, n);
 		k3 = split_nsec3(L, b, v, n);
 		if (k3 == n) {
 			r = build_n3(L, z, b, v, n);
@@ -1244,6 +1497,8 @@ static void loader_done(loader *L)
 	free(L->slots);
 	free(L->tok);
 	free(L->text);
+	free(L->top_path);
+	free(L->include_root);
 	for (unsigned i = 0; i < L->n_files; i++)
 		free(L->file_store[i]);
 }
@@ -1264,7 +1519,12 @@ int sgn_zone_load_file(const char *path, const uint8_t *origin, const sgn_load_o
 	int r;
 
 	loader_init(&L, origin, o, reterr);
-	r = parse_path(&L, path, L.apex, 0, 0, 0);
+	L.top_path = strdup(path);
+	if (!L.top_path) {
+		loader_done(&L);
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	}
+	r = parse_path(&L, path, path, L.apex, 0, 0, 0);
 	if (r >= 0)
 		r = build_zone(&L, path, ret);
 	loader_done(&L);

@@ -31,12 +31,21 @@ typedef struct sgn_load_opts {
 	uint32_t max_ttl;     /* UNSIGNED: refuse TTLs above this; 0 = no limit */
 	const zk_diag *diag;  /* warnings and the stripped-records notice */
 	bool fragment;        /* records only (the record API): no data at the apex needed */
+	/*
+	 * $INCLUDE targets must resolve (symbolic links and ".." followed) to a file below
+	 * this directory; NULL = the directory of the file being loaded. Zone text from memory
+	 * may include nothing.
+	 */
+	const char *include_dir;
 } sgn_load_opts;
 
 /*
  * Load the zone file `path` whose origin is `origin` (wire). On success *ret is a zone
  * with its structure computed (sgn_zone_structure). Errors carry file and line.
  * Relative $INCLUDE paths are taken relative to the including file's directory.
+ * Only regular files are read (a FIFO or device is refused, never waited on). A file
+ * that changes while it is read fails with -EAGAIN ("changed while being read; will
+ * retry"): the caller tries again later.
  */
 int sgn_zone_load_file(const char *path, const uint8_t *origin, const sgn_load_opts *o,
 		       sgn_zone **ret, zk_error *reterr);
@@ -45,3 +54,13 @@ int sgn_zone_load_file(const char *path, const uint8_t *origin, const sgn_load_o
 int sgn_zone_load_buffer(const char *buf, size_t len, const char *name,
 			 const uint8_t *origin, const sgn_load_opts *o, sgn_zone **ret,
 			 zk_error *reterr);
+
+/*
+ * The whole of the regular file open at `fd`, whose fstat before reading is *before,
+ * into *ret (malloc'ed, NUL-terminated; *ret_len without the NUL). Reads to the end of
+ * the file whatever st_size says (files of /proc report 0). -EAGAIN when the file changed
+ * while it was read: its size or modification time moved, or the bytes read are not its
+ * size. Used by sgn_zone_load_file; here for tests.
+ */
+struct stat;
+int sgn_load_read_fd(int fd, const struct stat *before, char **ret, size_t *ret_len);

@@ -12,6 +12,7 @@
 #include <ldns/ldns.h>
 
 #include "policy/zk-codec.h"
+#include "policy/zk-error.h"
 #include "policy/zk-macro.h"
 #include "policy/zk-time.h"
 #include "signer/dname.h"
@@ -398,8 +399,8 @@ static int ipseckey_parse(const sgn_token *t, size_t n, const uint8_t *origin, u
 	return r > 0 ? (int) o + r : -EPROTO;
 }
 
-int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *origin,
-		    uint8_t *out, size_t out_max)
+static int rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *origin,
+		       uint8_t *out, size_t out_max)
 {
 	char buf[8192];
 	uint32_t v[8];
@@ -443,19 +444,30 @@ int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *
 		}
 		r = name_tok(&t[3], origin, out + 6, true);
 		return r > 0 ? r + 6 : SGN_RDATA_FALLBACK;
-	case T_TXT:
+	case T_TXT: {
+		size_t len = 0;
+		bool full = false;
+
 		if (n == 0)
 			return SGN_RDATA_FALLBACK;
-		o = 0;
+		/*
+		 * Measured to the end even when out is full: over 65535 octets is refused here
+		 * (ldns, the fallback, reads at most 65535 characters of a line and would cut
+		 * the record short without a word).
+		 */
 		for (size_t i = 0; i < n; i++) {
-			if ((size_t) o + 256 > out_max)
-				return SGN_RDATA_FALLBACK;
-			r = charstr_tok(&t[i], out + o);
+			uint8_t scratch[256];
+
+			full = full || len + 256 > out_max;
+			r = charstr_tok(&t[i], full ? scratch : out + len);
 			if (r < 0)
 				return SGN_RDATA_FALLBACK;
-			o += r;
+			len += (size_t) r;
 		}
-		return o;
+		if (len > SGN_RDATA_MAX)
+			return ZK_E_INVALID_RECORD;
+		return full ? SGN_RDATA_FALLBACK : (int) len;
+	}
 	case T_SOA:
 		if (n != 7)
 			return SGN_RDATA_FALLBACK;
@@ -573,6 +585,18 @@ int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *
 	default:
 		return SGN_RDATA_FALLBACK;
 	}
+}
+
+int sgn_rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_t *origin,
+		    uint8_t *out, size_t out_max)
+{
+	int r = rdata_parse(type, t, n, origin, out, out_max);
+
+	/*
+	 * RDATA has 16 bits for its length on the wire: longer is refused with
+	 * ZK_E_INVALID_RECORD (possible when out_max exceeds 65535), never cut short later.
+	 */
+	return r > SGN_RDATA_MAX ? ZK_E_INVALID_RECORD : r;
 }
 
 /* ---------------------------------------------------------------- wire -> text */

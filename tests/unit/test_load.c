@@ -7,8 +7,14 @@
  * every refusal with its code, file and exact line. Then the structure the loader computes
  * (empty non-terminals, cuts, glue, wildcards, canonical order) and SIGNED mode (RRSIGs on
  * their RRsets, NSEC on the node, NSEC3 in hash order, orphan signatures counted).
+ * Files: only regular files are read (a FIFO never blocks), a file changing while it is
+ * read is a retryable error, $INCLUDE stays inside its directory, RDATA over 65535 octets
+ * is refused, and a huge RRset in reverse order is sorted in reasonable time.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -980,6 +988,416 @@ static void signed_mode_refuses_a_bad_nsec3_owner_label(void **state)
 	assert_string_equal(err.file, "test.zone");
 }
 
+/* ---------------------------------------------------------------- files */
+
+static void make_tmpdir(char *dir, size_t size)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, size, "%s/zk-test-load-XXXXXX", t && *t ? t : "/tmp");
+	assert_non_null(mkdtemp(dir));
+}
+
+/* "<dir>/<name>" into out (asserted to fit). */
+static char *join(char *out, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(out, size, "%s/%s", dir, name);
+
+	assert_true(n > 0 && (size_t) n < size);
+	return out;
+}
+
+static const char *path_in(const char *dir, const char *name)
+{
+	static char buf[4][PATH_MAX];
+	static unsigned slot;
+
+	return join(buf[slot++ % 4], sizeof(buf[0]), dir, name);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void) sb, (void) flag, (void) ftw;
+	return remove(path);
+}
+
+static void remove_tree(const char *dir)
+{
+	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* Load `path` (origin example.) with an include directory; the result code. */
+static int load_path(const char *path, const char *include_dir, sgn_zone **z, zk_error *err)
+{
+	sgn_load_opts o = { .mode = SGN_LOAD_UNSIGNED, .include_dir = include_dir };
+
+	*z = NULL;
+	memset(err, 0, sizeof(*err));
+	return sgn_zone_load_file(path, wire("example."), &o, z, err);
+}
+
+static void fifos_devices_and_directories_are_refused_without_waiting(void **state)
+{
+	char dir[PATH_MAX], fifo[PATH_MAX], main_zone[PATH_MAX];
+	zk_error err;
+	sgn_zone *z;
+
+	(void) state;
+	make_tmpdir(dir, sizeof(dir));
+	join(fifo, sizeof(fifo), dir, "fifo.zone");
+	join(main_zone, sizeof(main_zone), dir, "main.zone");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* open() of a FIFO without a writer waits forever: a hang kills the test instead */
+	alarm(20);
+	assert_int_equal(load_path(fifo, NULL, &z, &err), ZK_E_ZONE_PARSE);
+	assert_null(z);
+	assert_non_null(strstr(err.message, "is not a regular file"));
+	assert_non_null(strstr(err.message, fifo));
+	assert_int_equal(load_path("/dev/null", NULL, &z, &err), ZK_E_ZONE_PARSE);
+	assert_non_null(strstr(err.message, "is not a regular file"));
+	assert_int_equal(load_path(dir, NULL, &z, &err), ZK_E_ZONE_PARSE);
+	assert_non_null(strstr(err.message, "is not a regular file"));
+	/* an include of one: refused at the $INCLUDE line */
+	write_file(main_zone, HEAD "$INCLUDE fifo.zone\n");
+	assert_int_equal(load_path(main_zone, NULL, &z, &err), ZK_E_ZONE_PARSE);
+	assert_null(z);
+	assert_string_equal(err.file, main_zone);
+	assert_int_equal(err.line, 5);
+	assert_non_null(strstr(err.message, "is not a regular file"));
+	alarm(0);
+	remove_tree(dir);
+}
+
+static void a_file_is_read_whole_and_a_change_while_reading_is_retried(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX], *buf = NULL;
+	const char *text = HEAD "www A 192.0.2.1\n";
+	struct timespec ts[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
+	struct stat before;
+	size_t len = 0;
+	zk_error err;
+	sgn_zone *z;
+	int fd;
+
+	(void) state;
+	make_tmpdir(dir, sizeof(dir));
+	join(path, sizeof(path), dir, "z.zone");
+	write_file(path, text);
+	assert_int_equal(load_path(path, NULL, &z, &err), 0);
+	assert_a(z, "www.example.", "192.0.2.1", 3600);
+	sgn_zone_free(z);
+
+	/* unchanged: all of it */
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &before), 0);
+	assert_int_equal(sgn_load_read_fd(fd, &before, &buf, &len), 0);
+	assert_int_equal(len, strlen(text));
+	assert_memory_equal(buf, text, len);
+	free(buf);
+	close(fd);
+
+	/* appended to after fstat: more bytes than its size */
+	fd = open(path, O_RDONLY);
+	assert_int_equal(fstat(fd, &before), 0);
+	write_file(path, HEAD "www A 192.0.2.1\nmore A 192.0.2.2\n");
+	buf = NULL;
+	assert_int_equal(sgn_load_read_fd(fd, &before, &buf, &len), -EAGAIN);
+	assert_null(buf);
+	close(fd);
+
+	/* truncated: fewer */
+	fd = open(path, O_RDONLY);
+	assert_int_equal(fstat(fd, &before), 0);
+	assert_int_equal(truncate(path, 10), 0);
+	assert_int_equal(sgn_load_read_fd(fd, &before, &buf, &len), -EAGAIN);
+	close(fd);
+
+	/* rewritten in place at the same size: the modification time moved */
+	write_file(path, text);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(fstat(fd, &before), 0);
+	assert_int_equal(utimensat(AT_FDCWD, path, NULL, 0), 0);
+	assert_int_equal(sgn_load_read_fd(fd, &before, &buf, &len), -EAGAIN);
+	close(fd);
+
+	/* a file whose size says 0 is read to its end all the same */
+	fd = open("/proc/self/status", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &before), 0);
+	assert_int_equal(before.st_size, 0);
+	assert_int_equal(sgn_load_read_fd(fd, &before, &buf, &len), 0);
+	assert_true(len > 0);
+	assert_int_equal(strlen(buf), len);
+	assert_non_null(strstr(buf, "Name:"));
+	free(buf);
+	close(fd);
+	remove_tree(dir);
+}
+
+/* HEAD, then "big TXT" with `n` strings of 255 characters and one of `last` (0: none). */
+static char *big_txt_zone(unsigned n, unsigned last)
+{
+	size_t size = strlen(HEAD) + 32 + (n + 1) * 260;
+	char *text = malloc(size), *p;
+
+	assert_non_null(text);
+	p = text + sprintf(text, HEAD "big TXT (");
+	for (unsigned i = 0; i <= n; i++) {
+		unsigned len = i < n ? 255 : last;
+
+		if (i == n && !last)
+			break;
+		*p++ = ' ';
+		*p++ = '"';
+		memset(p, 'a' + (char) (i % 26), len);
+		p += len;
+		*p++ = '"';
+		*p++ = '\n';
+	}
+	strcpy(p, ")\n");
+	return text;
+}
+
+static void rdata_over_65535_octets_is_refused_not_cut_short(void **state)
+{
+	char *text;
+	sgn_zone *z;
+	sgn_rrset *s;
+
+	(void) state;
+	/* 257 strings of 255: 65792 octets; was stored as its first string */
+	text = big_txt_zone(257, 0);
+	expect_refusal(text, 0, ZK_E_ZONE_PARSE, 5, "RDATA of 65792 octets exceeds 65535");
+	free(text);
+	/* one octet too many */
+	text = big_txt_zone(255, 255);
+	expect_refusal(text, 0, ZK_E_ZONE_PARSE, 5, "RDATA of 65536 octets exceeds 65535");
+	free(text);
+	/* far too many (the parser's buffer is exceeded first) */
+	text = big_txt_zone(300, 0);
+	expect_refusal(text, 0, ZK_E_ZONE_PARSE, 5, "RDATA of 76800 octets exceeds 65535");
+	free(text);
+	/* exactly 65535 is a record */
+	text = big_txt_zone(255, 254);
+	z = load_ok(text, NULL);
+	s = rrset(z, "big.example.", T_TXT);
+	assert_non_null(s);
+	assert_int_equal(s->count, 1);
+	assert_int_equal(blob_len(s->rdata), 65535);
+	assert_int_equal(s->rdata[2], 255);
+	assert_int_equal(s->rdata[2 + 255 * 256], 254);
+	sgn_zone_free(z);
+	free(text);
+}
+
+/*
+ * ldns, the parser of the types without a fast path, reads at most 65535 characters of
+ * RDATA text and drops the rest without a word: such a record is refused; the \# form of
+ * the same RDATA is read by us and has no such limit.
+ */
+static void record_text_too_long_for_ldns_is_refused_not_cut_short(void **state)
+{
+	enum { OCTETS = 45000 };
+	size_t size = strlen(HEAD) + 64 + 2 * OCTETS + 16;
+	char *text = malloc(size), *p;
+	sgn_zone *z;
+	sgn_rrset *s;
+
+	(void) state;
+	assert_non_null(text);
+	/*
+	 * OPENPGPKEY: base64 of 45000 octets in groups of 4 (75000 characters); ldns kept
+	 * the first 13107 groups, a valid key of 39321 octets
+	 */
+	p = text + sprintf(text, HEAD "big OPENPGPKEY");
+	for (size_t i = 0; i < OCTETS / 3; i++)
+		p += sprintf(p, " AAAA");
+	strcpy(p, "\n");
+	expect_refusal(text, 0, ZK_E_ZONE_PARSE, 5, "too long to parse");
+	p = text + sprintf(text, HEAD "big OPENPGPKEY \\# %u ", (unsigned) OCTETS + 1);
+	for (size_t i = 0; i < 2 * (OCTETS + 1); i++)
+		*p++ = '0';
+	strcpy(p, "\n");
+	z = load_ok(text, NULL);
+	s = rrset(z, "big.example.", 61);
+	assert_non_null(s);
+	assert_int_equal(blob_len(s->rdata), OCTETS + 1);
+	sgn_zone_free(z);
+	free(text);
+}
+
+static void a_huge_rrset_in_reverse_order_is_sorted(void **state)
+{
+	enum { N = 200000, COPIES = 4, DISTINCT = N / COPIES };
+	size_t size = strlen(HEAD) + (size_t) N * 32, o;
+	char *text = malloc(size);
+	sgn_zone *z;
+	sgn_rrset *s;
+
+	(void) state;
+	assert_non_null(text);
+	o = (size_t) sprintf(text, "%s", HEAD);
+	/*
+	 * Addresses in descending order, each COPIES times; the first copy of each in the file
+	 * has TTL 3600, the later ones 60: duplicates collapse to the first in file order, so
+	 * the sort must be stable (and the RRset's TTL is 3600 without a mixed-TTL warning).
+	 */
+	for (unsigned i = N; i-- > 0;) {
+		unsigned k = i / COPIES;
+
+		o += (size_t) snprintf(text + o, size - o, "big %u A 10.%u.%u.%u\n",
+				       i % COPIES == COPIES - 1 ? 3600 : 60, k >> 16,
+				       (k >> 8) & 255, k & 255);
+	}
+	{
+		diag_log log = { 0 };
+
+		z = load_ok(text, &log);
+		assert_int_equal(log.warnings, 0);
+	}
+	s = rrset(z, "big.example.", T_A);
+	assert_non_null(s);
+	assert_int_equal(s->count, DISTINCT);
+	assert_int_equal(s->ttl, 3600);
+	for (unsigned k = 0; k < DISTINCT; k++) {
+		uint8_t want[4] = { 10, (uint8_t) (k >> 16), (uint8_t) (k >> 8), (uint8_t) k };
+		uint16_t len;
+		const uint8_t *rd = record(s, k, &len);
+
+		assert_int_equal(len, 4);
+		assert_memory_equal(rd, want, 4);
+	}
+	sgn_zone_free(z);
+	free(text);
+}
+
+/* ---------------------------------------------------------------- $INCLUDE confinement */
+
+typedef struct inc_tree {
+	char root[PATH_MAX];  /* <tmp>/ */
+	char zones[PATH_MAX]; /* <root>/zones: the zone file's directory */
+	char main[PATH_MAX];  /* <zones>/main.zone */
+} inc_tree;
+
+static void make_inc_tree(inc_tree *t)
+{
+	char p[PATH_MAX];
+
+	make_tmpdir(t->root, sizeof(t->root));
+	join(t->zones, sizeof(t->zones), t->root, "zones");
+	join(t->main, sizeof(t->main), t->zones, "main.zone");
+	assert_int_equal(mkdir(t->zones, 0700), 0);
+	assert_int_equal(mkdir(join(p, sizeof(p), t->zones, "sub"), 0700), 0);
+	assert_int_equal(mkdir(join(p, sizeof(p), t->root, "zones-x"), 0700), 0);
+	write_file(path_in(t->zones, "inner.inc"), "in A 192.0.2.7\n");
+	write_file(path_in(t->zones, "sub/deeper.inc"), "deep A 192.0.2.9\n");
+	write_file(path_in(t->root, "outside.inc"), "secret-content A 192.0.2.8\n");
+	write_file(path_in(t->root, "zones-x/x.inc"), "secret-content A 192.0.2.8\n");
+	assert_int_equal(symlink("../outside.inc", path_in(t->zones, "link.inc")), 0);
+	assert_int_equal(symlink("sub/deeper.inc", path_in(t->zones, "inner-link.inc")), 0);
+	assert_int_equal(symlink("..", path_in(t->zones, "up")), 0);
+	assert_int_equal(mkfifo(path_in(t->zones, "fifo.inc"), 0600), 0);
+}
+
+/* main.zone = HEAD + "$INCLUDE <target>" (line 5) + a record; load with `include_dir`. */
+static int load_including(const inc_tree *t, const char *target, const char *include_dir,
+			  sgn_zone **z, zk_error *err)
+{
+	char text[PATH_MAX + 256];
+	int n = snprintf(text, sizeof(text), HEAD "$INCLUDE %s\nafter A 192.0.2.10\n", target);
+
+	assert_true(n > 0 && (size_t) n < sizeof(text));
+	write_file(t->main, text);
+	return load_path(t->main, include_dir, z, err);
+}
+
+static void expect_include_refused(const inc_tree *t, const char *target,
+				   const char *include_dir, const char *needle)
+{
+	zk_error err;
+	sgn_zone *z;
+	int r = load_including(t, target, include_dir, &z, &err);
+
+	if (r != ZK_E_ZONE_PARSE || err.line != 5 || strcmp(err.file, t->main) ||
+	    !strstr(err.message, needle) || strstr(err.message, "secret") ||
+	    strstr(err.message, "root:"))
+		print_message("$INCLUDE %s: got %d at %s:%u: %s\n", target, r, err.file, err.line,
+			      err.message);
+	assert_int_equal(r, ZK_E_ZONE_PARSE);
+	assert_null(z);
+	assert_string_equal(err.file, t->main);
+	assert_int_equal(err.line, 5);
+	assert_non_null(strstr(err.message, needle));
+	/* nothing of the target is quoted */
+	assert_null(strstr(err.message, "secret"));
+	assert_null(strstr(err.message, "root:"));
+}
+
+static void expect_include_ok(const inc_tree *t, const char *target, const char *include_dir,
+			      const char *name, const char *addr)
+{
+	zk_error err;
+	sgn_zone *z;
+	int r = load_including(t, target, include_dir, &z, &err);
+
+	if (r < 0)
+		print_message("$INCLUDE %s: %s:%u: %s\n", target, err.file, err.line, err.message);
+	assert_int_equal(r, 0);
+	assert_a(z, name, addr, 3600);
+	assert_a(z, "after.example.", "192.0.2.10", 3600);
+	sgn_zone_free(z);
+}
+
+static void includes_are_confined_to_the_include_directory(void **state)
+{
+	inc_tree t;
+	char p[PATH_MAX];
+
+	(void) state;
+	make_inc_tree(&t);
+	alarm(20);
+	/* inside: by default the directory of the zone file */
+	expect_include_ok(&t, "inner.inc", NULL, "in.example.", "192.0.2.7");
+	expect_include_ok(&t, "sub/deeper.inc", NULL, "deep.example.", "192.0.2.9");
+	expect_include_ok(&t, "inner-link.inc", NULL, "deep.example.", "192.0.2.9");
+	expect_include_ok(&t, join(p, sizeof(p), t.zones, "inner.inc"), NULL, "in.example.", "192.0.2.7");
+	expect_include_ok(&t, "inner.inc", t.zones, "in.example.", "192.0.2.7");
+	expect_include_ok(&t, "inner.inc", join(p, sizeof(p), t.zones, ""), "in.example.", "192.0.2.7");
+	/* outside: absolute, "..", a link out, a directory link out, a sibling prefix */
+	expect_include_refused(&t, "/etc/passwd", NULL, "outside the include directory");
+	expect_include_refused(&t, "../outside.inc", NULL, "outside the include directory");
+	expect_include_refused(&t, "link.inc", NULL, "outside the include directory");
+	expect_include_refused(&t, "up/outside.inc", NULL, "outside the include directory");
+	expect_include_refused(&t, "../zones-x/x.inc", NULL, "outside the include directory");
+	expect_include_refused(&t, "/proc/self/status", NULL, "outside the include directory");
+	/* a missing file outside says no more than outside; inside, that it is missing */
+	expect_include_refused(&t, "../nowhere/x.inc", NULL, "outside the include directory");
+	expect_include_refused(&t, "missing.inc", NULL, "missing.inc");
+	/* inside but not a regular file */
+	expect_include_refused(&t, "fifo.inc", NULL, "is not a regular file");
+	expect_include_refused(&t, "sub", NULL, "is not a regular file");
+	/* the configured directory decides, not the zone file's */
+	expect_include_ok(&t, "../outside.inc", t.root, "secret-content.example.", "192.0.2.8");
+	join(p, sizeof(p), t.zones, "sub");
+	expect_include_refused(&t, "inner.inc", p, "outside the include directory");
+	expect_include_ok(&t, "sub/deeper.inc", p, "deep.example.", "192.0.2.9");
+	expect_include_refused(&t, "inner.inc", "/nonexistent-zk-dir",
+			       "include directory /nonexistent-zk-dir cannot be used");
+	alarm(0);
+	remove_tree(t.root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1025,6 +1443,12 @@ int main(void)
 		cmocka_unit_test(signed_mode_collects_nsec3_records_in_hash_order),
 		cmocka_unit_test(signed_mode_separates_an_nsec3_record_from_data_at_its_owner),
 		cmocka_unit_test(signed_mode_refuses_a_bad_nsec3_owner_label),
+		cmocka_unit_test(fifos_devices_and_directories_are_refused_without_waiting),
+		cmocka_unit_test(a_file_is_read_whole_and_a_change_while_reading_is_retried),
+		cmocka_unit_test(rdata_over_65535_octets_is_refused_not_cut_short),
+		cmocka_unit_test(record_text_too_long_for_ldns_is_refused_not_cut_short),
+		cmocka_unit_test(a_huge_rrset_in_reverse_order_is_sorted),
+		cmocka_unit_test(includes_are_confined_to_the_include_directory),
 	};
 
 	return cmocka_run_group_tests_name("load", tests, NULL, NULL);

@@ -17,9 +17,11 @@
 #include <cmocka.h>
 #include <ldns/ldns.h>
 
+#include "policy/zk-error.h"
 #include "signer/dname.h"
 #include "signer/load.h"
 #include "signer/rdata.h"
+#include "signer/records.h"
 #include "signer/zone.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -301,6 +303,60 @@ static void txt_string_longer_than_255_octets_is_left_to_ldns(void **state)
 	memset(text, 'x', 256);
 	text[256] = '\0';
 	assert_int_equal(fast_parse(T_TXT, text, w, sizeof(w)), SGN_RDATA_FALLBACK);
+}
+
+/*
+ * RDATA has 16 bits for its length: TXT over 65535 octets is refused (it was cut short
+ * by the 16-bit length, or by ldns, which reads 65535 characters of a line at most),
+ * whatever the output buffer; exactly 65535 is a record.
+ */
+static void txt_over_65535_octets_is_refused_whatever_the_buffer(void **state)
+{
+	static char s255[256];
+	static sgn_token t[300];
+	static uint8_t big[SGN_RDATA_MAX + 4096], small[1024];
+	static char content[300 * 258 + 1];
+	rec_rr rr = { .type = T_TXT, .ttl = 3600 };
+	zk_error e = { 0 };
+	char *p = content;
+
+	(void) state;
+	memset(s255, 'x', 255);
+	for (size_t i = 0; i < 300; i++)
+		t[i] = (sgn_token) { .s = s255, .len = 255, .quoted = true };
+	/* 257 strings of 255: 65792 octets */
+	assert_int_equal(sgn_rdata_parse(T_TXT, t, 257, origin, big, sizeof(big)),
+			 ZK_E_INVALID_RECORD);
+	assert_int_equal(sgn_rdata_parse(T_TXT, t, 257, origin, small, sizeof(small)),
+			 ZK_E_INVALID_RECORD);
+	assert_int_equal(sgn_rdata_parse(T_TXT, t, 300, origin, big, sizeof(big)),
+			 ZK_E_INVALID_RECORD);
+	/* 65536 */
+	assert_int_equal(sgn_rdata_parse(T_TXT, t, 256, origin, big, sizeof(big)),
+			 ZK_E_INVALID_RECORD);
+	/* exactly 65535 */
+	t[255].len = 254;
+	assert_int_equal(sgn_rdata_parse(T_TXT, t, 256, origin, big, sizeof(big)), 65535);
+	assert_int_equal(big[0], 255);
+	assert_int_equal(big[255 * 256], 254);
+	/* ... which a small buffer leaves to ldns, as before */
+	assert_int_equal(sgn_rdata_parse(T_TXT, t, 256, origin, small, sizeof(small)),
+			 SGN_RDATA_FALLBACK);
+
+	/* the record API's content: refused as invalid, not stored as its first string */
+	assert_true(dn_from_text("big", 3, origin, rr.owner) > 0);
+	for (size_t i = 0; i < 257; i++) {
+		*p++ = '"';
+		memset(p, 'x', 255);
+		p += 255;
+		*p++ = '"';
+		*p++ = ' ';
+	}
+	*p = '\0';
+	assert_int_equal(rec_parse_content(&rr, origin, content, &e), ZK_E_INVALID_RECORD);
+	assert_null(rr.rdata);
+	assert_non_null(strstr(e.message, "RDATA of 65792 octets exceeds 65535"));
+	rec_rr_clear(&rr);
 }
 
 /* IPSECKEY never reaches ldns (it leaks on some of these): malformed is -EPROTO. */
@@ -754,6 +810,7 @@ int main(void)
 		cmocka_unit_test(names_in_rdata_are_lowercased_only_for_rfc4034_types),
 		cmocka_unit_test(txt_character_strings_resolve_escapes),
 		cmocka_unit_test(txt_string_longer_than_255_octets_is_left_to_ldns),
+		cmocka_unit_test(txt_over_65535_octets_is_refused_whatever_the_buffer),
 		cmocka_unit_test(malformed_ipseckey_is_refused_here),
 		cmocka_unit_test(names_with_special_characters_format_so_they_parse_back),
 		cmocka_unit_test(unusual_forms_are_left_to_ldns),
