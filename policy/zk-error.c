@@ -43,6 +43,9 @@ static const struct zk_code_info codes[ZK_E_END - ZK_E_BASE] = {
 	ROW(ZK_E_METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", 405, "method not allowed here"),
 	ROW(ZK_E_BAD_REQUEST, "BAD_REQUEST", 400, "malformed request"),
 	ROW(ZK_E_UNAVAILABLE, "UNAVAILABLE", 503, "not available yet"),
+	ROW(ZK_E_LIMIT, "LIMIT_EXCEEDED", 400, "over a limit"),
+	ROW(ZK_E_CONFLICT, "CONFLICT", 409, "not possible in the current state"),
+	ROW(ZK_E_JOURNAL, "JOURNAL_DAMAGED", 500, "the journal of API writes is damaged"),
 };
 
 bool zk_code_is_domain(int code)

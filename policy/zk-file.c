@@ -258,13 +258,13 @@ int zk_file_write_atomic(const char *path, mode_t mode, const void *data, size_t
 	return zk_atomic_commit(&a, reterr);
 }
 
-int zk_file_read(const char *path, size_t max, char **ret, size_t *ret_len)
+static int file_read(const char *path, int flags, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 4096;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | flags);
 	if (fd < 0)
 		return -errno;
 	buf = malloc(cap);
@@ -301,6 +301,16 @@ int zk_file_read(const char *path, size_t max, char **ret, size_t *ret_len)
 	if (ret_len)
 		*ret_len = len;
 	return 0;
+}
+
+int zk_file_read(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	return file_read(path, 0, max, ret, ret_len);
+}
+
+int zk_file_read_nofollow(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	return file_read(path, O_NOFOLLOW, max, ret, ret_len);
 }
 
 int zk_mkdir_p(const char *path, mode_t mode)

@@ -65,6 +65,8 @@ int zk_file_write_atomic(const char *path, mode_t mode, const void *data, size_t
  * caller frees. *ret_len excludes the NUL.
  */
 int zk_file_read(const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same, but a symbolic link at `path` is -ELOOP (files the daemon owns). */
+int zk_file_read_nofollow(const char *path, size_t max, char **ret, size_t *ret_len);
 
 /* mkdir -p with `mode` for every directory created; existing ones are left alone. */
 int zk_mkdir_p(const char *path, mode_t mode);

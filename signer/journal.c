@@ -4,10 +4,11 @@
  *
  * Line format: "<seq> <n> <change>... <check>\n", each change "<A|D>:<owner hex>:<type>:
  * <ttl>:<rdata hex>", check = 16 hex digits of a 64-bit FNV-1a over everything before it.
- * The checksum only detects torn writes; the file is private to the daemon (0600).
+ * The checksum detects torn and damaged lines; the file is private to the daemon (0600).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct jnl {
 	uint64_t size;
 	char *buf;
 	size_t len, cap;
+	size_t damaged; /* lines skipped when it was opened */
 	bool broken;
 };
 
@@ -242,13 +244,27 @@ static int parse_line(const char *line, size_t len, rec_op **ops, size_t *n, siz
 	return 0;
 }
 
+/* Keep the journal as it was found beside it, for whoever investigates the damage. */
+static void keep_damaged_copy(const char *path, const char *data, size_t len,
+			      const zk_diag *diag)
+{
+	char copy[PATH_MAX];
+	zk_error e = { 0 };
+
+	snprintf(copy, sizeof(copy), "%s.damaged", path);
+	if (zk_file_write_atomic(copy, 0600, data, len, &e) < 0)
+		zk_diag_emit(diag, ZK_LOG_WARNING, path, 0, "journal: cannot keep a copy: %s",
+			     e.message);
+}
+
 int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,
 	     size_t *ret_n, zk_error *reterr)
 {
 	jnl *j = calloc(1, sizeof(*j));
 	_cleanup_free_ char *data = NULL;
 	rec_op *ops = NULL;
-	size_t len = 0, n = 0, cap = 0, good = 0;
+	size_t len = 0, n = 0, cap = 0, good = 0, damaged = 0;
+	unsigned lineno = 0;
 	uint64_t last = 0;
 	int r;
 
@@ -257,18 +273,26 @@ int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	}
 	j->fd = -1;
-	r = zk_file_read(path, JNL_MAX_FILE, &data, &len);
+	/* not through a symlink: the daemon truncates and replaces this file */
+	r = zk_file_read_nofollow(path, JNL_MAX_FILE, &data, &len);
 	if (r < 0 && r != -ENOENT) {
 		jnl_free(j);
-		return zk_fail(reterr, r, "cannot read the journal %s", path);
+		return zk_fail(reterr, r, "cannot read the journal %s%s", path,
+			       r == -ELOOP ? " (a symbolic link; refusing to follow it)" : "");
 	}
+	/*
+	 * Each line is one write, delimited and checksummed on its own: a damaged line is
+	 * skipped and the intact ones after it are kept. Only a last line without its
+	 * newline is a write that never completed (it was never acknowledged).
+	 */
 	for (size_t pos = 0; data && pos < len;) {
 		const char *nl = memchr(data + pos, '\n', len - pos);
 		size_t before = n;
 		uint64_t seq;
 
 		if (!nl)
-			break; /* torn: the write of that line never completed */
+			break;
+		lineno++;
 		r = parse_line(data + pos, (size_t) (nl - data - pos), &ops, &n, &cap, &seq);
 		if (r == -ENOMEM) {
 			rec_ops_free(ops, n);
@@ -279,9 +303,14 @@ int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,
 			for (size_t i = before; i < n; i++)
 				rec_rr_clear(&ops[i].rr);
 			n = before;
-			break;
+			damaged++;
+			zk_diag_emit(diag, ZK_LOG_ERR, path, lineno,
+				     "journal: line %u is damaged and was skipped: an acknowledged "
+				     "write is lost (the writes after it are kept; the journal as it "
+				     "was is in %s.damaged)", lineno, path);
+		} else {
+			last = seq;
 		}
-		last = seq;
 		pos = (size_t) (nl - data) + 1;
 		good = pos;
 	}
@@ -289,22 +318,41 @@ int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,
 		zk_diag_emit(diag, ZK_LOG_WARNING, path, 0,
 			     "journal: dropping %zu bytes of an unfinished write at its end "
 			     "(never acknowledged)", len - good);
-	j->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (damaged)
+		keep_damaged_copy(path, data, len, diag);
+	j->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (j->fd < 0 || (good < len && ftruncate(j->fd, (off_t) good) < 0) ||
 	    lseek(j->fd, (off_t) good, SEEK_SET) < 0) {
 		r = -errno;
 		rec_ops_free(ops, n);
 		jnl_free(j);
-		return zk_fail(reterr, r, "cannot open the journal %s", path);
+		return zk_fail(reterr, r, "cannot open the journal %s%s", path,
+			       r == -ELOOP ? " (a symbolic link; refusing to follow it)" : "");
 	}
 	if (good < len)
 		(void) fdatasync(j->fd);
 	j->size = good;
 	j->next_seq = last + 1;
+	j->damaged = damaged;
+	/* the damaged lines go: a later open must not report them again */
+	if (damaged) {
+		r = jnl_rewrite(j, ops, n, reterr);
+		if (r < 0) {
+			rec_ops_free(ops, n);
+			jnl_free(j);
+			zk_error_prefix(reterr, "cannot rewrite the damaged journal");
+			return r;
+		}
+	}
 	*ret = j;
 	*ret_ops = ops;
 	*ret_n = n;
 	return 0;
+}
+
+size_t jnl_damaged(const jnl *j)
+{
+	return j->damaged;
 }
 
 jnl *jnl_free(jnl *j)
@@ -402,7 +450,7 @@ int jnl_rewrite(jnl *j, const rec_op *ops, size_t n, zk_error *reterr)
 	r = zk_file_write_atomic(j->path, 0600, buf ? buf : "", len, reterr);
 	if (r < 0)
 		return r;
-	fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return zk_fail(reterr, -errno, "cannot reopen the journal %s", j->path);
 	close(j->fd);

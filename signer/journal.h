@@ -7,7 +7,8 @@
  * in hex wire form, so no parser ambiguity on replay) and a checksum. Appends are
  * buffered and made durable together by jnl_sync (one fdatasync for every write queued
  * since the last one: group commit). A crash can leave a torn last line; opening the
- * journal drops it (that write was never acknowledged).
+ * journal drops it (that write was never acknowledged). Lines are self-delimiting, so a
+ * damaged one costs that write only.
  *
  * The journal holds the writes not yet written back to the unsigned zone file; once the
  * file holds them, jnl_rewrite keeps only the later ones. Replaying a write the file
@@ -25,13 +26,18 @@
 typedef struct jnl jnl;
 
 /*
- * Open (or create, 0600) the journal at `path` and read the writes it holds: *ret_ops
- * (malloc'ed, in order) and *ret_n. A torn or corrupt tail is cut off (reported through
- * diag).
+ * Open (or create, 0600; never through a symbolic link) the journal at `path` and read the
+ * writes it holds: *ret_ops (malloc'ed, in order) and *ret_n. A torn last line is cut off
+ * (it was never acknowledged). A damaged line is skipped with an error through diag, the
+ * intact lines after it are kept, the file as found is kept at `<path>.damaged` and the
+ * journal is rewritten without the damaged lines (see jnl_damaged).
  */
 int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,
 	     size_t *ret_n, zk_error *reterr);
 jnl *jnl_free(jnl *j);
+
+/* Damaged lines skipped when the journal was opened (each an acknowledged write lost). */
+size_t jnl_damaged(const jnl *j);
 
 /* The sequence number the next write gets (one more than the last one). */
 uint64_t jnl_next_seq(const jnl *j);

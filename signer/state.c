@@ -4,6 +4,8 @@
  * lines). See state.h.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,36 @@ static int bad(zk_error *reterr, const char *path, unsigned line)
 			  "input's serial)");
 }
 
+static uint64_t fnv1a(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char) s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/*
+ * The last line, "sum <16 hex>", checks everything before it. Files of earlier versions
+ * have none; they are still read (every field must be there).
+ */
+static int check_sum(const char *buf, size_t len)
+{
+	const char *last = len >= 2 ? memrchr(buf, '\n', len - 1) : NULL;
+	char want[17];
+
+	last = last ? last + 1 : buf;
+	if (strncmp(last, "sum ", 4) != 0)
+		return strstr(buf, "\nsum ") ? -EINVAL : 0; /* a sum line not at the end */
+	if ((size_t) (buf + len - last) != 4 + 16 + 1)
+		return -EINVAL;
+	snprintf(want, sizeof(want), "%016llx",
+		 (unsigned long long) fnv1a(buf, (size_t) (last - buf)));
+	return memcmp(want, last + 4, 16) == 0 ? 0 : -EINVAL;
+}
+
 int sgn_state_load(const char *path, sgn_state *ret, zk_error *reterr)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -28,13 +60,22 @@ int sgn_state_load(const char *path, sgn_state *ret, zk_error *reterr)
 	unsigned line = 0;
 	int r;
 
-	r = zk_file_read(path, 4096, &buf, NULL);
+	size_t len = 0;
+	bool have_signed = false, have_output = false;
+
+	r = zk_file_read(path, 4096, &buf, &len);
 	if (r == -ENOENT) {
 		*ret = st;
 		return 0;
 	}
 	if (r < 0)
 		return zk_fail(reterr, r, "cannot read the zone state '%s'", path);
+	/* a NUL byte or a missing last newline: the file was cut or overwritten */
+	if (strlen(buf) != len || (len && buf[len - 1] != '\n'))
+		return bad(reterr, path, 0);
+	r = check_sum(buf, len);
+	if (r < 0)
+		return bad(reterr, path, 0);
 	/* line by line, blank lines counted, so an error names the line an editor shows */
 	for (char *l = buf, *next; *l; l = next) {
 		char *end, *nl = strchr(l, '\n');
@@ -58,6 +99,7 @@ int sgn_state_load(const char *path, sgn_state *ret, zk_error *reterr)
 			if (errno || end == l + 10 || *end || v < 0)
 				return bad(reterr, path, line);
 			st.signed_at = v;
+			have_signed = true;
 		} else if (strncmp(l, "nsec3-salt ", 11) == 0) {
 			const char *hex = l + 11;
 			int n = strcmp(hex, "-") == 0 ? 0
@@ -76,11 +118,13 @@ int sgn_state_load(const char *path, sgn_state *ret, zk_error *reterr)
 				return bad(reterr, path, line);
 			st.output_size = size;
 			st.output_mtime_ns = mtime;
-		} else if (l[0] != '#') {
+			have_output = true;
+		} else if (l[0] != '#' && strncmp(l, "sum ", 4) != 0) {
 			return bad(reterr, path, line);
 		}
 	}
-	if (!st.serial.set)
+	/* every line is always written: one missing means the file was cut short */
+	if (!st.serial.set || !have_signed || !have_output)
 		return bad(reterr, path, line);
 	*ret = st;
 	return 0;
@@ -88,7 +132,7 @@ int sgn_state_load(const char *path, sgn_state *ret, zk_error *reterr)
 
 int sgn_state_store(const char *path, const sgn_state *st, zk_error *reterr)
 {
-	char buf[128 + 2 * 255 + 64], hex[2 * 255 + 1];
+	char buf[128 + 2 * 255 + 64 + 32], hex[2 * 255 + 1];
 	int n;
 
 	if (st->have_salt && st->salt_len)
@@ -100,5 +144,7 @@ int sgn_state_store(const char *path, const sgn_state *st, zk_error *reterr)
 		     (long long) st->signed_at, (unsigned long long) st->output_size,
 		     (long long) st->output_mtime_ns, st->have_salt ? "nsec3-salt " : "",
 		     st->have_salt ? hex : "", st->have_salt ? "\n" : "");
+	n += snprintf(buf + n, sizeof(buf) - (size_t) n, "sum %016llx\n",
+		      (unsigned long long) fnv1a(buf, (size_t) n));
 	return zk_file_write_atomic(path, 0600, buf, (size_t) n, reterr);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/unit/test_journal.c -- the journal of accepted API writes (signer/journal.c):
- * appends made durable by jnl_sync and read back in order on open, a torn or corrupt tail
- * cut off (and the sequence continuing from what survived), writes of several changes,
- * jnl_rewrite, and the file's mode.
+ * appends made durable by jnl_sync and read back in order on open, a torn tail cut off
+ * (and the sequence continuing from what survived), a damaged line costing only its own
+ * write (kept in a copy, reported as an error), no symlink followed, writes of several
+ * changes, jnl_rewrite, and the file's mode.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -51,7 +52,7 @@ static int teardown(void **state)
 }
 
 typedef struct diag_log {
-	unsigned warnings;
+	unsigned warnings, errors;
 	char last[512];
 } diag_log;
 
@@ -62,6 +63,8 @@ static void log_emit(void *userdata, zk_level level, const char *file, unsigned 
 
 	if (level == ZK_LOG_WARNING)
 		d->warnings++;
+	if (level == ZK_LOG_ERR)
+		d->errors++;
 	snprintf(d->last, sizeof(d->last), "%s", message);
 }
 
@@ -326,16 +329,59 @@ static void torn_tail_is_dropped(void **state)
 	free_ops();
 }
 
-/* Change one byte of the journal at `off` and check that only the writes before the
- * line holding it survive. */
-static void corrupt_and_check(size_t off, unsigned line, size_t expect_ops)
+/* The ops of each line of write_three(): [first, end) in ops[]. */
+static const size_t line_ops[3][2] = { { 0, 1 }, { 1, 3 }, { 3, 5 } };
+
+/* After damage to line `line` only, the journal must hold every write but that one. */
+static void expect_all_but(unsigned line, const char *original, size_t original_len)
 {
 	diag_log log = { 0 };
 	rec_op *got = NULL;
-	size_t n = 0, len;
-	char *data;
-	int fd;
+	size_t n = 0, k = 0;
+	char copy[160], *kept;
+	size_t kept_len;
 	jnl *j;
+
+	j = open_journal(&log, &got, &n);
+	assert_int_equal(n, N_OPS - (line_ops[line][1] - line_ops[line][0]));
+	for (size_t i = 0; i < N_OPS; i++)
+		if (i < line_ops[line][0] || i >= line_ops[line][1])
+			assert_op_equal(&got[k++], &ops[i]);
+	/* said loudly (an acknowledged write is gone), naming the line */
+	assert_int_equal(log.errors, 1);
+	assert_int_equal(log.warnings, 0);
+	assert_non_null(strstr(log.last, "damaged"));
+	assert_int_equal(jnl_damaged(j), 1);
+	/* numbering goes on after the last intact write */
+	assert_int_equal(jnl_next_seq(j), line == 2 ? 3 : 4);
+	rec_ops_free(got, n);
+	jnl_free(j);
+
+	/* the journal as found is kept for whoever investigates */
+	snprintf(copy, sizeof(copy), "%s.damaged", jpath);
+	assert_int_equal(zk_file_read(copy, 1 << 20, &kept, &kept_len), 0);
+	assert_int_equal(kept_len, original_len);
+	assert_memory_equal(kept, original, original_len);
+	free(kept);
+	unlink(copy);
+
+	/* the damaged line is gone from the journal: a second open finds nothing wrong */
+	memset(&log, 0, sizeof(log));
+	j = open_journal(&log, &got, &n);
+	assert_int_equal(log.errors + log.warnings, 0);
+	assert_int_equal(jnl_damaged(j), 0);
+	assert_int_equal(n, N_OPS - (line_ops[line][1] - line_ops[line][0]));
+	rec_ops_free(got, n);
+	jnl_free(j);
+}
+
+/* Change one byte of the journal at `off` (in line `line`) and check that only that
+ * line's write is lost. */
+static void corrupt_and_check(size_t off, unsigned line)
+{
+	size_t len;
+	char *data, *damaged;
+	int fd;
 
 	data = slurp(&len);
 	assert_true(off < len);
@@ -349,33 +395,26 @@ static void corrupt_and_check(size_t off, unsigned line, size_t expect_ops)
 		assert_int_equal(pwrite(fd, &ch, 1, (off_t) off), 1);
 	}
 	close(fd);
-
-	j = open_journal(&log, &got, &n);
-	assert_int_equal(n, expect_ops);
-	for (size_t i = 0; i < n; i++)
-		assert_op_equal(&got[i], &ops[i]);
-	assert_int_equal(log.warnings, 1);
-	assert_int_equal(file_size(jpath), (off_t) line_start(data, len, line));
-	assert_int_equal(jnl_next_seq(j), expect_ops ? got[n - 1].seq + 1 : 1);
-	rec_ops_free(got, n);
-	jnl_free(j);
+	damaged = slurp(&len);
+	expect_all_but(line, damaged, len);
+	free(damaged);
 	free(data);
 }
 
-static void corrupt_line_and_all_after_are_dropped(void **state)
+static void damaged_line_loses_only_its_own_write(void **state)
 {
 	size_t len, l1, l2;
 	char *data;
 
 	make_ops();
 
-	/* the checksum of the second line: it and the third go */
+	/* the checksum of the second line */
 	unlink(jpath);
 	write_three();
 	data = slurp(&len);
 	l2 = line_start(data, len, 2);
 	free(data);
-	corrupt_and_check(l2 - 3, 1, 1);
+	corrupt_and_check(l2 - 3, 1);
 
 	/* a byte of the second line's RDATA (the checksum no longer matches) */
 	unlink(jpath);
@@ -384,7 +423,7 @@ static void corrupt_line_and_all_after_are_dropped(void **state)
 	l1 = line_start(data, len, 1);
 	l2 = line_start(data, len, 2);
 	free(data);
-	corrupt_and_check(l1 + (l2 - l1) / 2, 1, 1);
+	corrupt_and_check(l1 + (l2 - l1) / 2, 1);
 
 	/* its sequence number */
 	unlink(jpath);
@@ -392,49 +431,59 @@ static void corrupt_line_and_all_after_are_dropped(void **state)
 	data = slurp(&len);
 	l1 = line_start(data, len, 1);
 	free(data);
-	corrupt_and_check(l1, 1, 1);
+	corrupt_and_check(l1, 1);
 
-	/* the first line: nothing survives */
+	/* the first line */
 	unlink(jpath);
 	write_three();
-	corrupt_and_check(5, 0, 0);
+	corrupt_and_check(5, 0);
 
-	/* the last line only */
+	/* the last line (complete, with its newline: damaged, not torn) */
 	unlink(jpath);
 	write_three();
 	data = slurp(&len);
 	free(data);
-	corrupt_and_check(len - 2, 2, 3);
+	corrupt_and_check(len - 2, 2);
 
-	/* a line that is not a journal line at all, between good ones */
+	/* a line that is not a journal line at all, in place of the second */
 	unlink(jpath);
 	write_three();
 	{
-		diag_log log = { 0 };
-		rec_op *got = NULL;
-		size_t n = 0;
-		char *text, *bad;
-		jnl *j;
+		char *text;
 
 		data = slurp(&len);
 		l1 = line_start(data, len, 1);
-		assert_true(asprintf(&bad, "%.*sgarbage\n%s", (int) l1, data, data + l1) > 0);
-		text = bad;
+		l2 = line_start(data, len, 2);
+		assert_true(asprintf(&text, "%.*sgarbage\n%s", (int) l1, data, data + l2) > 0);
 		assert_int_equal(zk_file_write_atomic(jpath, 0600, text, strlen(text), NULL), 0);
-		j = open_journal(&log, &got, &n);
-		assert_int_equal(n, 1);
-		assert_op_equal(&got[0], &ops[0]);
-		assert_int_equal(log.warnings, 1);
-		assert_int_equal(file_size(jpath), (off_t) l1);
-		rec_ops_free(got, n);
-		jnl_free(j);
-		free(bad);
+		expect_all_but(1, text, strlen(text));
+		free(text);
 		free(data);
 	}
 	free_ops();
 }
 
-static void sequence_going_backwards_is_a_corrupt_tail(void **state)
+static void symlinked_journal_is_refused_and_its_target_untouched(void **state)
+{
+	char target[160];
+	zk_error err = { 0 };
+	rec_op *got = NULL;
+	size_t n = 0, len;
+	char *data;
+	jnl *j = NULL;
+
+	snprintf(target, sizeof(target), "%s/precious", tmpdir);
+	assert_int_equal(zk_file_write_atomic(target, 0600, "keep me\n", 8, NULL), 0);
+	assert_int_equal(symlink(target, jpath), 0);
+	assert_true(jnl_open(jpath, NULL, &j, &got, &n, &err) < 0);
+	assert_null(j);
+	assert_non_null(strstr(err.message, "symbolic link"));
+	assert_int_equal(zk_file_read(target, 100, &data, &len), 0);
+	assert_string_equal(data, "keep me\n");
+	free(data);
+}
+
+static void sequence_going_backwards_is_a_damaged_line(void **state)
 {
 	diag_log log = { 0 };
 	zk_error err = { 0 };
@@ -455,7 +504,7 @@ static void sequence_going_backwards_is_a_corrupt_tail(void **state)
 	assert_op_equal(&got[0], &ops[1]);
 	assert_op_equal(&got[1], &ops[2]);
 	assert_int_equal(jnl_next_seq(j), 3);
-	assert_int_equal(log.warnings, 1);
+	assert_int_equal(log.errors, 1);
 	rec_ops_free(got, n);
 	jnl_free(j);
 	free_ops();
@@ -557,9 +606,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(append_sync_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(torn_tail_is_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(corrupt_line_and_all_after_are_dropped, setup,
+		cmocka_unit_test_setup_teardown(damaged_line_loses_only_its_own_write, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(sequence_going_backwards_is_a_corrupt_tail, setup,
+		cmocka_unit_test_setup_teardown(symlinked_journal_is_refused_and_its_target_untouched,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(sequence_going_backwards_is_a_damaged_line, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(rewrite_keeps_only_the_given_writes, setup,
 						teardown),

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "policy/zk-error.h"
+#include "policy/zk-file.h"
 #include "signer/state.h"
 
 static char tmpdir[64];
@@ -255,14 +256,75 @@ static void malformed_values_are_errors(void **state)
 	expect_damaged("output-short", "serial 5\noutput 12\n", 2);
 }
 
-static void truncated_last_line_still_loads(void **state)
+/* A file cut short (a restored half, a NUL written over it) is refused, not half-read. */
+static void cut_or_nul_damaged_file_is_refused(void **state)
 {
-	const char *path = write_file("truncated", "serial 77");
+	sgn_state st = { .serial = { .value = 784, .set = true }, .signed_at = 1736942400,
+			 .output_size = 10, .output_mtime_ns = 20 };
+	const char *path = path_in_tmp("cut");
+	char *text;
+	size_t len;
+
+	(void) state;
+	assert_int_equal(sgn_state_store(path, &st, NULL), 0);
+	assert_int_equal(zk_file_read(path, 4096, &text, &len), 0);
+	/* the serial line cut after "serial 78": no newline at the end */
+	{
+		char *cut = strstr(text, "serial 784");
+
+		assert_non_null(cut);
+		cut[strlen("serial 78")] = '\0';
+		expect_damaged("cut-mid-line", text, 0);
+		cut[strlen("serial 78")] = '4';
+	}
+	/* a NUL byte in place of the serial's last digit */
+	{
+		char *p = strstr(text, "serial 784") + strlen("serial 78");
+		FILE *f = fopen(path_in_tmp("nul"), "w");
+
+		*p = '\0';
+		assert_non_null(f);
+		assert_int_equal(fwrite(text, 1, len, f), len);
+		fclose(f);
+		{
+			sgn_state back = sentinel(), orig = sentinel();
+			zk_error err = { 0 };
+
+			assert_int_equal(sgn_state_load(path_in_tmp("nul"), &back, &err),
+					 ZK_E_ZONE_CONTENT);
+			assert_memory_equal(&back, &orig, sizeof(back));
+		}
+		*p = '4';
+	}
+	/* one digit changed: the sum no longer matches */
+	{
+		char *p = strstr(text, "serial 784") + strlen("serial 7");
+
+		*p = '1';
+		expect_damaged("changed-digit", text, 0);
+		*p = '8';
+	}
+	/* cut at a line boundary, losing the lines after the serial */
+	{
+		char *p = strstr(text, "serial 784\n") + strlen("serial 784\n");
+
+		*p = '\0';
+		expect_damaged("cut-at-line", text, 2);
+	}
+	free(text);
+}
+
+/* What earlier versions wrote (no sum line) still loads. */
+static void state_of_earlier_versions_still_loads(void **state)
+{
+	const char *path = write_file("old", "# zonekeeper zone state: do not edit\nserial 77\n"
+				      "signed-at 1736942400\noutput 10 20\nnsec3-salt -\n");
 	sgn_state back = sentinel();
 
 	(void) state;
 	assert_int_equal(sgn_state_load(path, &back, NULL), 0);
 	assert_int_equal(back.serial.value, 77);
+	assert_int_equal(back.output_size, 10);
 }
 
 static void oversized_file_is_an_error_naming_the_file(void **state)
@@ -298,7 +360,8 @@ int main(void)
 		cmocka_unit_test(garbage_is_an_error_naming_the_file),
 		cmocka_unit_test(missing_serial_line_is_an_error),
 		cmocka_unit_test(malformed_values_are_errors),
-		cmocka_unit_test(truncated_last_line_still_loads),
+		cmocka_unit_test(cut_or_nul_damaged_file_is_refused),
+		cmocka_unit_test(state_of_earlier_versions_still_loads),
 		cmocka_unit_test(oversized_file_is_an_error_naming_the_file),
 	};
 
