@@ -213,15 +213,33 @@ typedef enum pol_op {
 	POL_OP_DELETE, /* old_rr only */
 } pol_op;
 
+/*
+ * Limits every door enforces (doc/limits.md), so that whatever is accepted can be signed,
+ * served and transferred:
+ *   POL_RRSET_MAX_OCTETS  an RRset's records in an answer, Σ POL_RR_OCTETS: room is left
+ *                         in a 64 KiB DNS message for the question and the RRSIGs of an
+ *                         algorithm rollover (4 signatures of RSA-4096 size)
+ *   POL_TYPES_MAX         record types at one name, system ones included
+ *   POL_APEX_NS_MAX       apex NS records besides the platform's nameservers
+ * RDATA itself is at most 65535 octets (the wire format's RDLENGTH).
+ */
+#define POL_RRSET_MAX_OCTETS 60000u
+#define POL_TYPES_MAX 100u
+#define POL_APEX_NS_MAX 16u
+/* One record in an answer: compressed owner (2), type, class, TTL, RDLENGTH (10), RDATA. */
+#define POL_RR_OCTETS(rdlen) (12u + (uint32_t) (rdlen))
+
 typedef struct pol_type_count {
 	uint16_t type;
-	uint32_t count; /* records of that type at the name */
+	uint32_t count;  /* records of that type at the name */
+	uint32_t octets; /* Σ POL_RR_OCTETS of those records */
 } pol_type_count;
 
 /*
  * What the rules need to know of the zone as it is now. `types_at` fills `out` with the
- * types present at `owner` (every type, system ones included) and their record counts,
- * and returns how many it found (at most `max`).
+ * types of the user's data at `owner` (not the SOA, the platform's apex NS or DNSSEC
+ * types) and their record counts and sizes, and returns how many it found (at most
+ * `max`).
  */
 typedef struct pol_zone_view {
 	const ldns_rdf *apex;
@@ -243,11 +261,24 @@ typedef struct pol_change {
  *   ZK_E_PROTECTED_RECORD  SOA; DNSSEC types; deleting/changing a platform apex NS
  *   ZK_E_OUT_OF_ZONE       owner not at or below the apex
  *   ZK_E_CNAME_CONFLICT    CNAME at the apex; CNAME beside other data; data beside a CNAME
- *   ZK_E_INVALID_RECORD    class not IN, TTL above 2^31-1 or the policy's max_zone_ttl,
- *                          DS anywhere but at a delegation point
+ *   ZK_E_INVALID_RECORD    class not IN, TTL above 2^31-1 or the policy's max_zone_ttl;
+ *                          then, on the name as the write leaves it (pol_name_check):
+ *                          DS anywhere but at a delegation point, or the last NS of a
+ *                          delegation deleted while its DS stays
+ *   ZK_E_LIMIT             the name as the write leaves it is over a limit above
  * Checks run in that order; the first failing one decides.
  */
 int pol_rule_check(const pol_zone_view *v, const pol_change *c, zk_error *reterr);
+
+/*
+ * The rules on the whole data of one name, as a write leaves it or an input file gives
+ * it (`types`: every type at the name with its count and size; at the apex the NS count
+ * is of the user's NS only): DS only at a delegation point (not at the apex, not without
+ * NS) and the limits above. The input-file loader, the import and the journal replay
+ * call it per name, the API through pol_rule_check: one set of rules at every door.
+ */
+int pol_name_check(const ldns_rdf *owner, bool apex, const pol_type_count *types, size_t n,
+		   zk_error *reterr);
 
 /* True if `ns_target` (an NS record's target name) is one of the policy's nameservers. */
 bool pol_is_platform_ns(const pol_policy *p, const ldns_rdf *ns_target);

@@ -308,6 +308,16 @@ struct name_types {
 	size_t n;
 };
 
+/* The record's POL_RR_OCTETS. */
+static uint32_t rr_octets(const ldns_rr *rr)
+{
+	uint32_t rdlen = 0;
+
+	for (size_t k = 0; k < ldns_rr_rd_count(rr); k++)
+		rdlen += (uint32_t) ldns_rdf_size(ldns_rr_rdf(rr, k));
+	return POL_RR_OCTETS(rdlen);
+}
+
 static void name_types_load(const pol_zone_view *v, const pol_change *c, struct name_types *nt)
 {
 	const ldns_rdf *owner = ldns_rr_owner(c->new_rr);
@@ -319,7 +329,11 @@ static void name_types_load(const pol_zone_view *v, const pol_change *c, struct 
 		return;
 	for (size_t i = 0; i < nt->n; i++)
 		if (nt->counts[i].type == ldns_rr_get_type(c->old_rr) && nt->counts[i].count > 0) {
+			uint32_t octets = rr_octets(c->old_rr);
+
 			nt->counts[i].count--;
+			nt->counts[i].octets -= octets < nt->counts[i].octets ? octets
+									: nt->counts[i].octets;
 			break;
 		}
 }
@@ -375,15 +389,13 @@ static int check_cname(const pol_zone_view *v, const pol_change *c, const struct
 	return 0;
 }
 
-/* SPEC §1 "malformed name, type, TTL or content", and DS placement (RFC 4034 §5). */
-static int check_valid(const pol_zone_view *v, const pol_change *c, const struct name_types *nt,
-		       zk_error *reterr)
+/* SPEC §1 "malformed name, type, TTL or content" (DS placement: pol_name_check). */
+static int check_valid(const pol_zone_view *v, const pol_change *c, zk_error *reterr)
 {
 	const ldns_rr *rr = c->new_rr;
-	const ldns_rdf *owner = ldns_rr_owner(rr);
 	uint16_t t = (uint16_t) ldns_rr_get_type(rr);
 	uint32_t ttl = ldns_rr_ttl(rr);
-	char name[NAME_STR_MAX], buf[16];
+	char buf[16];
 
 	if (type_is_meta(t))
 		return zk_fail(reterr, ZK_E_INVALID_RECORD,
@@ -401,17 +413,105 @@ static int check_valid(const pol_zone_view *v, const pol_change *c, const struct
 		return zk_fail(reterr, ZK_E_INVALID_RECORD,
 			       "TTL %u is above the policy's max_zone_ttl, %u", ttl,
 			       v->policy->max_zone_ttl);
-	if (t == LDNS_RR_TYPE_DS) {
-		if (same_name(owner, v->apex))
+	return 0;
+}
+
+static uint32_t count_of(const pol_type_count *types, size_t n, uint16_t type)
+{
+	uint32_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (types[i].type == type)
+			c += types[i].count;
+	return c;
+}
+
+int pol_name_check(const ldns_rdf *owner, bool apex, const pol_type_count *types, size_t n,
+		   zk_error *reterr)
+{
+	char name[NAME_STR_MAX], buf[16];
+	size_t present = 0;
+
+	if (count_of(types, n, LDNS_RR_TYPE_DS)) {
+		/* RFC 4034 §5: a DS sits at a delegation point, on the parent's side */
+		if (apex)
 			return zk_fail(reterr, ZK_E_INVALID_RECORD,
-				       "DS records for this zone belong in the parent zone");
-		if (name_types_count(nt, LDNS_RR_TYPE_NS) == 0)
+				       "DS records for the zone %s belong in the parent zone, not "
+				       "at its apex", name_str(owner, name, sizeof(name)));
+		if (!count_of(types, n, LDNS_RR_TYPE_NS))
 			return zk_fail(reterr, ZK_E_INVALID_RECORD,
 				       "DS records belong at a delegation point, and %s has no NS "
-				       "records: add the delegation's NS records first",
+				       "records: add the delegation's NS records first (or delete "
+				       "the DS records before its last NS)",
 				       name_str(owner, name, sizeof(name)));
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (!types[i].count)
+			continue;
+		present++;
+		if (types[i].octets > POL_RRSET_MAX_OCTETS)
+			return zk_fail(reterr, ZK_E_LIMIT,
+				       "the %s RRset at %s would take %u octets in an answer (%u "
+				       "records); the limit is %u, so that it fits in a DNS message "
+				       "with its signatures",
+				       type_str(types[i].type, buf, sizeof(buf)),
+				       name_str(owner, name, sizeof(name)), types[i].octets,
+				       types[i].count, POL_RRSET_MAX_OCTETS);
+	}
+	if (present > POL_TYPES_MAX)
+		return zk_fail(reterr, ZK_E_LIMIT,
+			       "%s would have %zu record types; the limit is %u",
+			       name_str(owner, name, sizeof(name)), present, POL_TYPES_MAX);
+	if (apex && count_of(types, n, LDNS_RR_TYPE_NS) > POL_APEX_NS_MAX)
+		return zk_fail(reterr, ZK_E_LIMIT,
+			       "the apex %s would have %u NS records besides the platform's "
+			       "nameservers; the limit is %u",
+			       name_str(owner, name, sizeof(name)),
+			       count_of(types, n, LDNS_RR_TYPE_NS), POL_APEX_NS_MAX);
 	return 0;
+}
+
+/* The name of new_rr as the write leaves it: nt (old_rr already taken out) plus new_rr. */
+static int check_name_after(const pol_zone_view *v, const pol_change *c, struct name_types *nt,
+			    zk_error *reterr)
+{
+	const ldns_rr *rr = c->new_rr;
+	uint16_t t = (uint16_t) ldns_rr_get_type(rr);
+	size_t i;
+
+	for (i = 0; i < nt->n && nt->counts[i].type != t; i++)
+		;
+	if (i == nt->n) {
+		if (nt->n == MAX_TYPES)
+			return zk_fail(reterr, ZK_E_LIMIT, "too many record types at one name");
+		nt->counts[nt->n++] = (pol_type_count) { .type = t };
+	}
+	nt->counts[i].count++;
+	nt->counts[i].octets += rr_octets(rr);
+	return pol_name_check(ldns_rr_owner(rr), same_name(ldns_rr_owner(rr), v->apex),
+			      nt->counts, nt->n, reterr);
+}
+
+/* Deleting (or moving away) the last NS of a delegation that has DS records. */
+static int check_delegation_left(const pol_zone_view *v, const pol_change *c, zk_error *reterr)
+{
+	const ldns_rdf *owner = ldns_rr_owner(c->old_rr);
+	pol_type_count counts[MAX_TYPES];
+	size_t n;
+
+	if (ldns_rr_get_type(c->old_rr) != LDNS_RR_TYPE_NS || same_name(owner, v->apex) ||
+	    !v->types_at)
+		return 0;
+	if (c->op == POL_OP_UPDATE && ldns_rr_get_type(c->new_rr) == LDNS_RR_TYPE_NS &&
+	    same_name(ldns_rr_owner(c->new_rr), owner))
+		return 0; /* one NS replaced by another: the delegation stays */
+	n = v->types_at(v->zone, owner, counts, MAX_TYPES);
+	if (n > MAX_TYPES)
+		n = MAX_TYPES;
+	for (size_t i = 0; i < n; i++)
+		if (counts[i].type == LDNS_RR_TYPE_NS && counts[i].count > 0)
+			counts[i].count--;
+	return pol_name_check(owner, false, counts, n, reterr);
 }
 
 int pol_rule_check(const pol_zone_view *v, const pol_change *c, zk_error *reterr)
@@ -437,12 +537,18 @@ int pol_rule_check(const pol_zone_view *v, const pol_change *c, zk_error *reterr
 	r = check_in_zone(v, rrs, n, reterr);
 	if (r < 0)
 		return r;
-	/* A deletion cannot create a conflict: only the new record is checked further. */
-	if (c->op == POL_OP_DELETE)
-		return 0;
+	/* A deletion creates no conflict, but may leave a DS without its delegation. */
+	if (c->op != POL_OP_ADD) {
+		r = check_delegation_left(v, c, reterr);
+		if (r < 0 || c->op == POL_OP_DELETE)
+			return r;
+	}
 	name_types_load(v, c, &nt);
 	r = check_cname(v, c, &nt, reterr);
 	if (r < 0)
 		return r;
-	return check_valid(v, c, &nt, reterr);
+	r = check_valid(v, c, reterr);
+	if (r < 0)
+		return r;
+	return check_name_after(v, c, &nt, reterr);
 }

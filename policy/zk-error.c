@@ -45,7 +45,6 @@ static const struct zk_code_info codes[ZK_E_END - ZK_E_BASE] = {
 	ROW(ZK_E_UNAVAILABLE, "UNAVAILABLE", 503, "not available yet"),
 	ROW(ZK_E_LIMIT, "LIMIT_EXCEEDED", 400, "over a limit"),
 	ROW(ZK_E_CONFLICT, "CONFLICT", 409, "not possible in the current state"),
-	ROW(ZK_E_JOURNAL, "JOURNAL_DAMAGED", 500, "the journal of API writes is damaged"),
 };
 
 bool zk_code_is_domain(int code)

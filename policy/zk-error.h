@@ -42,7 +42,6 @@ enum {
 	ZK_E_UNAVAILABLE,                  /* 503: zone not loaded yet */
 	ZK_E_LIMIT,                        /* 400: over a documented limit (RRset size, ...) */
 	ZK_E_CONFLICT,                     /* 409: refused in the zone's current state */
-	ZK_E_JOURNAL,                      /* the journal of API writes is damaged */
 	ZK_E_END                           /* one past the last code */
 };
 _Static_assert(ZK_E_END <= -501, "domain codes must stay clear of -errno");

@@ -30,9 +30,24 @@ static int64_t mono_seconds_x1000(void)
 
 static zk_time_t fake_now(const zk_clock *c)
 {
-	double elapsed = (double) (mono_seconds_x1000() - c->origin) / 1000.0;
+	int64_t now = mono_seconds_x1000();
+	int64_t ms = now - c->origin - c->held - (c->held_since ? now - c->held_since : 0);
 
-	return c->start + (zk_time_t) (elapsed * c->speed);
+	return c->start + (zk_time_t) ((double) ms / 1000.0 * c->speed);
+}
+
+void zk_clock_hold(zk_clock *c, bool on)
+{
+	int64_t now = mono_seconds_x1000();
+
+	if (!c->holdable || on == (c->held_since != 0))
+		return;
+	if (on) {
+		c->held_since = now ? now : 1;
+	} else {
+		c->held += now - c->held_since;
+		c->held_since = 0;
+	}
 }
 
 const zk_clock zk_clock_real = { .now = real_now };
@@ -51,9 +66,10 @@ zk_time_t zk_clock_now(const zk_clock *c)
 int zk_clock_from_env(zk_clock *ret, zk_error *reterr)
 {
 	const char *v = getenv("ZONEKEEPER_FAKE_TIME");
-	char buf[64], *at, *end;
+	char buf[64], *at, *end, *opt;
 	zk_time_t start;
 	double speed = 1.0;
+	bool hold = false;
 
 	if (!v || !*v) {
 		*ret = zk_clock_real;
@@ -62,6 +78,14 @@ int zk_clock_from_env(zk_clock *ret, zk_error *reterr)
 	if (strlen(v) >= sizeof(buf))
 		return zk_fail(reterr, ZK_E_CONFIG, "ZONEKEEPER_FAKE_TIME is too long");
 	strcpy(buf, v);
+	opt = strchr(buf, ',');
+	if (opt) {
+		*opt++ = '\0';
+		if (strcmp(opt, "hold") != 0)
+			return zk_fail(reterr, ZK_E_CONFIG,
+				       "ZONEKEEPER_FAKE_TIME: unknown option '%s'", opt);
+		hold = true;
+	}
 	at = strchr(buf, '@');
 	if (at) {
 		*at++ = '\0';
@@ -86,6 +110,7 @@ int zk_clock_from_env(zk_clock *ret, zk_error *reterr)
 		start = s;
 	}
 	*ret = zk_clock_fake(start, speed);
+	ret->holdable = hold;
 	return 0;
 }
 

@@ -20,9 +20,18 @@ typedef struct zk_clock {
 	zk_time_t start;  /* fake clock: value at `origin` */
 	int64_t origin;   /* fake clock: real monotonic seconds at creation */
 	double speed;     /* fake clock: simulated seconds per real second (0 = frozen) */
+	/*
+	 * Fake clock with ",hold": time stands still while the program holds it (the daemon,
+	 * while a signing job runs), so that a test counts runs per simulated hour without
+	 * the runs' own real duration passing as hours of simulated time.
+	 */
+	bool holdable;
+	int64_t held_since, held; /* real milliseconds: when the hold began (0: none), total */
 } zk_clock;
 
 zk_time_t zk_clock_now(const zk_clock *c);
+/* Stop (on) or restart (off) a holdable fake clock; nothing for any other clock. */
+void zk_clock_hold(zk_clock *c, bool on);
 extern const zk_clock zk_clock_real;
 
 /* A fake clock that starts at `start` and runs at `speed` (0: frozen at start). */
@@ -30,7 +39,7 @@ zk_clock zk_clock_fake(zk_time_t start, double speed);
 
 /*
  * The clock the programs use: the real one, or a fake one when the environment says
- * ZONEKEEPER_FAKE_TIME="<start>[@<speed>]", start as seconds since the epoch or
+ * ZONEKEEPER_FAKE_TIME="<start>[@<speed>][,hold]", start as seconds since the epoch or
  * YYYYMMDDHHMMSS (UTC). Returns 0, or ZK_E_CONFIG for a malformed value.
  */
 int zk_clock_from_env(zk_clock *ret, zk_error *reterr);

@@ -27,6 +27,7 @@
 #include "policy/zk-macro.h"
 #include "signer/load.h"
 #include "signer/rdata.h"
+#include "signer/records.h"
 
 #define MAX_INCLUDE_DEPTH 8
 #define MAX_FILES 256
@@ -1250,6 +1251,42 @@ static int build_n3(loader *L, sgn_zone *z, bnode *b, rec **v, size_t n)
 	return attach_sigs(&e->rr, v, i);
 }
 
+/*
+ * The rules on the whole name (pol_name_check), as the API applies them to a write: one
+ * set of rules at every door. The error names the first DS record for a DS out of place,
+ * else the name's last record.
+ */
+static int name_rules(loader *L, const sgn_node *node, rec **v, size_t n)
+{
+	pol_type_count c[POL_TYPES_MAX + 1];
+	zk_error e = { 0 };
+	const rec *at = v[0];
+	ldns_rdf *owner;
+	size_t nt;
+	int r;
+
+	if (L->o->mode != SGN_LOAD_UNSIGNED || !L->o->policy)
+		return 0;
+	nt = rec_node_types(L->apex, L->o->policy, node, c, ZK_ELEMENTSOF(c));
+	owner = ldns_dname_new_frm_data((uint16_t) node->name_len, node->name);
+	if (!owner)
+		return -ENOMEM;
+	r = pol_name_check(owner, dn_equal(node->name, L->apex), c, nt, &e);
+	ldns_rdf_deep_free(owner);
+	if (r == 0)
+		return 0;
+	if (r == -ENOMEM)
+		return r;
+	for (size_t k = 1; k < n; k++) {
+		bool ds = r == ZK_E_INVALID_RECORD;
+
+		if (ds ? v[k]->type == T_DS && (at->type != T_DS || v[k]->line < at->line)
+		       : v[k]->line > at->line)
+			at = v[k];
+	}
+	return fail(L, r, at->file, at->line, "%s", e.message);
+}
+
 static int build_node(loader *L, sgn_zone *z, bnode *b, rec **v, size_t n, size_t *orphans)
 {
 	sgn_node *node = sgn_node_new(b->name);
@@ -1342,6 +1379,9 @@ static int build_node(loader *L, sgn_zone *z, bnode *b, rec **v, size_t n, size_
 		}
 		i = j;
 	}
+	r = name_rules(L, node, v, n);
+	if (r < 0)
+		return r;
 	/* signatures */
 	for (i = 0; i < n; i = i + 1) {
 		size_t j = i;

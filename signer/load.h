@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "policy/policy.h"
 #include "policy/zk-error.h"
 #include "signer/zone.h"
 
@@ -37,6 +38,12 @@ typedef struct sgn_load_opts {
 	 * may include nothing.
 	 */
 	const char *include_dir;
+	/*
+	 * UNSIGNED: every name must pass the rules on a whole name (pol_name_check: DS only
+	 * at a delegation, the limits) with this policy's platform nameservers, so that the
+	 * input and an import accept what the API would. NULL: not checked (tools).
+	 */
+	const pol_policy *policy;
 } sgn_load_opts;
 
 /*

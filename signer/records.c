@@ -307,6 +307,7 @@ typedef struct rtype {
 	uint16_t type;
 	uint32_t ttl;
 	uint32_t count;
+	uint32_t octets; /* the RRset's size in an answer (see pol_type_count) */
 } rtype;
 
 typedef struct rowner {
@@ -647,6 +648,7 @@ int rec_set_add(rec_set *s, const rec_rr *rr)
 		goto oom;
 	}
 	t->count++;
+	t->octets += POL_RR_OCTETS(rr->rdlen);
 	t->ttl = rr->ttl;
 	return 0;
 oom:
@@ -679,6 +681,8 @@ int rec_set_del(rec_set *s, const uint8_t *owner, uint16_t type, const uint8_t *
 	table_remove_at(s, &s->records, entry_hash, k);
 	free(e);
 	t = owner_type(o, type);
+	if (t)
+		t->octets -= POL_RR_OCTETS(rdlen);
 	if (t && --t->count == 0)
 		*t = o->types[--o->n_types];
 	if (o->n_types == 0 && owner_find(s, o->name, &k)) {
@@ -703,7 +707,8 @@ static size_t view_types_at(const void *zone, const ldns_rdf *owner, pol_type_co
 	dn_lower_copy(name, ldns_rdf_data(owner));
 	o = owner_find(s, name, NULL);
 	for (uint16_t i = 0; o && i < o->n_types && n < max; i++)
-		out[n++] = (pol_type_count) { .type = o->types[i].type, .count = o->types[i].count };
+		out[n++] = (pol_type_count) { .type = o->types[i].type, .count = o->types[i].count,
+					      .octets = o->types[i].octets };
 	return n;
 }
 
@@ -913,7 +918,64 @@ static bool place_new_leaf(sgn_zone *z, sgn_node *node)
 	return true;
 }
 
-int rec_apply(sgn_zone *z, const rec_op *ops, size_t n, const zk_diag *diag)
+size_t rec_node_types(const uint8_t *apex, const pol_policy *p, const sgn_node *n,
+		      pol_type_count *out, size_t max)
+{
+	size_t k = 0;
+
+	for (uint16_t i = 0; i < n->n_rrsets && k < max; i++) {
+		const sgn_rrset *s = &n->rrsets[i];
+		pol_type_count c = { .type = s->type, .count = s->count,
+				     /* the blob: 2 octets of length before each RDATA */
+				     .octets = s->rdata_len + 10u * s->count };
+
+		if (s->type == T_SOA || pol_type_is_dnssec(s->type))
+			continue;
+		if (s->type == T_NS && p && dn_equal(n->name, apex)) {
+			const uint8_t *q = s->rdata;
+
+			for (uint16_t r = 0; r < s->count; r++, q += 2u + blob_len(q))
+				if (rec_is_system(apex, p, n->name, T_NS, q + 2, blob_len(q))) {
+					c.count--;
+					c.octets -= POL_RR_OCTETS(blob_len(q));
+				}
+		}
+		out[k++] = c;
+	}
+	return k;
+}
+
+/*
+ * The name of `node` with the RRset of `type` replaced by one of `count` records in a
+ * blob of `blen` octets, against pol_name_check.
+ */
+static int name_rules_after(const sgn_zone *z, const pol_policy *p, const sgn_node *node,
+			    uint16_t type, uint16_t count, uint32_t blen, const sgn_rrset *before,
+			    zk_error *e)
+{
+	pol_type_count c[POL_TYPES_MAX + 2];
+	ldns_rdf *owner;
+	size_t n = rec_node_types(z->apex, p, node, c, ZK_ELEMENTSOF(c) - 1), i;
+	int r;
+
+	for (i = 0; i < n && c[i].type != type; i++)
+		;
+	if (i == n)
+		c[n++] = (pol_type_count) { .type = type };
+	/* the same adjustment for the platform's NS as rec_node_types made */
+	c[i].count = c[i].count + count - (before ? before->count : 0);
+	c[i].octets = c[i].octets + blen + 10u * count -
+		      (before ? before->rdata_len + 10u * before->count : 0);
+	owner = ldns_dname_new_frm_data((uint16_t) node->name_len, node->name);
+	if (!owner)
+		return zk_fail(e, -ENOMEM, "out of memory");
+	r = pol_name_check(owner, dn_equal(node->name, z->apex), c, n, e);
+	ldns_rdf_deep_free(owner);
+	return r;
+}
+
+int rec_apply(sgn_zone *z, const pol_policy *p, const rec_op *ops, size_t n,
+	      const zk_diag *diag)
 {
 	int changes = 0, r;
 	/*
@@ -958,6 +1020,25 @@ int rec_apply(sgn_zone *z, const rec_op *ops, size_t n, const zk_diag *diag)
 		r = edit_blob(s, rr, add, &blob, &blen, &count, &changed);
 		if (r < 0)
 			return r;
+		if (changed && p) {
+			zk_error e = { 0 };
+
+			r = name_rules_after(z, p, node, rr->type, count, blen, s, &e);
+			if (r == -ENOMEM) {
+				free(blob);
+				return r;
+			}
+			if (r < 0) {
+				zk_diag_emit(diag, ZK_LOG_WARNING, NULL, 0,
+					     "API change %llu skipped after a concurrent edit of the "
+					     "zone file: %s", (unsigned long long) ops[i].seq,
+					     e.message);
+				free(blob);
+				if (node->n_rrsets == 0)
+					structure = true; /* a name made for it: let it go again */
+				continue;
+			}
+		}
 		/* decided before the RRset is replaced: s points at it, so it takes the new TTL */
 		new_ttl = add && s && s->ttl != rr->ttl;
 		if (changed || new_ttl)

@@ -156,10 +156,21 @@ typedef struct rec_op {
 void rec_ops_free(rec_op *ops, size_t n);
 
 /*
+ * The types of node `n` as the rules count them (pol_name_check): every type but the SOA
+ * and the DNSSEC ones, with counts and sizes; at the apex the NS count leaves out the
+ * platform's nameservers of policy `p`. Returns how many (at most max).
+ */
+size_t rec_node_types(const uint8_t *apex, const pol_policy *p, const sgn_node *n,
+		      pol_type_count *out, size_t max);
+
+/*
  * Apply changes to a zone model, in order: ADD puts the record in its RRset (and the
  * RRset's TTL to the record's), DEL takes it out (nothing if it is not there). A change
- * that would put a CNAME beside other data (possible only when a file edit and an API
- * write raced) is skipped with a warning to `diag`. Recomputes the structure. Returns the
- * number of changes that changed something, or -ENOMEM.
+ * the rules would refuse on the name as it now is (a CNAME beside other data; with a
+ * policy `p`, also pol_name_check: a DS left without its NS, a limit) is skipped with a
+ * warning to `diag`: the API checked it against the zone as it was, and only a file edit
+ * racing with it can make it fail here. Recomputes the structure. Returns the number of
+ * changes that changed something, or -ENOMEM.
  */
-int rec_apply(sgn_zone *z, const rec_op *ops, size_t n, const zk_diag *diag);
+int rec_apply(sgn_zone *z, const pol_policy *p, const rec_op *ops, size_t n,
+	      const zk_diag *diag);

@@ -153,35 +153,51 @@ static int rdlist_add(rdlist *l, const uint8_t *rd, size_t len)
 	return 0;
 }
 
-/* Set RRset `type` at `n` to the records of `l`, in canonical order, without duplicates. */
-static int set_from_list(sgn_node *n, uint16_t type, uint32_t ttl, rdlist *l)
+typedef struct rdpart {
+	const uint8_t *rd;
+	uint16_t len;
+} rdpart;
+
+static int rdpart_cmp(const void *a, const void *b)
 {
-	uint8_t blob[64 * (KS_DNSKEY_MAX + 2)];
+	const rdpart *x = a, *y = b;
+
+	return sgn_rdata_cmp(x->rd, x->len, y->rd, y->len);
+}
+
+/* Set RRset `type` at `n` to the records `p`, in canonical order, without duplicates. */
+static int set_from_parts(sgn_node *n, uint16_t type, uint32_t ttl, rdpart *p, size_t np)
+{
+	_cleanup_free_ uint8_t *blob = NULL;
+	size_t total = 0;
 	uint32_t o = 0;
 	uint16_t count = 0;
 
-	for (size_t i = 1; i < l->n; i++)
-		for (size_t j = i; j > 0 &&
-				   sgn_rdata_cmp(l->rd[j - 1], l->len[j - 1], l->rd[j], l->len[j]) > 0;
-		     j--) {
-			const uint8_t *t = l->rd[j];
-			uint16_t tl = l->len[j];
-
-			l->rd[j] = l->rd[j - 1];
-			l->len[j] = l->len[j - 1];
-			l->rd[j - 1] = t;
-			l->len[j - 1] = tl;
-		}
-	for (size_t i = 0; i < l->n; i++) {
-		if (i && sgn_rdata_cmp(l->rd[i - 1], l->len[i - 1], l->rd[i], l->len[i]) == 0)
+	qsort(p, np, sizeof(*p), rdpart_cmp);
+	for (size_t i = 0; i < np; i++)
+		total += 2u + p[i].len;
+	blob = malloc(total ? total : 1);
+	if (!blob)
+		return -ENOMEM;
+	for (size_t i = 0; i < np; i++) {
+		if (i && rdpart_cmp(&p[i - 1], &p[i]) == 0)
 			continue;
-		blob[o] = (uint8_t) (l->len[i] >> 8);
-		blob[o + 1] = (uint8_t) l->len[i];
-		memcpy(blob + o + 2, l->rd[i], l->len[i]);
-		o += 2u + l->len[i];
+		blob[o] = (uint8_t) (p[i].len >> 8);
+		blob[o + 1] = (uint8_t) p[i].len;
+		memcpy(blob + o + 2, p[i].rd, p[i].len);
+		o += 2u + p[i].len;
 		count++;
 	}
 	return sgn_node_set_rrset(n, type, ttl, count, blob, o);
+}
+
+static int set_from_list(sgn_node *n, uint16_t type, uint32_t ttl, rdlist *l)
+{
+	rdpart p[ZK_ELEMENTSOF(l->rd)];
+
+	for (size_t i = 0; i < l->n; i++)
+		p[i] = (rdpart) { l->rd[i], l->len[i] };
+	return set_from_parts(n, type, ttl, p, l->n);
 }
 
 static int name_wire(const char *text, uint8_t *out)
@@ -230,33 +246,40 @@ static int set_soa(sgn_zone *z, const pol_policy *p, uint32_t serial, zk_error *
 	return r < 0 ? zk_fail(reterr, r, "out of memory") : 0;
 }
 
-/* The platform nameservers are always at the apex (SPEC §1), whatever the input says. */
+/*
+ * The platform nameservers are always at the apex (SPEC §1), whatever the input says, and
+ * the platform owns the RRset's TTL (the policy's SOA TTL): a user's apex NS joins the
+ * RRset with that TTL, so it cannot change the TTL of the protected records (doc/api.md).
+ * How many user apex NS there may be is the rules' business (POL_APEX_NS_MAX), checked
+ * where they are accepted; nothing here has a fixed size to overflow.
+ */
 static int ensure_platform_ns(sgn_zone *z, const pol_policy *p, zk_error *reterr)
 {
 	sgn_rrset *ns = sgn_node_rrset(z->apex_node, T_NS);
-	uint32_t ttl = ns ? ns->ttl : p->soa.ttl;
-	_cleanup_free_ rdlist *l = calloc(1, sizeof(*l));
+	size_t n_in = ns ? ns->count : 0, n = 0;
+	_cleanup_free_ rdpart *parts = calloc(n_in + p->n_nameservers + 1, sizeof(*parts));
+	_cleanup_free_ uint8_t *names = malloc((p->n_nameservers + 1) * DN_MAXLEN);
 	int r;
 
-	if (!l)
+	if (!parts || !names)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	if (ns)
-		for (const uint8_t *q = ns->rdata; q < ns->rdata + ns->rdata_len;
+		for (const uint8_t *q = ns->rdata; q < ns->rdata + ns->rdata_len && n < n_in;
 		     q += 2u + blob_len(q))
-			if (rdlist_add(l, q + 2, blob_len(q)) < 0)
-				return zk_fail(reterr, ZK_E_ZONE_CONTENT, "too many apex NS records");
+			parts[n++] = (rdpart) { q + 2, blob_len(q) };
 	for (size_t i = 0; i < p->n_nameservers; i++) {
-		uint8_t w[DN_MAXLEN];
-		int n = name_wire(p->nameservers[i], w);
+		uint8_t *w = names + i * DN_MAXLEN;
+		int len = name_wire(p->nameservers[i], w);
 
-		if (n < 0 || rdlist_add(l, w, (size_t) n) < 0)
+		if (len < 0)
 			return zk_fail(reterr, ZK_E_CONFIG, "bad nameserver %s", p->nameservers[i]);
+		parts[n++] = (rdpart) { w, (uint16_t) len };
 	}
-	if (l->n == 0)
+	if (n == 0)
 		return zk_fail(reterr, ZK_E_ZONE_CONTENT,
 			       "zone %s has no NS records and its policy names no nameservers",
 			       z->apex_text);
-	r = set_from_list(z->apex_node, T_NS, ttl, l);
+	r = set_from_parts(z->apex_node, T_NS, p->soa.ttl, parts, n);
 	return r < 0 ? zk_fail(reterr, r, "out of memory") : 0;
 }
 
@@ -470,8 +493,8 @@ static void inc_published(sgn_ctx *c, sgn_zone *z, const keyset *ks, zk_time_t e
  * Apply the API writes newer than `after`; the newest applied goes to *seq. Returns how
  * many changed the data (glue, for one, changes it without any signature changing).
  */
-static int apply_changes(sgn_zone *z, const sgn_run_opts *o, uint64_t after, uint64_t *seq,
-			 zk_error *reterr)
+static int apply_changes(sgn_zone *z, const pol_policy *p, const sgn_run_opts *o,
+			 uint64_t after, uint64_t *seq, zk_error *reterr)
 {
 	size_t first = 0;
 	int r;
@@ -480,11 +503,31 @@ static int apply_changes(sgn_zone *z, const sgn_run_opts *o, uint64_t after, uin
 		first++;
 	if (first == o->n_changes)
 		return 0;
-	r = rec_apply(z, o->changes + first, o->n_changes - first, o->diag);
+	r = rec_apply(z, p, o->changes + first, o->n_changes - first, o->diag);
 	if (r < 0)
 		return zk_fail(reterr, r, "out of memory");
 	*seq = o->changes[o->n_changes - 1].seq;
 	return r;
+}
+
+/*
+ * The serial of a version whose data differ from the last publication. `keep` takes the
+ * input's serial when the input file was read and its serial is greater than the last
+ * one. What zonekeeper changes itself (API writes, also when replayed on a freshly read
+ * input; re-signing; key changes) has no input serial to keep: it counts up as
+ * `increment` does, so such a zone can always be re-signed. Only an edited input whose
+ * serial was not raised is refused (README, Serials; doc/invariants.md, 1).
+ */
+static int next_serial(const sgn_ctx *c, const sgn_zone *z, bool input_read, bool ops_applied,
+		       zk_time_t now, uint32_t *ret, zk_error *reterr)
+{
+	pol_serial scheme = c->zone->policy->serial;
+
+	if (scheme == POL_SERIAL_KEEP && c->st.serial.set && (!input_read || ops_applied) &&
+	    !(input_read && z->has_input_soa && sgn_serial_gt(z->input_serial, c->st.serial.value)))
+		scheme = POL_SERIAL_INCREMENT;
+	return sgn_serial_next(scheme, c->st.serial, z->input_serial, z->has_input_soa, now, ret,
+			       reterr);
 }
 
 size_t sgn_remove_stale_temps(const pol_config *cfg, const pol_zone *zone)
@@ -510,9 +553,38 @@ size_t sgn_remove_stale_temps(const pol_config *cfg, const pol_zone *zone)
 	return removed;
 }
 
+/*
+ * The serial of the published file, from the comment line we write first ("; zone Z
+ * serial N signed by zonekeeper at T"). false: no file, or not one of ours.
+ */
+static bool output_serial(const char *path, uint32_t *ret)
+{
+	char line[600];
+	const char *p;
+	unsigned long v;
+	char *end;
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(line, sizeof(line), f) && strncmp(line, "; zone ", 7) == 0 &&
+	     (p = strstr(line, " serial ")) && strstr(p, " signed by zonekeeper at ");
+	fclose(f);
+	if (!ok)
+		return false;
+	errno = 0;
+	v = strtoul(p + 8, &end, 10);
+	if (errno || end == p + 8 || *end != ' ' || v > UINT32_MAX)
+		return false;
+	*ret = (uint32_t) v;
+	return true;
+}
+
 int sgn_ctx_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *diag,
 		 sgn_ctx **ret, zk_error *reterr)
 {
+	uint32_t published;
 	sgn_ctx *c = calloc(1, sizeof(*c));
 	char dir[PATH_MAX];
 	int r;
@@ -539,6 +611,23 @@ int sgn_ctx_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *dia
 	if (r < 0) {
 		free(c);
 		return r;
+	}
+	/*
+	 * The published file bounds the next serial from below too: a state file restored
+	 * from a backup (or lost) must not take the serial back behind what secondaries hold.
+	 */
+	if (output_serial(zone->output_file, &published) &&
+	    (!c->st.serial.set || sgn_serial_gt(published, c->st.serial.value))) {
+		zk_diag_emit(diag, ZK_LOG_WARNING, c->state_path, 0,
+			     "the published file %s has serial %u, %s; continuing from %u",
+			     zone->output_file, published,
+			     c->st.serial.set ? "ahead of the zone state (restored from a backup?)"
+					      : "but there is no zone state",
+			     published);
+		c->st.serial = (zk_serial) { .value = published, .set = true };
+		/* its signatures are not reused: the state does not describe this file */
+		c->st.output_size = 0;
+		c->st.output_mtime_ns = 0;
 	}
 	/* the published version is loaded by the first run that needs it (not by --full) */
 	*ret = c;
@@ -808,7 +897,8 @@ static int publish_unsigned(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *r
 	const pol_zone *zone = c->zone;
 	const pol_policy *p = zone->policy;
 	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = p->max_zone_ttl,
-			     .diag = o->diag };
+			     .diag = o->diag, .policy = p,
+			     .include_dir = c->cfg->paths.include_dir };
 	sgn_zone *z = NULL, *prev = c->current;
 	bool prev_unsigned = prev && prev->apex_node && !sgn_node_rrset(prev->apex_node, T_DNSKEY);
 	uint64_t seq = 0;
@@ -821,7 +911,7 @@ static int publish_unsigned(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *r
 	if (r < 0)
 		return r;
 	res->input_read = true;
-	r = apply_changes(z, o, 0, &seq, reterr);
+	r = apply_changes(z, p, o, 0, &seq, reterr);
 	if (r >= 0)
 		r = ensure_platform_ns(z, p, reterr);
 	if (r < 0)
@@ -833,8 +923,7 @@ static int publish_unsigned(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *r
 			goto keep;
 		}
 	}
-	r = sgn_serial_next(p->serial, c->st.serial, z->input_serial, z->has_input_soa, o->now,
-			    &serial, reterr);
+	r = next_serial(c, z, true, seq > 0, o->now, &serial, reterr);
 	if (r >= 0)
 		r = set_soa(z, p, serial, reterr);
 	if (r >= 0)
@@ -896,6 +985,7 @@ static int keys_step(sgn_ctx *c, const sgn_run_opts *o, ks_store **ret_store, ks
 	res->key_moves = rep->moves;
 	res->key_next = rep->next;
 	res->key_waits_parent = rep->waits_parent;
+	res->key_deferred = rep->deferred;
 	ks_ring_status(ring, res->key_status, sizeof(res->key_status));
 	return 0;
 }
@@ -922,7 +1012,8 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	const pol_zone *zone = c->zone;
 	const pol_policy *p = zone->policy;
 	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = p->max_zone_ttl,
-			     .diag = o->diag };
+			     .diag = o->diag, .policy = p,
+			     .include_dir = c->cfg->paths.include_dir };
 	int level = o->verify_level >= 0 ? o->verify_level : (int) p->verify;
 	sgn_zone *z = NULL, *prev = c->current;
 	bool in_place, inc = false, data_changed = false;
@@ -951,14 +1042,44 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		return zk_fail(reterr, ZK_E_CLOCK,
 			       "the clock (%s) is more than an hour behind the last signing of %s; "
 			       "refusing to sign", zk_time_iso(o->now, ts, sizeof(ts)), zone->name);
-	ring = calloc(1, sizeof(*ring));
-	if (!ring)
-		return zk_fail(reterr, -ENOMEM, "out of memory");
-	r = keys_step(c, o, &keys, ring, &rep, &ring_dirty, res, reterr);
-	if (r >= 0)
-		r = pick_keys(ring, ks_store_dir(keys), &ks, reterr);
-	if (r < 0)
-		goto out;
+	if (o->safe) {
+		if (!c->ring || !c->keys) {
+			/* no run succeeded since start: the key states as they are on disk, with
+			 * no step taken */
+			ring = calloc(1, sizeof(*ring));
+			if (!ring)
+				return zk_fail(reterr, -ENOMEM, "out of memory");
+			r = sgn_ring_open(c->cfg, zone, o->diag, o->now, &keys, ring, reterr);
+			if (r < 0) {
+				ks_store_free(keys);
+				free(ring);
+				return r;
+			}
+			ks_store_free(c->keys);
+			free(c->ring);
+			c->keys = keys;
+			c->ring = ring;
+			keys = NULL;
+			ring = NULL;
+		}
+		if (o->reload_input || o->n_changes || o->full_resign)
+			return zk_fail(reterr, -EINVAL, "a safe run re-signs the published version "
+				       "only");
+		memset(&rep, 0, sizeof(rep));
+		r = pick_keys(c->ring, ks_store_dir(c->keys), &ks, reterr);
+		if (r < 0)
+			return r;
+		ks_ring_status(c->ring, res->key_status, sizeof(res->key_status));
+	} else {
+		ring = calloc(1, sizeof(*ring));
+		if (!ring)
+			return zk_fail(reterr, -ENOMEM, "out of memory");
+		r = keys_step(c, o, &keys, ring, &rep, &ring_dirty, res, reterr);
+		if (r >= 0)
+			r = pick_keys(ring, ks_store_dir(keys), &ks, reterr);
+		if (r < 0)
+			goto out;
+	}
 	if (o->full_resign) {
 		sgn_zone_free(c->current);
 		c->current = prev = NULL;
@@ -969,7 +1090,19 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		c->have_input_id = false;
 		c->inc_ok = false;
 	}
+	if (o->safe && !prev) {
+		r = zk_fail(reterr, ZK_E_ZONE_CONTENT, "the published file %s is not the one "
+			    "zonekeeper wrote last (or is gone): nothing to re-sign",
+			    zone->output_file);
+		goto out;
+	}
 	if (!ks.n_published) {
+		if (o->safe) {
+			/* an unsigned zone has no signatures to keep fresh */
+			res->serial = c->st.serial.value;
+			r = 0;
+			goto out;
+		}
 		c->inc_ok = false;
 		r = publish_unsigned(c, o, res, reterr);
 		goto out;
@@ -985,7 +1118,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		z->dirty_only = inc;
 		res->incremental = inc;
 		seq = c->applied_seq;
-		r = apply_changes(z, o, c->applied_seq, &seq, reterr);
+		r = apply_changes(z, p, o, c->applied_seq, &seq, reterr);
 		if (r < 0)
 			goto fail;
 		data_changed = r > 0;
@@ -996,7 +1129,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 			goto out;
 		res->input_read = true;
 		seq = 0;
-		r = apply_changes(z, o, 0, &seq, reterr);
+		r = apply_changes(z, p, o, 0, &seq, reterr);
 		if (r < 0)
 			goto fail;
 	}
@@ -1010,8 +1143,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	if (prev) {
 		serial = c->st.serial.value;
 	} else {
-		r = sgn_serial_next(p->serial, c->st.serial, z->input_serial, z->has_input_soa,
-				    o->now, &serial, reterr);
+		r = next_serial(c, z, true, seq > 0, o->now, &serial, reterr);
 		if (r < 0)
 			goto fail;
 	}
@@ -1083,8 +1215,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		goto out;
 	}
 	if (prev) {
-		r = sgn_serial_next(p->serial, c->st.serial, z->input_serial, z->has_input_soa,
-				    o->now, &serial, reterr);
+		r = next_serial(c, z, !in_place, seq > 0, o->now, &serial, reterr);
 		if (r < 0)
 			goto fail;
 		r = set_soa(z, p, serial, reterr);
@@ -1187,7 +1318,9 @@ out:
 		}
 	}
 	/* the keys as this run left them, for whoever shows them (the daemon's API) */
-	if (r >= 0) {
+	if (o->safe) {
+		/* the keys of the last normal run stay: nothing was read or changed */
+	} else if (r >= 0) {
 		ks_store_free(c->keys);
 		free(c->ring);
 		c->keys = keys;
@@ -1242,12 +1375,21 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	struct stat sb, wsb;
 	zk_atomic a;
 	char head[2600];
+	_cleanup_free_ char *target = NULL;
 	int r, fd;
 
 	if (!z || !c->have_input_id || stat(c->zone->input_file, &sb) < 0 ||
 	    !zk_same_file(&sb, &c->input_id))
 		return -EAGAIN;
-	r = zk_atomic_open(c->zone->input_file, sb.st_mode & 07777, &a, reterr);
+	/*
+	 * A symbolic link stays one: the file it points to is replaced (in its own
+	 * directory), so later edits of that file are still the input's.
+	 */
+	target = realpath(c->zone->input_file, NULL);
+	if (!target)
+		return zk_fail(reterr, -errno, "cannot resolve the input file %s",
+			       c->zone->input_file);
+	r = zk_atomic_open(target, sb.st_mode & 07777, &a, reterr);
 	if (r < 0)
 		return r;
 	snprintf(head, sizeof(head),

@@ -35,6 +35,13 @@ typedef struct sgn_run_opts {
 	const zk_diag *diag;
 	bool full_resign;   /* ignore the previous publication: make every signature anew */
 	bool reload_input;  /* read the input file (else re-sign the version in memory) */
+	/*
+	 * Re-sign the last published version only, with the keys the last successful run
+	 * left in memory: no key step (no generation, no state moves, nothing read from the
+	 * key directory), no input, no changes. What keeps a zone's signatures fresh while
+	 * its normal runs fail (doc/invariants.md, never bogus).
+	 */
+	bool safe;
 	int verify_level;   /* -1: the policy's; else POL_VERIFY_* */
 	uint32_t pre_refresh; /* also re-sign what falls due within this many seconds */
 	/*
@@ -64,6 +71,7 @@ typedef struct sgn_run_result {
 	size_t key_moves;           /* key state changes taken */
 	zk_time_t key_next;         /* next key event (0: none) */
 	bool key_waits_parent;      /* a DS move waits for the parent */
+	unsigned key_deferred;      /* roles whose policy rollover waits for room in the ring */
 	char key_status[128];       /* "waiting for DS 12345 at the parent", or "" */
 	size_t dnskey_response;     /* bytes of the DNSKEY answer with its RRSIGs and EDNS */
 	sgn_sign_stats sign;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,14 @@ typedef struct pending {
 	sd_event_source *child, *timeout;
 	pid_t pid;
 	char cmd[256];
+	/*
+	 * Publications while it runs: the command runs once more when it is over (with the
+	 * last publication's file), however many came meanwhile. At most one per zone at a
+	 * time: a slow command must not pile up one process per publication.
+	 */
+	bool again;
+	char *again_cmd, *again_file;
+	uint32_t again_timeout;
 	/* NOTIFY */
 	sd_event_source *io, *retry;
 	int fd;
@@ -71,6 +80,8 @@ static void pending_free(pending *p)
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->wire);
+	free(p->again_cmd);
+	free(p->again_file);
 	free(p);
 }
 
@@ -137,6 +148,26 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 	/* reap it ourselves: the source goes away in pending_free, before sd-event would */
 	(void) waitpid(p->pid, NULL, WNOHANG);
 	p->pid = 0;
+	if (p->again) {
+		hooks *h = p->h;
+		char zone[sizeof(p->zone)];
+		char *cmd = p->again_cmd, *file = p->again_file;
+		uint32_t timeout = p->again_timeout;
+		int r;
+
+		snprintf(zone, sizeof(zone), "%s", p->zone);
+		p->again_cmd = p->again_file = NULL;
+		pending_free(p);
+		r = hooks_run_reload(h, cmd, timeout, zone, file);
+		if (r < 0) {
+			dlog_fields g = { .zone = zone, .signatures = -1 };
+
+			dlog(ZK_LOG_WARNING, &g, "cannot run the reload command: %s", strerror(-r));
+		}
+		free(cmd);
+		free(file);
+		return 0;
+	}
 	pending_free(p);
 	return 0;
 }
@@ -202,6 +233,24 @@ int hooks_run_reload(hooks *h, const char *command, uint32_t timeout, const char
 
 	if (!copy)
 		return -ENOMEM;
+	for (p = h->list; p; p = p->next)
+		if (p->pid > 0 && !strcmp(p->zone, zone)) {
+			/* one is running for this zone: it runs once more when it is over */
+			char *c = strdup(command), *f = strdup(file);
+
+			if (!c || !f) {
+				free(c);
+				free(f);
+				return -ENOMEM;
+			}
+			free(p->again_cmd);
+			free(p->again_file);
+			p->again_cmd = c;
+			p->again_file = f;
+			p->again_timeout = timeout;
+			p->again = true;
+			return 0;
+		}
 	for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (argc == MAX_ARGS || !(argv[argc] = substitute(t, zone, file))) {
 			free_argv(argv);

@@ -23,7 +23,9 @@ hooks *hooks_free(hooks *h);
 
 /*
  * Split `command` on white space, replace %z by the zone, %f by the published file and %%
- * by %, and run it. Killed after `timeout` seconds. Returns 0 once started (or -errno).
+ * by %, and run it. Killed after `timeout` seconds. At most one runs per zone: asked again
+ * while one runs, it runs once more when that one is over, with the last file given
+ * (publications in between coalesce). Returns 0 once started or queued (or -errno).
  */
 int hooks_run_reload(hooks *h, const char *command, uint32_t timeout, const char *zone,
 		     const char *file);

@@ -58,13 +58,23 @@ typedef struct dzone {
 	manager *m;
 	char *name;
 	const pol_zone *cfg;      /* borrowed from m->config */
+	char *input_real;         /* the input file with symbolic links resolved (watched too) */
 	sgn_ctx *ctx;             /* NULL until opened (or after its state failed to load) */
 	sd_event_source *due, *debounce;
 
 	bool want, want_reload;   /* a run is wanted; with the input read again */
+	bool want_safe;           /* the next run only re-signs the published version */
 	bool input_broken;        /* the input failed: wait for it to change */
 	bool running, first_done;
-	unsigned failures;
+	unsigned failures;        /* normal runs failed in a row */
+	/*
+	 * Zone time: the next normal run after a failure (0: not failing), and the next
+	 * re-signing or key event of the published version (0: none known). The due timer
+	 * is armed for the earlier of the two.
+	 */
+	zk_time_t retry_at, refresh_at;
+	uint64_t runs, failed_runs, safe_runs; /* since start, for the status and /metrics */
+	size_t journal_damaged;   /* damaged journal lines skipped at start (writes lost) */
 
 	/* status */
 	int last_code;
@@ -133,6 +143,7 @@ typedef struct dzone {
 	size_t job_n_changes;     /* ops in the job's snapshot (opts.changes) */
 	bool job_writeback, job_need_recs;
 	bool job_only_wb;         /* nothing to sign: only write the API changes back */
+	bool job_safe;            /* the job is a safe run (opts.safe) */
 	rec_set *job_recs;        /* job: index rebuilt from the zone read anew */
 	rec_rr job_sys[MAX_SYSTEM_RRS]; /* job: system records of the new version */
 	size_t job_n_sys;

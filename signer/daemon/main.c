@@ -30,7 +30,7 @@ static void usage(FILE *f)
 	      "  --version, --help\n"
 	      "\n"
 	      "Signals: SIGHUP reloads the configuration, SIGTERM and SIGINT stop.\n"
-	      "ZONEKEEPER_FAKE_TIME=<start>[@<speed>] replaces the clock (tests).\n",
+	      "ZONEKEEPER_FAKE_TIME=<start>[@<speed>][,hold] replaces the clock (tests).\n",
 	      f);
 }
 

@@ -31,8 +31,13 @@
 #include "signer/signer.h"
 
 #define PRE_REFRESH (60 * 60)     /* re-sign what falls due within the hour (Knot: 1h) */
-#define RETRY_MIN_USEC (1000000ull)
-#define RETRY_MAX_USEC (300 * 1000000ull)
+/*
+ * A failed run is retried after RETRY_MIN seconds of zone time, doubling up to RETRY_MAX:
+ * a few runs an hour while a fault lasts, never a tight loop. Zone time, so that the fake
+ * clock's tests see the same schedule (doc/invariants.md, never bogus).
+ */
+#define RETRY_MIN 10
+#define RETRY_MAX (30 * 60)
 #define JOB_NICE 5                      /* signing threads run at this niceness */
 /*
  * API writes reach the input file once the zone is quiet for WRITEBACK_QUIET_USEC, at the
@@ -59,6 +64,7 @@ static uint64_t mono_usec(void)
 
 static void schedule(manager *m);
 static void update_status(manager *m);
+static void check_ready(manager *m);
 static void arm_writeback(dzone *z);
 
 /* ---------------------------------------------------------------- timers */
@@ -142,14 +148,33 @@ static void arm_due(dzone *z, zk_time_t when)
 	}
 }
 
+/*
+ * The due timer: the retry while the zone's runs fail (each one followed by a safe run
+ * when a refresh is near, and RETRY_MAX is well inside that margin), else the next
+ * re-signing or key event. Never a time already past while failing: that would be a
+ * tight loop.
+ */
+static void arm_next(dzone *z)
+{
+	zk_time_t when = z->retry_at ? z->retry_at : z->refresh_at;
+
+	_Static_assert(RETRY_MAX < PRE_REFRESH, "a retry comes before a due refresh");
+	if (when)
+		arm_due(z, when);
+	else if (z->due)
+		sd_event_source_set_enabled(z->due, SD_EVENT_OFF);
+}
+
+/* After a failure (z->failures counted): retry with backoff in zone time. */
 static void arm_retry(dzone *z)
 {
-	uint64_t delay = RETRY_MIN_USEC << (z->failures < 9 ? z->failures : 9);
+	unsigned n = z->failures ? z->failures - 1 : 0;
+	zk_time_t delay = (zk_time_t) RETRY_MIN << (n < 16 ? n : 16);
 
-	if (delay > RETRY_MAX_USEC)
-		delay = RETRY_MAX_USEC;
-	(void) mgr_set_timer(z->m, &z->due, delay, on_due, z);
-	z->next_event = 0;
+	if (delay > RETRY_MAX)
+		delay = RETRY_MAX;
+	z->retry_at = now_of(z->m) + delay;
+	arm_next(z);
 }
 
 static int on_debounce(sd_event_source *s, uint64_t usec, void *userdata)
@@ -190,6 +215,7 @@ static dzone *zone_free(dzone *z)
 	free(z->waiting);
 	free(z->job_waiting);
 	sd_event_source_disable_unref(z->agents_timer);
+	free(z->input_real);
 	free(z->name);
 	free(z);
 	return NULL;
@@ -217,6 +243,7 @@ static void zone_open_journal(const pol_config *c, dzone *z)
 		     zk_error_str(&e, r, buf, sizeof(buf)));
 		return;
 	}
+	z->journal_damaged = jnl_damaged(z->journal);
 	z->ops = ops;
 	z->n_ops = z->cap_ops = n;
 	z->op_usec = calloc(n ? n : 1, sizeof(*z->op_usec));
@@ -417,11 +444,24 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
-static bool input_error(int code)
+/*
+ * The run failed on what the input file says (or on reading it): nothing to retry until
+ * the file changes. Only a run that read the input can fail that way; a missing or
+ * unreadable file counts only if the run failed before it had read it (an unwritable
+ * output directory is not the input's fault).
+ */
+static bool input_error(const dzone *z)
 {
+	int code = z->r;
+
+	if (!z->opts.reload_input)
+		return false;
+	if (!z->res.input_read && (code == -ENOENT || code == -EACCES || code == -EAGAIN ||
+				   code == -EISDIR || code == -ELOOP))
+		return true;
 	return code == ZK_E_ZONE_PARSE || code == ZK_E_ZONE_CONTENT || code == ZK_E_OUT_OF_ZONE ||
 	       code == ZK_E_CNAME_CONFLICT || code == ZK_E_SERIAL_NOT_GREATER ||
-	       code == -ENOENT || code == -EACCES;
+	       code == ZK_E_INVALID_RECORD || code == ZK_E_LIMIT;
 }
 
 static void start_job(manager *m, dzone *z)
@@ -431,6 +471,8 @@ static void start_job(manager *m, dzone *z)
 	int r;
 
 	z->want = false;
+	z->job_safe = z->want_safe;
+	z->want_safe = false;
 	if (!z->ctx) {
 		size_t stale = sgn_remove_stale_temps(m->config, z->cfg);
 
@@ -442,12 +484,35 @@ static void start_job(manager *m, dzone *z)
 			z->last_code = r;
 			z->last_error = e;
 			z->failures++;
+			z->runs++;
+			z->failed_runs++;
 			z->first_done = true;
 			f.error_code = r;
 			dlog(ZK_LOG_ERR, &f, "cannot open the zone: %s, retrying", e.message);
 			arm_retry(z);
+			check_ready(m); /* reported: the zone had its go */
+			update_status(m);
 			return;
 		}
+	}
+	if (z->job_safe) {
+		/* the published version only, with the keys in memory: see sgn_run_opts.safe */
+		z->opts = (sgn_run_opts) {
+			.now = now_of(m),
+			.diag = &z->diag,
+			.safe = true,
+			.verify_level = -1,
+			.pre_refresh = PRE_REFRESH,
+			.splice = true,
+		};
+		z->job_n_changes = 0;
+		z->job_need_recs = !z->recs;
+		z->job_recs = NULL;
+		z->job_sys_set = false;
+		z->job_n_sys = 0;
+		z->job_writeback = z->job_only_wb = false;
+		z->job_key_req = NULL;
+		goto start;
 	}
 	z->opts = (sgn_run_opts) {
 		.now = now_of(m),
@@ -495,7 +560,12 @@ static void start_job(manager *m, dzone *z)
 	z->job_recs = NULL;
 	z->job_sys_set = false;
 	z->job_n_sys = 0;
-	z->job_writeback = z->job_n_changes &&
+	/*
+	 * Not while the input is broken: the write-back would replace the file the operator
+	 * is fixing, and finding it changed would read it again, fail, and loop. The writes
+	 * stay in the journal (and published) until the input is good again.
+	 */
+	z->job_writeback = z->job_n_changes && !z->input_broken &&
 			   (z->writeback_due || m->stopping ||
 			    (z->journal && jnl_size(z->journal) > WRITEBACK_BYTES));
 	/* a write-back alone (the timer) needs no signing run when everything is published */
@@ -503,7 +573,11 @@ static void start_job(manager *m, dzone *z)
 			 !z->job_key_req &&
 			 z->ops[z->job_n_changes - 1].seq <= z->published_seq &&
 			 z->job_n_changes == z->n_ops && sgn_ctx_current(z->ctx);
+start:
 	z->due_fired = false;
+	z->runs += !z->job_only_wb;
+	z->safe_runs += z->job_safe;
+	zk_clock_hold(&m->clock, true);
 	z->wb_r = -EAGAIN;
 	z->wb_seq = 0;
 	memset(&z->err, 0, sizeof(z->err));
@@ -514,8 +588,10 @@ static void start_job(manager *m, dzone *z)
 	if (r) {
 		z->running = false;
 		m->job = NULL;
+		zk_clock_hold(&m->clock, false);
 		dlog(ZK_LOG_ERR, &f, "cannot start a signing thread: %s", strerror(r));
 		z->failures++;
+		z->failed_runs++;
 		arm_retry(z);
 	}
 }
@@ -689,7 +765,11 @@ static void finish_writeback(manager *m, dzone *z)
 				     zk_error_str(&e, r, buf, sizeof(buf)));
 			}
 		} else if (z->wb_r == -EAGAIN) {
-			/* the input file changed under us: read it (the writes are replayed on it) */
+			/*
+			 * The input file changed under us: read it (the writes are replayed on it).
+			 * A run that finds it broken writes nothing back until it is fixed, so
+			 * this cannot turn into a loop.
+			 */
 			z->want = z->want_reload = true;
 		} else {
 			dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = z->wb_r };
@@ -724,10 +804,66 @@ static void keys_finish(dzone *z, const sgn_run_result *res)
 		dlog(ZK_LOG_NOTICE, &f, "%s", res->key_status);
 	if (res->key_moves)
 		dlog(ZK_LOG_INFO, &f, "%zu key state change(s)", res->key_moves);
+	if (res->key_deferred)
+		dlog(ZK_LOG_WARNING, &f, "the policy's next rollover waits: the zone's keys fill "
+		     "all but the places kept for an emergency rollover");
 	snprintf(z->key_status, sizeof(z->key_status), "%s", res->key_status);
 	z->key_next = res->key_next;
 	if (res->dnskey_response)
 		z->dnskey_response = res->dnskey_response;
+}
+
+/* What a successful run (normal or safe) published, in the status and the log. */
+static void run_published(manager *m, dzone *z)
+{
+	dlog_fields f = { .zone = z->name, .signatures = -1 };
+	const sgn_run_result *res = &z->res;
+
+	z->serial = res->serial;
+	z->names = res->names;
+	z->rrsets = res->rrsets;
+	z->earliest_expiry = res->sign.earliest_expiry;
+	f.serial = res->serial;
+	if (res->published) {
+		f.signatures = (long) res->sign.made;
+		z->last_published = z->opts.now;
+		z->last_made = res->sign.made;
+		z->sigs_total += res->sign.made;
+		dlog(ZK_LOG_NOTICE, &f,
+		     "published serial %u%s: %zu signatures made, %zu kept, %zu RRsets re-signed%s "
+		     "(load %.2fs, sign %.2fs, verify %.2fs, write %.2fs, %.1f%% of the text reused)",
+		     res->serial, z->job_safe ? " (the last good version re-signed)" : "",
+		     res->sign.made, res->sign.kept, res->sign.rrsets_signed,
+		     res->incremental ? ", changed names only" : "",
+		     res->t_load, res->t_sign, res->t_verify, res->t_write,
+		     res->copied ? 100.0 * (double) res->copied / (double) res->output_size : 0.0);
+		after_publish(m, z);
+	} else {
+		if (!z->last_published)
+			z->last_published = sgn_ctx_signed_at(z->ctx);
+		dlog(ZK_LOG_INFO, &f, "unchanged, serial %u stays published", res->serial);
+	}
+}
+
+/*
+ * A safe run is over: the published version re-signed (or not). The zone's error and its
+ * retry stay as the failed normal run left them: the fault is still there.
+ */
+static void safe_finished(manager *m, dzone *z)
+{
+	dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = z->r };
+	char buf[1024];
+
+	if (z->r < 0) {
+		z->failed_runs++;
+		dlog(ZK_LOG_ERR, &f, "cannot re-sign the last good version either: %s",
+		     zk_error_str(&z->err, z->r, buf, sizeof(buf)));
+	} else {
+		run_published(m, z);
+		if (z->res.sign.next_refresh)
+			z->refresh_at = z->res.sign.next_refresh;
+	}
+	arm_next(z);
 }
 
 /*
@@ -745,74 +881,75 @@ static void job_published(manager *m, dzone *z)
 	if (z->job_only_wb)
 		goto next; /* nothing was signed: only the API's share to finish */
 	z->first_done = true;
+	if (z->job_safe) {
+		safe_finished(m, z);
+		goto next;
+	}
 	if (z->r < 0) {
 		char buf[1024];
 
 		z->last_code = z->r;
 		z->last_error = z->err;
+		z->failed_runs++;
 		f.error_code = z->r;
 		f.file = z->err.file;
 		f.line = z->err.line;
 		f.serial = sgn_ctx_serial(z->ctx).set ? sgn_ctx_serial(z->ctx).value : 0;
-		if (input_error(z->r)) {
+		if (input_error(z)) {
 			/* nothing to retry until the file changes (inotify says when) */
 			z->input_broken = true;
 			z->failures = 0;
+			z->retry_at = 0;
 			dlog(ZK_LOG_ERR, &f, "%s, keeping the last good zone until the input is fixed",
 			     zk_error_str(&z->err, z->r, buf, sizeof(buf)));
 			/*
-			 * The failed run dropped the version in memory: reload the published one
-			 * and keep its signatures fresh. Not if that was the failed run already
-			 * (nothing published yet to keep).
+			 * The failed run dropped the version in memory: re-sign the published one
+			 * in place (with the API's writes) and keep its signatures fresh. Not if
+			 * nothing was published yet.
 			 */
-			if (z->opts.reload_input && sgn_ctx_serial(z->ctx).set)
+			if (sgn_ctx_serial(z->ctx).set)
 				arm_due(z, now_of(m));
-			else if (z->due)
-				sd_event_source_set_enabled(z->due, SD_EVENT_OFF);
+			else
+				arm_next(z);
 		} else {
 			z->failures++;
-			dlog(ZK_LOG_ERR, &f, "%s, keeping the last good zone, retrying",
-			     zk_error_str(&z->err, z->r, buf, sizeof(buf)));
 			z->want_reload = z->opts.reload_input;
 			arm_retry(z);
+			{
+				char ts[32];
+
+				dlog(ZK_LOG_ERR, &f, "%s, keeping the last good zone; retrying at %s "
+				     "(failure %u in a row)",
+				     zk_error_str(&z->err, z->r, buf, sizeof(buf)),
+				     zk_time_iso(z->retry_at, ts, sizeof(ts)), z->failures);
+			}
+			/*
+			 * Whatever the fault, the published version is re-signed before its
+			 * signatures fall due (a safe run, right after this one): the zone never
+			 * goes bogus because a normal run cannot complete.
+			 */
+			if (sgn_ctx_serial(z->ctx).set &&
+			    (!z->refresh_at || z->refresh_at <= now_of(m) + PRE_REFRESH)) {
+				z->want_safe = true;
+				z->want = true;
+			}
 		}
 		goto next;
 	}
 	z->failures = 0;
+	z->retry_at = 0;
 	keys_finish(z, res);
-	if (z->opts.reload_input) {
+	if (z->opts.reload_input || !z->input_broken) {
 		z->input_broken = false;
 		z->last_code = 0;
 		memset(&z->last_error, 0, sizeof(z->last_error));
 	}
-	z->serial = res->serial;
-	z->names = res->names;
-	z->rrsets = res->rrsets;
-	z->earliest_expiry = res->sign.earliest_expiry;
-	f.serial = res->serial;
-	if (res->published) {
-		f.signatures = (long) res->sign.made;
-		z->last_published = z->opts.now;
-		z->last_made = res->sign.made;
-		z->sigs_total += res->sign.made;
-		dlog(ZK_LOG_NOTICE, &f,
-		     "published serial %u: %zu signatures made, %zu kept, %zu RRsets re-signed%s "
-		     "(load %.2fs, sign %.2fs, verify %.2fs, write %.2fs, %.1f%% of the text reused)",
-		     res->serial, res->sign.made, res->sign.kept, res->sign.rrsets_signed,
-		     res->incremental ? ", changed names only" : "",
-		     res->t_load, res->t_sign, res->t_verify, res->t_write,
-		     res->copied ? 100.0 * (double) res->copied / (double) res->output_size : 0.0);
-		after_publish(m, z);
-	} else {
-		if (!z->last_published)
-			z->last_published = sgn_ctx_signed_at(z->ctx);
-		dlog(ZK_LOG_INFO, &f, "unchanged, serial %u stays published", res->serial);
-	}
+	run_published(m, z);
 	agents_schedule(z);
-	if (res->sign.next_refresh || res->key_next)
-		arm_due(z, !res->key_next ? res->sign.next_refresh
-			   : !res->sign.next_refresh || res->key_next < res->sign.next_refresh
-				   ? res->key_next : res->sign.next_refresh);
+	z->refresh_at = !res->key_next ? res->sign.next_refresh
+			: !res->sign.next_refresh || res->key_next < res->sign.next_refresh
+				? res->key_next : res->sign.next_refresh;
+	arm_next(z);
 next:
 	if (z->job_key_req) {
 		routes_key_done(z, z->job_key_req, z->r < 0 ? z->r : 0, &z->err);
@@ -828,6 +965,7 @@ static void job_done(manager *m, dzone *z)
 {
 	pthread_join(z->thread, NULL);
 	m->job = NULL;
+	zk_clock_hold(&m->clock, false);
 	finish_writeback(m, z);
 	update_status(m);
 	if (m->stopping) {
@@ -864,29 +1002,40 @@ static void watch_clear(manager *m)
 	m->n_watches = 0;
 }
 
+static void watch_dir(manager *m, const char *file)
+{
+	_cleanup_free_ char *copy = strdup(file);
+	const char *dir = copy ? dirname(copy) : NULL;
+	bool have = false;
+	int wd;
+
+	for (size_t k = 0; dir && k < m->n_watches && !have; k++)
+		have = !strcmp(m->watches[k].dir, dir);
+	if (!dir || have || m->n_watches == MAX_WATCHES)
+		return;
+	/* writes in place, atomic renames in and out, deletions */
+	wd = inotify_add_watch(m->inotify_fd, dir,
+			       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
+	if (wd < 0) {
+		dlog(ZK_LOG_WARNING, NULL, "cannot watch %s: %m; changes there are not seen", dir);
+		return;
+	}
+	m->watches[m->n_watches].wd = wd;
+	m->watches[m->n_watches++].dir = strdup(dir);
+}
+
 static void watch_setup(manager *m)
 {
 	watch_clear(m);
 	for (size_t i = 0; i < m->n_zones; i++) {
-		_cleanup_free_ char *copy = strdup(m->zones[i]->cfg->input_file);
-		const char *dir = copy ? dirname(copy) : NULL;
-		bool have = false;
-		int wd;
+		dzone *z = m->zones[i];
 
-		for (size_t k = 0; dir && k < m->n_watches && !have; k++)
-			have = !strcmp(m->watches[k].dir, dir);
-		if (!dir || have || m->n_watches == MAX_WATCHES)
-			continue;
-		/* writes in place, atomic renames in and out, deletions */
-		wd = inotify_add_watch(m->inotify_fd, dir,
-				       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
-		if (wd < 0) {
-			dlog(ZK_LOG_WARNING, NULL, "cannot watch %s: %m; changes there are not seen",
-			     dir);
-			continue;
-		}
-		m->watches[m->n_watches].wd = wd;
-		m->watches[m->n_watches++].dir = strdup(dir);
+		watch_dir(m, z->cfg->input_file);
+		/* a symlinked input: edits happen where it points */
+		free(z->input_real);
+		z->input_real = realpath(z->cfg->input_file, NULL);
+		if (z->input_real && strcmp(z->input_real, z->cfg->input_file) != 0)
+			watch_dir(m, z->input_real);
 	}
 }
 
@@ -911,7 +1060,8 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 			char path[PATH_MAX];
 
 			snprintf(path, sizeof(path), "%s/%s", dir, ev->name);
-			if (strcmp(path, z->cfg->input_file) != 0)
+			if (strcmp(path, z->cfg->input_file) != 0 &&
+			    (!z->input_real || strcmp(path, z->input_real) != 0))
 				continue;
 			/* debounce: editors write in several steps; apply once it is quiet */
 			(void) mgr_set_timer(m, &z->debounce, (uint64_t) m->debounce_ms * 1000,
@@ -959,6 +1109,16 @@ static json_t *zone_json(const dzone *z)
 	json_object_set_new(j, "records", z->recs ? json_integer((json_int_t) rec_set_count(z->recs))
 						  : json_null());
 	json_object_set_new(j, "pending_writeback", json_integer((json_int_t) z->n_ops));
+	/* a fault is visible here while it lasts (doc/invariants.md, never bogus) */
+	json_object_set_new(j, "failures", json_integer((json_int_t) z->failures));
+	json_object_set_new(j, "retry_at", z->retry_at ? json_string(zk_time_iso(z->retry_at,
+										  t1, 32))
+						       : json_null());
+	json_object_set_new(j, "input_broken", json_boolean(z->input_broken));
+	json_object_set_new(j, "runs", json_integer((json_int_t) z->runs));
+	json_object_set_new(j, "failed_runs", json_integer((json_int_t) z->failed_runs));
+	json_object_set_new(j, "safe_runs", json_integer((json_int_t) z->safe_runs));
+	json_object_set_new(j, "journal_damaged", json_integer((json_int_t) z->journal_damaged));
 	json_object_set_new(j, "input_file", json_string(z->cfg->input_file));
 	json_object_set_new(j, "output_file", json_string(z->cfg->output_file));
 	if (z->last_code)
@@ -1098,6 +1258,26 @@ static int on_commit(sd_event_source *s, void *userdata)
 			api_reply_error(w->req, -EIO, &e);
 			json_decref(w->reply);
 			free(w);
+		} else if (z->retry_at && z->retry_at > now_of(m)) {
+			/*
+			 * The zone's runs fail and wait for their retry: the write is durable and
+			 * goes out with the next run that succeeds. It does not start a run of
+			 * its own, so a stream of writes cannot turn a fault into a tight loop.
+			 */
+			if (w->wait) {
+				char ts[32], buf[700];
+				zk_error e = { 0 };
+
+				zk_fail(&e, z->last_code, "the zone's runs are failing (%s); retrying "
+					"at %s", zk_error_str(&z->last_error, z->last_code, buf,
+							      sizeof(buf)),
+					zk_time_iso(z->retry_at, ts, sizeof(ts)));
+				reply_waiter(w, z->last_code, &e, z->serial);
+			} else {
+				json_object_set_new(w->reply, "published", json_false());
+				api_reply_json(w->req, w->status, w->reply);
+				free(w);
+			}
 		} else {
 			z->want = true;
 			arm_writeback(z);

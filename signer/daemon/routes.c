@@ -137,6 +137,9 @@ static int build_record(const dzone *z, const uint8_t *apex, const rec_body *b,
 		out->ttl = base->ttl;
 	else
 		out->ttl = rec_set_rrset_ttl(z->recs, out->owner, out->type, &ttl) ? ttl : DEFAULT_TTL;
+	/* the apex NS RRset is the platform's, and so is its TTL (see apex_ns_note) */
+	if (out->type == T_NS && dn_equal(out->owner, apex))
+		out->ttl = z->cfg->policy->soa.ttl;
 	if (out->type == T_SOA || pol_type_is_dnssec(out->type) ||
 	    !dn_is_at_or_below(out->owner, apex) ||
 	    (out->type == T_CNAME && dn_equal(out->owner, apex))) {
@@ -154,6 +157,20 @@ static int build_record(const dzone *z, const uint8_t *apex, const rec_body *b,
 		return zk_fail(e, -ENOMEM, "out of memory");
 	memcpy(out->rdata, base->rdata, base->rdlen);
 	return 0;
+}
+
+/* What a reply says about a user apex NS record's TTL (doc/api.md). */
+static void apex_ns_note(json_t *reply, const dzone *z, const uint8_t *apex, const rec_rr *rr)
+{
+	char note[256];
+
+	if (rr->type != T_NS || !dn_equal(rr->owner, apex))
+		return;
+	snprintf(note, sizeof(note),
+		 "apex NS records join the platform nameservers' RRset and take its TTL, %u s "
+		 "(the policy's SOA TTL); a TTL given for them is not used",
+		 z->cfg->policy->soa.ttl);
+	json_object_set_new(reply, "note", json_string(note));
 }
 
 /* The record with this id: a user record (copied into *ret) or a system one. */
@@ -291,6 +308,7 @@ static int do_create(manager *m, dzone *z, api_req *req)
 	rec_entry have;
 	zk_error e = { 0 };
 	rec_op *ops;
+	json_t *reply;
 	bool exists;
 	int r;
 
@@ -303,17 +321,20 @@ static int do_create(manager *m, dzone *z, api_req *req)
 	rec_body_clear(&b);
 	if (r >= 0)
 		r = id_unique(z, &rr, &e);
+	exists = r >= 0 && rec_set_get(z->recs, rec_rr_id(&rr), &have);
+	/* a record already there is replaced (its TTL), not added a second time */
 	if (r >= 0)
-		r = check_rules(z, apex, POL_OP_ADD, NULL, &rr, &e);
+		r = check_rules(z, apex, exists ? POL_OP_UPDATE : POL_OP_ADD, exists ? &rr : NULL,
+				&rr, &e);
 	if (r < 0) {
 		rec_rr_clear(&rr);
 		return fail_reply(req, r, &e);
 	}
-	exists = rec_set_get(z->recs, rec_rr_id(&rr), &have);
 	if (exists && have.ttl == rr.ttl) {
 		json_t *j = json_pack("{s:s,s:o,s:b}", "status", "ok", "record", rr_json(&rr, false),
 				      "created", false);
 
+		apex_ns_note(j, z, apex, &rr);
 		rec_rr_clear(&rr);
 		return ok_reply(req, 200, j); /* nothing to do: idempotent */
 	}
@@ -324,9 +345,10 @@ static int do_create(manager *m, dzone *z, api_req *req)
 	}
 	log_write(z, req, exists ? "TTL change of" : "add", &rr);
 	ops[0] = (rec_op) { .kind = REC_OP_ADD, .rr = rr };
-	r = mgr_submit(m, z, ops, 1, req, exists ? 200 : 201,
-		       json_pack("{s:s,s:o,s:b}", "status", "ok", "record", rr_json(&rr, false),
-				 "created", !exists), want_wait(req), &e);
+	reply = json_pack("{s:s,s:o,s:b}", "status", "ok", "record", rr_json(&rr, false),
+			  "created", !exists);
+	apex_ns_note(reply, z, apex, &rr);
+	r = mgr_submit(m, z, ops, 1, req, exists ? 200 : 201, reply, want_wait(req), &e);
 	if (r < 0) {
 		rec_ops_free(ops, 1);
 		return fail_reply(req, r, &e);
@@ -367,6 +389,7 @@ static int do_update(manager *m, dzone *z, api_req *req, const char *id)
 	if (r < 0)
 		goto out;
 	reply = json_pack("{s:s,s:o}", "status", "ok", "record", rr_json(&rr, false));
+	apex_ns_note(reply, z, apex, &rr);
 	if (rec_rr_id(&rr) == rec_rr_id(&old) && rr.ttl == old.ttl) {
 		r = ok_reply(req, 200, reply); /* unchanged */
 		goto out;
@@ -498,7 +521,7 @@ static int diff_ops(const rec_set *from, const rec_set *to, rec_op **ret, size_t
 static int do_import(manager *m, dzone *z, api_req *req)
 {
 	const pol_policy *p = z->cfg->policy;
-	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = p->max_zone_ttl };
+	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = p->max_zone_ttl, .policy = p };
 	const char *keep = api_req_query(req, "keep_apex_ns");
 	bool keep_ns = keep && (!strcmp(keep, "true") || !strcmp(keep, "1"));
 	uint8_t apex[DN_MAXLEN];
@@ -812,6 +835,15 @@ static int do_metrics(manager *m, api_req *req)
 		  "Bytes of the DNSKEY answer (RRset, RRSIGs, EDNS) in the published zone", "gauge" },
 		{ "zonekeeper_zone_key_waits_parent",
 		  "1 while a key rollover waits for the parent's DS", "gauge" },
+		{ "zonekeeper_zone_runs_total", "Signing runs since start", "counter" },
+		{ "zonekeeper_zone_failed_runs_total", "Signing runs that failed since start",
+		  "counter" },
+		{ "zonekeeper_zone_safe_runs_total",
+		  "Runs that re-signed the last good version while normal runs failed", "counter" },
+		{ "zonekeeper_zone_consecutive_failures",
+		  "Normal runs failed in a row (0: the last one succeeded)", "gauge" },
+		{ "zonekeeper_zone_journal_damaged_lines",
+		  "Damaged journal lines skipped at start (acknowledged writes lost)", "gauge" },
 	};
 
 	if (!f)
@@ -836,7 +868,12 @@ static int do_metrics(manager *m, api_req *req)
 			case 9: v = (double) z->n_ops; break;
 			case 10: v = (double) z->api_writes; break;
 			case 11: v = (double) z->dnskey_response; have = z->dnskey_response; break;
-			default: v = z->key_status[0] != 0; break;
+			case 12: v = z->key_status[0] != 0; break;
+			case 13: v = (double) z->runs; break;
+			case 14: v = (double) z->failed_runs; break;
+			case 15: v = (double) z->safe_runs; break;
+			case 16: v = (double) z->failures; break;
+			default: v = (double) z->journal_damaged; break;
 			}
 			if (!have)
 				continue;
@@ -919,9 +956,16 @@ int routes_handle(void *userdata, api_req *req)
 	zk_error e = { 0 };
 	dzone *z;
 
-	if (!strcmp(path, "/v1/health"))
-		return is(req, "GET") ? ok_reply(req, 200, json_pack("{s:s}", "status", "ok"))
+	if (!strcmp(path, "/v1/health")) {
+		char ts[32];
+		zk_time_t now = mgr_now(m);
+
+		/* the daemon's own time: the fake clock's in tests */
+		return is(req, "GET") ? ok_reply(req, 200, json_pack("{s:s,s:s,s:I}", "status", "ok",
+								     "time", zk_time_iso(now, ts, 32),
+								     "unixtime", (json_int_t) now))
 				      : method_not_allowed(req, "GET");
+	}
 	if (!strcmp(path, "/metrics"))
 		return is(req, "GET") ? do_metrics(m, req) : method_not_allowed(req, "GET");
 	if (!strcmp(path, "/v1/zones") || !strcmp(path, "/v1/zones/")) {

@@ -163,7 +163,8 @@ def test_sighup_adds_and_removes_zones_and_refuses_a_broken_config(two_zones):
 def test_api_health_and_errors(two_zones):
     s, d = two_zones
     d.wait_ready()
-    assert d.api("/v1/health") == (200, {"status": "ok"})
+    code, h = d.api("/v1/health")
+    assert code == 200 and h["status"] == "ok" and h["unixtime"] > 0, h
     code, j = d.api("/v1/nothing")
     assert code == 404 and j == {"status": "error", "error": {"code": "NOT_FOUND",
                                                                "message": "no such endpoint"}}

@@ -100,3 +100,38 @@ def test_failing_and_hanging_reload_commands_are_reported(tmp_path):
         wait_for(lambda: "exited with status 1" in d.log_text(), what="the exit status")
     finally:
         d.close()
+
+
+def test_reload_commands_do_not_pile_up(tmp_path):
+    """A slow reload command and a burst of publications: one runs per zone at a time,
+    the burst coalesces into one more run, and that run sees the last publication."""
+    log = tmp_path / "reloads"
+    script = tmp_path / "reload.sh"
+    script.write_text('#!/bin/sh\necho "start $(head -1 "$1" | cut -d" " -f5)" >> "%s"\n'
+                      'sleep 1\necho end >> "%s"\n' % (log, log))
+    script.chmod(0o755)
+    s = Setup(tmp_path, [A], extra='publish = { reload_command = "%s %%f"; '
+              'reload_timeout = "10s"; };' % script)
+    s.write_zone(A, SIMPLE.format(origin=A))
+    d = Daemon(s)
+    try:
+        d.wait_ready()
+        wait_for(lambda: log.exists() and "end" in log.read_text(), what="the first reload")
+        serials = []
+        for i in range(8):
+            code, j = d.api("/v1/zones/%s/records?wait=published" % A, "POST",
+                            '{"name":"b%d","type":"A","content":"192.0.2.%d"}' % (i, i))
+            assert code == 201, j
+            serials.append(j["serial"])
+        wait_for(lambda: log.read_text().count("start") == log.read_text().count("end") and
+                 str(serials[-1]) in log.read_text(), timeout=20,
+                 what="the last publication reloaded")
+        lines = log.read_text().split()
+    finally:
+        d.close()
+    # never two at once: start and end alternate
+    events = [w for w in lines if w in ("start", "end")]
+    assert events == ["start", "end"] * (len(events) // 2), lines
+    # 8 publications within a second or two: far fewer runs (the first, one for the burst
+    # while it ran, perhaps one more)
+    assert 2 <= events.count("start") <= 4, lines

@@ -131,6 +131,9 @@ class Writer:
             return "DS at %s" % name
         if choice == 6 and existing["cuts"]:
             name = existing["cuts"].pop(rng.randrange(len(existing["cuts"])))
+            if self.c.records(ZONE, "?name=%s&type=DS" % self.fqdn(name)):
+                # a delegation's DS goes before its last NS (the rules refuse the other way)
+                self.delete(name, "DS", wait=False)
             self.delete(name, "NS")
             return "undelegate %s" % name
         if choice == 7:

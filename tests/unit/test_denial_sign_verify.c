@@ -1490,7 +1490,7 @@ static void apply_edits(sgn_zone *z)
 	ops[2] = op(REC_OP_DEL, "ns2.example.", T_A, (const uint8_t *) "\300\000\002\002", 4);
 	ops[3] = op(REC_OP_ADD, "mail.example.", T_NS, ns, (uint16_t) dn_len(ns));
 	ops[4] = op(REC_OP_DEL, "a.b.ent.example.", T_TXT, (const uint8_t *) "\004deep", 5);
-	r = rec_apply(z, ops, 5, NULL);
+	r = rec_apply(z, NULL, ops, 5, NULL);
 	assert_true(r > 0);
 }
 

@@ -1343,20 +1343,20 @@ static void apply_add_del(void **state)
 
 	/* into an existing RRset: canonical order, one more record */
 	ops[0] = op(REC_OP_ADD, 1, "www.example.", T_A, 300, "192.0.2.2");
-	assert_int_equal(rec_apply(z, ops, 1, NULL), 1);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, NULL), 1);
 	assert_a_rrset(rrset(z, "www.example.", T_A), 300, 3, (const uint8_t *) "\1\2\3");
 	/* again: nothing changes */
-	assert_int_equal(rec_apply(z, ops, 1, NULL), 0);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, NULL), 0);
 	assert_a_rrset(rrset(z, "www.example.", T_A), 300, 3, (const uint8_t *) "\1\2\3");
 	/* before the first and after the last */
 	ops[1] = op(REC_OP_ADD, 2, "www.example.", T_A, 300, "192.0.2.0");
 	ops[2] = op(REC_OP_ADD, 2, "www.example.", T_A, 300, "192.0.2.200");
-	assert_int_equal(rec_apply(z, ops + 1, 2, NULL), 2);
+	assert_int_equal(rec_apply(z, NULL, ops + 1, 2, NULL), 2);
 	assert_a_rrset(rrset(z, "www.example.", T_A), 300, 5,
 		       (const uint8_t *) "\0\1\2\3\xc8");
 	for (int i = 0; i < 3; i++)
 		ops[i].kind = REC_OP_DEL;
-	assert_int_equal(rec_apply(z, ops + 1, 2, NULL), 2);
+	assert_int_equal(rec_apply(z, NULL, ops + 1, 2, NULL), 2);
 	assert_a_rrset(rrset(z, "www.example.", T_A), 300, 3, (const uint8_t *) "\1\2\3");
 	rec_rr_clear(&ops[1].rr);
 	rec_rr_clear(&ops[2].rr);
@@ -1364,21 +1364,21 @@ static void apply_add_del(void **state)
 	/* a new TTL: the RRset takes it, without a new record */
 	ops[0].kind = REC_OP_ADD;
 	ops[0].rr.ttl = 900;
-	assert_int_equal(rec_apply(z, ops, 1, NULL), 1);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, NULL), 1);
 	assert_a_rrset(rrset(z, "www.example.", T_A), 900, 3, (const uint8_t *) "\1\2\3");
 
 	/* DEL takes it out (the TTL of a DEL does not matter) */
 	ops[0].kind = REC_OP_DEL;
 	ops[0].rr.ttl = 1;
-	assert_int_equal(rec_apply(z, ops, 1, NULL), 1);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, NULL), 1);
 	assert_a_rrset(rrset(z, "www.example.", T_A), 900, 2, (const uint8_t *) "\1\3");
 	/* DEL of an absent record, type or name: nothing */
-	assert_int_equal(rec_apply(z, ops, 1, NULL), 0);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, NULL), 0);
 	rec_rr_clear(&ops[0].rr);
 	ops[0] = op(REC_OP_DEL, 3, "www.example.", T_AAAA, 300, "2001:db8::1");
 	ops[1] = op(REC_OP_DEL, 3, "nowhere.example.", T_A, 300, "192.0.2.1");
 	ops[2] = op(REC_OP_DEL, 3, "www.example.", T_A, 300, "192.0.2.99");
-	assert_int_equal(rec_apply(z, ops, 3, NULL), 0);
+	assert_int_equal(rec_apply(z, NULL, ops, 3, NULL), 0);
 	assert_a_rrset(rrset(z, "www.example.", T_A), 900, 2, (const uint8_t *) "\1\3");
 	assert_null(sgn_zone_find(z, wire("nowhere.example.")));
 	assert_null(rrset(z, "www.example.", T_AAAA));
@@ -1389,14 +1389,14 @@ static void apply_add_del(void **state)
 	/* an update is DEL + ADD under one seq */
 	ops[0] = op(REC_OP_DEL, 4, "www.example.", T_A, 900, "192.0.2.3");
 	ops[1] = op(REC_OP_ADD, 4, "www.example.", T_A, 900, "192.0.2.4");
-	assert_int_equal(rec_apply(z, ops, 2, NULL), 2);
+	assert_int_equal(rec_apply(z, NULL, ops, 2, NULL), 2);
 	assert_a_rrset(rrset(z, "www.example.", T_A), 900, 2, (const uint8_t *) "\1\4");
 	rec_rr_clear(&ops[0].rr);
 	rec_rr_clear(&ops[1].rr);
 
 	/* a new type at an existing name */
 	ops[0] = op(REC_OP_ADD, 5, "www.example.", T_AAAA, 120, "2001:db8::1");
-	assert_int_equal(rec_apply(z, ops, 1, NULL), 1);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, NULL), 1);
 	assert_non_null(rrset(z, "www.example.", T_AAAA));
 	assert_int_equal(rrset(z, "www.example.", T_AAAA)->ttl, 120);
 	assert_int_equal(rrset(z, "www.example.", T_AAAA)->count, 1);
@@ -1419,7 +1419,7 @@ static void apply_cname_conflicts_are_skipped(void **state)
 
 	/* CNAME beside data */
 	ops[0] = op(REC_OP_ADD, 7, "www.example.", T_CNAME, 300, "elsewhere");
-	assert_int_equal(rec_apply(z, ops, 1, &diag), 0);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, &diag), 0);
 	assert_null(rrset(z, "www.example.", T_CNAME));
 	assert_a_rrset(rrset(z, "www.example.", T_A), 300, 2, (const uint8_t *) "\1\3");
 	assert_int_equal(log.warnings, 1);
@@ -1429,14 +1429,14 @@ static void apply_cname_conflicts_are_skipped(void **state)
 
 	/* data beside a CNAME */
 	ops[0] = op(REC_OP_ADD, 8, "alias.example.", T_A, 300, "192.0.2.9");
-	assert_int_equal(rec_apply(z, ops, 1, &diag), 0);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, &diag), 0);
 	assert_null(rrset(z, "alias.example.", T_A));
 	assert_int_equal(log.warnings, 2);
 	rec_rr_clear(&ops[0].rr);
 
 	/* a second CNAME beside the first: a CNAME RRset holds one record (RFC 2181 §10.1) */
 	ops[0] = op(REC_OP_ADD, 9, "alias.example.", T_CNAME, 300, "txt");
-	assert_int_equal(rec_apply(z, ops, 1, &diag), 0);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, &diag), 0);
 	cn = rrset(z, "alias.example.", T_CNAME);
 	assert_non_null(cn);
 	assert_int_equal(cn->count, 1);
@@ -1445,7 +1445,7 @@ static void apply_cname_conflicts_are_skipped(void **state)
 
 	/* the same CNAME again is no conflict, and a TTL change of it goes through */
 	ops[0] = op(REC_OP_ADD, 10, "alias.example.", T_CNAME, 60, "www");
-	assert_int_equal(rec_apply(z, ops, 1, &diag), 1);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, &diag), 1);
 	assert_int_equal(rrset(z, "alias.example.", T_CNAME)->ttl, 60);
 	assert_int_equal(log.warnings, 3);
 	rec_rr_clear(&ops[0].rr);
@@ -1453,7 +1453,7 @@ static void apply_cname_conflicts_are_skipped(void **state)
 	/* changing a CNAME's target in one write (DEL first, then ADD) is fine */
 	ops[0] = op(REC_OP_DEL, 11, "alias.example.", T_CNAME, 60, "www");
 	ops[1] = op(REC_OP_ADD, 11, "alias.example.", T_CNAME, 60, "ns1");
-	assert_int_equal(rec_apply(z, ops, 2, &diag), 2);
+	assert_int_equal(rec_apply(z, NULL, ops, 2, &diag), 2);
 	cn = rrset(z, "alias.example.", T_CNAME);
 	assert_non_null(cn);
 	assert_int_equal(cn->count, 1);
@@ -1465,12 +1465,76 @@ static void apply_cname_conflicts_are_skipped(void **state)
 	/* a CNAME replacing the data in one write (DEL first, then ADD) is fine */
 	ops[0] = op(REC_OP_DEL, 12, "txt.example.", T_TXT, 3600, "\"only\"");
 	ops[1] = op(REC_OP_ADD, 12, "txt.example.", T_CNAME, 300, "www");
-	assert_int_equal(rec_apply(z, ops, 2, &diag), 2);
+	assert_int_equal(rec_apply(z, NULL, ops, 2, &diag), 2);
 	assert_null(rrset(z, "txt.example.", T_TXT));
 	assert_non_null(rrset(z, "txt.example.", T_CNAME));
 	assert_int_equal(log.warnings, 3);
 	rec_rr_clear(&ops[0].rr);
 	rec_rr_clear(&ops[1].rr);
+	sgn_zone_free(z);
+}
+
+/*
+ * With the policy, a replayed write the rules now refuse on the name as it is (a file edit
+ * raced with it) is skipped, so the zone stays publishable: a DS left without NS, an
+ * RRset over the size limit, an apex NS over the count limit.
+ */
+static void apply_skips_what_the_name_rules_refuse(void **state)
+{
+	static char ns1[] = "ns1.example.";
+	static char *nameservers[] = { ns1 };
+	sgn_zone *z = load_zone(ZONE "sub NS ns.elsewhere.\nsub DS 1 13 2 "
+			       "E2D3C916F6DEEAC73294E8268FB5885044A833FC5459588F4A9184CFC41A5766\n");
+	diag_log log = { 0 };
+	zk_diag diag = { .emit = log_emit, .userdata = &log };
+	pol_policy p;
+	rec_op ops[1];
+	char big[300];
+	uint32_t i;
+
+	pol_policy_defaults(&p);
+	p.nameservers = nameservers;
+	p.n_nameservers = 1;
+
+	/* the last NS of a delegation that has a DS */
+	ops[0] = op(REC_OP_DEL, 1, "sub.example.", T_NS, 3600, "ns.elsewhere.");
+	assert_int_equal(rec_apply(z, &p, ops, 1, &diag), 0);
+	assert_non_null(rrset(z, "sub.example.", T_NS));
+	assert_int_equal(log.warnings, 1);
+	assert_non_null(strstr(log.last, "API change 1 skipped"));
+	assert_non_null(strstr(log.last, "no NS records"));
+	rec_rr_clear(&ops[0].rr);
+
+	/* a TXT RRset grows to the limit, then the next record is skipped */
+	memset(big, 'x', 250);
+	big[0] = '"';
+	big[249] = '"';
+	big[250] = '\0';
+	for (i = 0; log.warnings == 1 && i < 1000; i++) {
+		int n = snprintf(big + 1, 6, "%05u", i);
+
+		big[1 + n] = 'x';
+		ops[0] = op(REC_OP_ADD, 2 + i, "big.example.", T_TXT, 300, big);
+		(void) rec_apply(z, &p, ops, 1, &diag);
+		rec_rr_clear(&ops[0].rr);
+	}
+	assert_int_equal(log.warnings, 2);
+	assert_non_null(strstr(log.last, "the limit is 60000"));
+	/* 12 + 249 octets per record: 229 fit */
+	assert_int_equal(rrset(z, "big.example.", T_TXT)->count, 60000 / (12 + 249));
+
+	/* user apex NS: 16 besides the platform's, not 17 */
+	for (i = 0; i < POL_APEX_NS_MAX + 1; i++) {
+		char target[64];
+
+		snprintf(target, sizeof(target), "ns.provider%u.example.net.", i);
+		ops[0] = op(REC_OP_ADD, 2000 + i, "example.", T_NS, 3600, target);
+		(void) rec_apply(z, &p, ops, 1, &diag);
+		rec_rr_clear(&ops[0].rr);
+	}
+	assert_int_equal(rrset(z, "example.", T_NS)->count, 1 + POL_APEX_NS_MAX);
+	assert_int_equal(log.warnings, 3);
+	assert_non_null(strstr(log.last, "besides the platform's"));
 	sgn_zone_free(z);
 }
 
@@ -1483,14 +1547,14 @@ static void apply_structure(void **state)
 
 	/* the last data at a name: the name goes */
 	ops[0] = op(REC_OP_DEL, 1, "txt.example.", T_TXT, 3600, "\"only\"");
-	assert_int_equal(rec_apply(z, ops, 1, NULL), 1);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, NULL), 1);
 	assert_null(sgn_zone_find(z, wire("txt.example.")));
 	assert_int_equal(z->n_nodes, nodes - 1);
 	rec_rr_clear(&ops[0].rr);
 
 	/* a deep name: its empty non-terminals appear */
 	ops[0] = op(REC_OP_ADD, 2, "a.b.c.example.", T_A, 300, "192.0.2.7");
-	assert_int_equal(rec_apply(z, ops, 1, NULL), 1);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, NULL), 1);
 	assert_int_equal(z->n_nodes, nodes - 1 + 3);
 	n = sgn_zone_find(z, wire("a.b.c.example."));
 	assert_non_null(n);
@@ -1511,7 +1575,7 @@ static void apply_structure(void **state)
 
 	/* data at an empty non-terminal: no longer empty */
 	ops[1] = op(REC_OP_ADD, 3, "c.example.", T_TXT, 300, "\"c\"");
-	assert_int_equal(rec_apply(z, ops + 1, 1, NULL), 1);
+	assert_int_equal(rec_apply(z, NULL, ops + 1, 1, NULL), 1);
 	n = sgn_zone_find(z, wire("c.example."));
 	assert_non_null(n);
 	assert_false(n->flags & SGN_NODE_ENT);
@@ -1519,13 +1583,13 @@ static void apply_structure(void **state)
 
 	/* the deep name goes: b.c goes with it, c stays for its data */
 	ops[0].kind = REC_OP_DEL;
-	assert_int_equal(rec_apply(z, ops, 1, NULL), 1);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, NULL), 1);
 	assert_null(sgn_zone_find(z, wire("a.b.c.example.")));
 	assert_null(sgn_zone_find(z, wire("b.c.example.")));
 	assert_non_null(sgn_zone_find(z, wire("c.example.")));
 	assert_int_equal(z->n_nodes, nodes);
 	ops[1].kind = REC_OP_DEL;
-	assert_int_equal(rec_apply(z, ops + 1, 1, NULL), 1);
+	assert_int_equal(rec_apply(z, NULL, ops + 1, 1, NULL), 1);
 	assert_null(sgn_zone_find(z, wire("c.example.")));
 	assert_int_equal(z->n_nodes, nodes - 1);
 	rec_rr_clear(&ops[0].rr);
@@ -1534,12 +1598,12 @@ static void apply_structure(void **state)
 	/* a delegation made through the API is a cut, its glue below it */
 	ops[0] = op(REC_OP_ADD, 4, "sub.example.", T_NS, 300, "ns.sub");
 	ops[1] = op(REC_OP_ADD, 4, "ns.sub.example.", T_A, 300, "192.0.2.8");
-	assert_int_equal(rec_apply(z, ops, 2, NULL), 2);
+	assert_int_equal(rec_apply(z, NULL, ops, 2, NULL), 2);
 	assert_true(sgn_zone_find(z, wire("sub.example."))->flags & SGN_NODE_DELEGATION);
 	assert_true(sgn_zone_find(z, wire("ns.sub.example."))->flags & SGN_NODE_BELOW_CUT);
 	/* and undone */
 	ops[0].kind = REC_OP_DEL;
-	assert_int_equal(rec_apply(z, ops, 1, NULL), 1);
+	assert_int_equal(rec_apply(z, NULL, ops, 1, NULL), 1);
 	assert_false(sgn_zone_find(z, wire("ns.sub.example."))->flags & SGN_NODE_BELOW_CUT);
 	n = sgn_zone_find(z, wire("sub.example."));
 	assert_non_null(n);
@@ -1574,6 +1638,7 @@ int main(void)
 		cmocka_unit_test(system_records),
 		cmocka_unit_test(apply_add_del),
 		cmocka_unit_test(apply_cname_conflicts_are_skipped),
+		cmocka_unit_test(apply_skips_what_the_name_rules_refuse),
 		cmocka_unit_test(apply_structure),
 	};
 

@@ -66,7 +66,8 @@ static size_t fake_types_at(const void *zone, const ldns_rdf *owner, pol_type_co
 	z->calls++;
 	for (size_t i = 0; i < N_ENTRIES && n < max; i++)
 		if (ldns_dname_compare(z->owners[i], owner) == 0)
-			out[n++] = (pol_type_count) { zone_table[i].type, zone_table[i].count };
+			out[n++] = (pol_type_count) { zone_table[i].type, zone_table[i].count,
+						      POL_RR_OCTETS(20) * zone_table[i].count };
 	return n;
 }
 
@@ -518,7 +519,8 @@ static void ds_at_the_apex_is_rejected(void **state)
 	REJECT_EXACT(POL_OP_ADD, NULL,
 		     "example.com. 3600 IN DS 12345 13 2 "
 		     "E2D3C916F6DEEAC73294E8268FB5885044A833FC5459588F4A9184CFC41A5766",
-		     I, "DS records for this zone belong in the parent zone");
+		     I, "DS records for the zone example.com. belong in the parent zone, not at "
+		     "its apex");
 }
 
 static void ds_at_a_delegation_is_accepted(void **state)
@@ -543,6 +545,110 @@ static void ds_without_a_delegation_is_rejected(void **state)
 	/* secure has one NS: replacing it by a DS leaves the DS without a delegation. */
 	REJECT(POL_OP_UPDATE, "secure.example.com. 3600 IN NS ns.elsewhere.example.", DS_SECURE, I,
 	       "secure.example.com. has no NS records");
+}
+
+static void last_ns_of_a_delegation_with_ds_cannot_go(void **state)
+{
+	(void) state;
+	/* secure has one NS and a DS: the DS would be left without its delegation */
+	REJECT(POL_OP_DELETE, "secure.example.com. 3600 IN NS ns.elsewhere.example.", NULL, I,
+	       "delete the DS records before its last NS");
+	REJECT(POL_OP_UPDATE, "secure.example.com. 3600 IN NS ns.elsewhere.example.",
+	       "secure.example.com. 3600 IN A 192.0.2.1", I, "secure.example.com. has no NS");
+	/* ... but it may be replaced by another NS, and sub (no DS) may lose both */
+	expect_ok(POL_OP_UPDATE, "secure.example.com. 3600 IN NS ns.elsewhere.example.",
+		  "secure.example.com. 3600 IN NS ns2.elsewhere.example.");
+	expect_ok(POL_OP_DELETE, "sub.example.com. 3600 IN NS ns.elsewhere.example.", NULL);
+	/* with the DS gone first, the NS may go */
+	expect_ok(POL_OP_DELETE, DS_SECURE, NULL);
+}
+
+/* ------------------------------------------------------------------------ limits */
+
+static pol_type_count custom[POL_TYPES_MAX + 8];
+static size_t n_custom;
+
+static size_t custom_types_at(const void *zone, const ldns_rdf *owner, pol_type_count *out,
+			      size_t max)
+{
+	size_t n = n_custom < max ? n_custom : max;
+
+	memcpy(out, custom, n * sizeof(*out));
+	return n;
+}
+
+static void with_custom_view(void (*fn)(void))
+{
+	pol_zone_view saved = view;
+
+	view.types_at = custom_types_at;
+	fn();
+	view = saved;
+	n_custom = 0;
+}
+
+static void rrset_limit(void)
+{
+	/* a TXT RRset 20 octets short of the limit: a 10-octet record fits, 30 does not */
+	custom[0] = (pol_type_count) { LDNS_RR_TYPE_TXT, 1000, POL_RRSET_MAX_OCTETS - 20 - 12 };
+	n_custom = 1;
+	expect_ok(POL_OP_ADD, NULL, "big.example.com. 300 IN TXT \"123456789\"");
+	REJECT(POL_OP_ADD, NULL, "big.example.com. 300 IN TXT \"12345678901234567890123456789\"",
+	       ZK_E_LIMIT, "the TXT RRset at big.example.com. would take 60010 octets in an answer (1001 records)");
+	/* an update within the RRset takes the old record out first */
+	expect_ok(POL_OP_UPDATE, "big.example.com. 300 IN TXT \"12345678901234567890123456789\"",
+		  "big.example.com. 300 IN TXT \"12345678901234567890123456789\"");
+}
+
+static void types_limit(void)
+{
+	for (n_custom = 0; n_custom < POL_TYPES_MAX; n_custom++)
+		custom[n_custom] = (pol_type_count) { (uint16_t) (1000 + n_custom), 1, 20 };
+	/* one more record of a type already there is fine, a new type is not */
+	expect_ok(POL_OP_ADD, NULL, "many.example.com. 300 IN TYPE1000 \\# 1 00");
+	REJECT(POL_OP_ADD, NULL, "many.example.com. 300 IN A 192.0.2.1", ZK_E_LIMIT,
+	       "many.example.com. would have 101 record types; the limit is 100");
+}
+
+static void apex_ns_limit(void)
+{
+	custom[0] = (pol_type_count) { LDNS_RR_TYPE_NS, POL_APEX_NS_MAX, 30 * POL_APEX_NS_MAX };
+	n_custom = 1;
+	REJECT(POL_OP_ADD, NULL, "example.com. 300 IN NS ns.provider17.example.", ZK_E_LIMIT,
+	       "the apex example.com. would have 17 NS records besides the platform's");
+	/* below the apex NS records are delegations, not limited but by the RRset size */
+	expect_ok(POL_OP_ADD, NULL, "sub.example.com. 300 IN NS ns.provider17.example.");
+	custom[0].count = POL_APEX_NS_MAX - 1;
+	expect_ok(POL_OP_ADD, NULL, "example.com. 300 IN NS ns.provider16.example.");
+}
+
+static void limits_are_refused_where_the_write_is_accepted(void **state)
+{
+	(void) state;
+	with_custom_view(rrset_limit);
+	with_custom_view(types_limit);
+	with_custom_view(apex_ns_limit);
+}
+
+/* What the loader calls per name: the same rules without a zone view. */
+static void name_check_on_a_whole_name(void **state)
+{
+	ldns_rdf *www = ldns_dname_new_frm_str("www.example.com.");
+	pol_type_count ds_only[] = { { LDNS_RR_TYPE_DS, 1, 50 } };
+	pol_type_count ds_ns[] = { { LDNS_RR_TYPE_NS, 2, 60 }, { LDNS_RR_TYPE_DS, 1, 50 } };
+	pol_type_count big[] = { { LDNS_RR_TYPE_A, 5001, 5001 * 16 } };
+	zk_error err = { 0 };
+
+	(void) state;
+	assert_int_equal(pol_name_check(www, false, ds_only, 1, &err), ZK_E_INVALID_RECORD);
+	assert_non_null(strstr(err.message, "www.example.com. has no NS records"));
+	assert_int_equal(pol_name_check(www, false, ds_ns, 2, &err), 0);
+	assert_int_equal(pol_name_check(apex, true, ds_ns, 2, &err), ZK_E_INVALID_RECORD);
+	assert_non_null(strstr(err.message, "belong in the parent zone"));
+	assert_int_equal(pol_name_check(www, false, big, 1, &err), ZK_E_LIMIT);
+	/* 65,536 records would wrap a 16-bit count long before: the octets stop it first */
+	assert_true(65536u * POL_RR_OCTETS(0) > POL_RRSET_MAX_OCTETS);
+	ldns_rdf_deep_free(www);
 }
 
 /* ------------------------------------------------------------------------ order */
@@ -660,6 +766,9 @@ int main(void)
 		cmocka_unit_test(soa_update_is_protected),
 		cmocka_unit_test(soa_delete_is_protected),
 		cmocka_unit_test(platform_apex_ns_delete_is_protected),
+		cmocka_unit_test(last_ns_of_a_delegation_with_ds_cannot_go),
+		cmocka_unit_test(limits_are_refused_where_the_write_is_accepted),
+		cmocka_unit_test(name_check_on_a_whole_name),
 		cmocka_unit_test(platform_apex_ns_change_is_protected),
 		cmocka_unit_test(platform_apex_ns_add_duplicate_is_protected),
 		cmocka_unit_test(dnssec_types_are_protected_on_create_update_delete),

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -316,10 +317,41 @@ static void clock_from_env_reads_fake_time(void **state)
 	unsetenv("ZONEKEEPER_FAKE_TIME");
 }
 
+/* ",hold": the clock stands still while held, and goes on from there afterwards. */
+static void held_clock_stands_still(void **state)
+{
+	zk_error err = { 0 };
+	struct timespec pause = { 0, 30 * 1000 * 1000 };
+	zk_clock c;
+	zk_time_t t0, t1, t2;
+
+	(void) state;
+	setenv("ZONEKEEPER_FAKE_TIME", "1000@100000,hold", 1);
+	assert_int_equal(zk_clock_from_env(&c, &err), 0);
+	assert_true(c.holdable);
+	zk_clock_hold(&c, true);
+	t0 = zk_clock_now(&c);
+	nanosleep(&pause, NULL);
+	t1 = zk_clock_now(&c);
+	assert_int_equal(t1, t0); /* 30 ms real would be 3000 s simulated */
+	zk_clock_hold(&c, false);
+	nanosleep(&pause, NULL);
+	t2 = zk_clock_now(&c);
+	assert_true(t2 >= t1 + 2000);
+	/* a clock without ",hold" ignores holds */
+	setenv("ZONEKEEPER_FAKE_TIME", "1000@100000", 1);
+	assert_int_equal(zk_clock_from_env(&c, &err), 0);
+	zk_clock_hold(&c, true);
+	t0 = zk_clock_now(&c);
+	nanosleep(&pause, NULL);
+	assert_true(zk_clock_now(&c) >= t0 + 2000);
+	unsetenv("ZONEKEEPER_FAKE_TIME");
+}
+
 static void clock_from_env_refuses_garbage(void **state)
 {
 	static const char *const bad[] = { "yesterday", "123@-1", "123@fast", "-5",
-					   "20241301000000", "12x" };
+					   "20241301000000", "12x", "123@5,sometimes" };
 
 	(void) state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -355,6 +387,7 @@ int main(void)
 		cmocka_unit_test(fake_clock_running_starts_at_start_and_never_goes_back),
 		cmocka_unit_test(real_clock_is_near_now),
 		cmocka_unit_test(clock_from_env_reads_fake_time),
+		cmocka_unit_test(held_clock_stands_still),
 		cmocka_unit_test(clock_from_env_refuses_garbage),
 	};
 

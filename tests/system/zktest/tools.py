@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,35 @@ class Setup:
     def ds(self, zone):
         p = zk("ds", "--config", self.config, "--zone", zone, check=True)
         return [l for l in p.stdout.splitlines() if "\tDS\t" in l]
+
+
+_FIXTIME = []
+
+
+def fixtime_lib():
+    """tests/tools/fixtime.c built once per session (plain cc: it is preloaded into
+    programs that are not ours)."""
+    if not _FIXTIME:
+        out = Path(tempfile.mkdtemp(prefix="zk-fixtime-")) / "libfixtime.so"
+        run(["cc", "-std=gnu11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra", "-Werror",
+             "-shared", "-fPIC", "-o", out, REPO / "tests" / "tools" / "fixtime.c"],
+            check=True)
+        _FIXTIME.append(out)
+    return _FIXTIME[0]
+
+
+def bind_verify_at(path, origin, when, csk=False):
+    """dnssec-verify judging the zone as of `when` (seconds since the epoch)."""
+    need("dnssec-verify")
+    return run(["dnssec-verify", *(["-z"] if csk else []), "-o", origin, path],
+               env={"LD_PRELOAD": str(fixtime_lib()), "ZK_FIXTIME": str(int(when))})
+
+
+def ldns_verify_at(path, when):
+    """ldns-verify-zone judging the zone as of `when`."""
+    need("ldns-verify-zone")
+    t = time.strftime("%Y%m%d%H%M%S", time.gmtime(when))
+    return run(["ldns-verify-zone", "-t", t, path])
 
 
 def ldns_verify(path):
