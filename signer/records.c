@@ -733,6 +733,67 @@ static int entry_cmp(const void *pa, const void *pb)
 	return sgn_rdata_cmp(a->rdata, a->rdlen, b->rdata, b->rdlen);
 }
 
+int rec_set_copy(const rec_set *s, const uint8_t *owner, uint16_t type, rec_rr **ret,
+		 size_t *ret_n)
+{
+	const rowner *only = NULL;
+	rec_rr *out;
+	size_t n = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (owner && !(only = owner_find(s, owner, NULL)))
+		return 0;
+	out = calloc(s->records.n ? s->records.n : 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->records.cap; i++) {
+		const rentry *e = s->records.slot[i];
+		rec_entry ent;
+		rec_rr *rr = &out[n];
+
+		if (!e || (only && e->owner != only) || (type && e->type != type))
+			continue;
+		entry_out(e, &ent);
+		*rr = (rec_rr) { .type = ent.type, .ttl = ent.ttl, .rdlen = ent.rdlen };
+		memcpy(rr->owner, ent.owner, dn_len(ent.owner));
+		rr->rdata = malloc(ent.rdlen ? ent.rdlen : 1);
+		if (!rr->rdata) {
+			rec_rrs_free(out, n);
+			return -ENOMEM;
+		}
+		memcpy(rr->rdata, ent.rdata, ent.rdlen);
+		n++;
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+static int rr_cmp(const void *pa, const void *pb)
+{
+	const rec_rr *a = pa, *b = pb;
+	int c = dn_canonical_cmp(a->owner, b->owner);
+
+	if (c)
+		return c;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return sgn_rdata_cmp(a->rdata, a->rdlen, b->rdata, b->rdlen);
+}
+
+void rec_rrs_sort(rec_rr *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), rr_cmp);
+}
+
+void rec_rrs_free(rec_rr *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		rec_rr_clear(&v[i]);
+	free(v);
+}
+
 int rec_set_list(const rec_set *s, const uint8_t *owner, uint16_t type, rec_entry **ret,
 		 size_t *ret_n)
 {

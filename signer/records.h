@@ -142,6 +142,17 @@ void rec_set_view(const rec_set *s, pol_zone_view *v, const ldns_rdf *apex);
 int rec_set_list(const rec_set *s, const uint8_t *owner, uint16_t type, rec_entry **ret,
 		 size_t *ret_n);
 
+/*
+ * The same records, copied (each owning its RDATA) and in no particular order: O(n), for
+ * a caller that sorts them elsewhere (rec_rrs_sort on a worker thread). *ret: malloc'ed,
+ * freed with rec_rrs_free.
+ */
+int rec_set_copy(const rec_set *s, const uint8_t *owner, uint16_t type, rec_rr **ret,
+		 size_t *ret_n);
+/* Canonical order (owner, type, RDATA), as rec_set_list gives. */
+void rec_rrs_sort(rec_rr *v, size_t n);
+void rec_rrs_free(rec_rr *v, size_t n);
+
 /* ------------------------------------------------------------------------------------ */
 /* Changes, as journaled and as applied to the zone model. */
 

@@ -23,6 +23,7 @@
 #include "signer/daemon/api.h"
 #include "signer/daemon/hooks.h"
 #include "signer/daemon/manager.h"
+#include "signer/daemon/pool.h"
 #include "keystore/keystore.h"
 #include "signer/journal.h"
 #include "signer/records.h"
@@ -184,6 +185,7 @@ struct manager {
 	sd_event_source *sig_term, *sig_int, *sig_hup;
 	hooks *hooks;
 	api *api;
+	pool *pool;               /* the loop's heavy work (routes.c); a reload waits for it */
 
 	/* record API */
 	dwrite *commit_head, **commit_tail; /* waiting for the journal fsync (group commit) */

@@ -39,6 +39,7 @@
 #define RETRY_MIN 10
 #define RETRY_MAX (30 * 60)
 #define JOB_NICE 5                      /* signing threads run at this niceness */
+#define POOL_THREADS 2                  /* workers for the loop's heavy work (pool.h) */
 /*
  * API writes reach the input file once the zone is quiet for WRITEBACK_QUIET_USEC, at the
  * latest WRITEBACK_MAX_USEC after the first one pending, or once the journal holds
@@ -972,9 +973,18 @@ static void job_done(manager *m, dzone *z)
 		sd_event_exit(m->event, 0);
 		return;
 	}
-	if (m->reload_pending)
+	if (m->reload_pending && !pool_pending(m->pool))
 		do_reload(m);
 	schedule(m);
+}
+
+/* The workers are done: a reload that waited for them can go. */
+static void on_pool_idle(void *userdata)
+{
+	manager *m = userdata;
+
+	if (m->reload_pending && !m->job && !pool_pending(m->pool))
+		do_reload(m);
 }
 
 static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -1479,7 +1489,8 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
 	manager *m = userdata;
 
 	m->reload_pending = true;
-	if (!m->job)
+	/* not under a job or a worker's feet: both borrow the configuration */
+	if (!m->job && !pool_pending(m->pool))
 		do_reload(m);
 	return 0;
 }
@@ -1567,6 +1578,10 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 		close(fd);
 		return zk_fail(reterr, r, "cannot set up the journal commit");
 	}
+	r = pool_new(m->event, POOL_THREADS, &m->pool);
+	if (r < 0)
+		return zk_fail(reterr, r, "cannot start the worker threads");
+	pool_on_idle(m->pool, on_pool_idle, m);
 	r = api_new(m->event, fd, m->config, routes_handle, m, &m->api, reterr);
 	if (r < 0)
 		return r;
@@ -1583,6 +1598,8 @@ manager *manager_free(manager *m)
 		return NULL;
 	if (m->job)
 		pthread_join(m->job->thread, NULL);
+	/* first: its last callbacks answer requests, or queue writes flushed just below */
+	m->pool = pool_free(m->pool);
 	if (m->commit_src)
 		flush_replies(m);
 	sd_event_source_disable_unref(m->commit_src);

@@ -261,15 +261,60 @@ static rec_op *make_ops(size_t n)
 
 /* ---------------------------------------------------------------- record endpoints */
 
+/*
+ * A listing: the records copied on the loop thread (O(n)), sorted and formatted into the
+ * reply on a worker: that is what takes long for a large zone (seconds for 200k records),
+ * and the loop must keep answering meanwhile.
+ */
+typedef struct list_work {
+	api_req *req;
+	rec_rr *sys, *user;       /* copies: the system records first, then the user's */
+	size_t n_sys, n_user;
+	char *body;
+} list_work;
+
+static void list_work_free(list_work *w)
+{
+	rec_rrs_free(w->sys, w->n_sys);
+	rec_rrs_free(w->user, w->n_user);
+	free(w->body);
+	free(w);
+}
+
+static void list_format(void *arg)
+{
+	list_work *w = arg;
+	json_t *arr = json_array(), *j;
+
+	rec_rrs_sort(w->user, w->n_user);
+	for (size_t i = 0; arr && i < w->n_sys; i++)
+		json_array_append_new(arr, rr_json(&w->sys[i], true));
+	for (size_t i = 0; arr && i < w->n_user; i++)
+		json_array_append_new(arr, rr_json(&w->user[i], false));
+	j = arr ? json_pack("{s:s,s:o}", "status", "ok", "records", arr) : NULL;
+	w->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+}
+
+static void list_reply(void *arg)
+{
+	list_work *w = arg;
+
+	if (w->body)
+		api_reply_text(w->req, 200, "application/json", w->body);
+	else
+		api_reply_error(w->req, -ENOMEM, NULL);
+	w->body = NULL;
+	list_work_free(w);
+}
+
 static int do_list(dzone *z, api_req *req)
 {
 	const char *qname = api_req_query(req, "name"), *qtype = api_req_query(req, "type");
 	uint8_t apex[DN_MAXLEN], owner[DN_MAXLEN];
 	uint16_t type = 0;
 	zk_error e = { 0 };
-	rec_entry *list = NULL;
-	size_t n = 0;
-	json_t *arr;
+	list_work *w;
 	int r;
 
 	if (!z->recs)
@@ -279,23 +324,30 @@ static int do_list(dzone *z, api_req *req)
 	if ((qname && (r = rec_parse_name(qname, apex, owner, &e)) < 0) ||
 	    (qtype && (r = rec_parse_type(qtype, &type, &e)) < 0))
 		return fail_reply(req, r, &e);
-	arr = json_array();
-	for (size_t i = 0; i < z->n_sys; i++) {
-		const rec_rr *s = &z->sys[i];
-
-		if ((!qname || dn_equal(s->owner, owner)) && (!type || s->type == type))
-			json_array_append_new(arr, rr_json(s, true));
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->sys = calloc(z->n_sys + 1, sizeof(*w->sys)))) {
+		free(w);
+		return fail_reply(req, -ENOMEM, NULL);
 	}
-	r = rec_set_list(z->recs, qname ? owner : NULL, type, &list, &n);
+	w->req = req;
+	r = 0;
+	for (size_t i = 0; r >= 0 && i < z->n_sys; i++) {
+		const rec_rr *sys = &z->sys[i];
+
+		if ((!qname || dn_equal(sys->owner, owner)) && (!type || sys->type == type)) {
+			r = rec_rr_copy(&w->sys[w->n_sys], sys);
+			w->n_sys += r >= 0;
+		}
+	}
+	if (r >= 0)
+		r = rec_set_copy(z->recs, qname ? owner : NULL, type, &w->user, &w->n_user);
+	if (r >= 0)
+		r = pool_submit(z->m->pool, list_format, list_reply, w);
 	if (r < 0) {
-		json_decref(arr);
+		list_work_free(w);
 		return fail_reply(req, r, NULL);
 	}
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, record_json(list[i].owner, list[i].type, list[i].ttl,
-						       list[i].rdata, list[i].rdlen, false));
-	free(list);
-	return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "records", arr));
+	return API_LATER;
 }
 
 static int do_create(manager *m, dzone *z, api_req *req)
@@ -518,71 +570,101 @@ static int diff_ops(const rec_set *from, const rec_set *to, rec_op **ret, size_t
 	return 0;
 }
 
-static int do_import(manager *m, dzone *z, api_req *req)
-{
-	const pol_policy *p = z->cfg->policy;
-	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = p->max_zone_ttl, .policy = p };
-	const char *keep = api_req_query(req, "keep_apex_ns");
-	bool keep_ns = keep && (!strcmp(keep, "true") || !strcmp(keep, "1"));
+/*
+ * An import: the body parsed and checked on a worker (what grows with its size), the
+ * difference to the zone's records taken and submitted on the loop thread. The policy is
+ * borrowed: a configuration reload waits for the workers.
+ */
+typedef struct import_work {
+	manager *m;
+	dzone *z;
+	api_req *req;
+	const pol_policy *p;
 	uint8_t apex[DN_MAXLEN];
-	size_t len, n_ops = 0, added = 0, deleted = 0;
-	const char *body = api_req_body(req, &len);
-	sgn_zone *in = NULL;
-	rec_set *set = NULL;
-	rec_op *ops = NULL;
-	zk_error e = { 0 };
-	json_t *stripped, *reply;
+	char zone[DN_TEXTMAX];
+	bool keep_ns;
+	const char *body;         /* the request's: it lives while the request waits */
+	size_t len;
 	int r;
+	zk_error e;
+	rec_set *set;
+	json_t *stripped;
+} import_work;
 
-	if ((r = writable(z, apex, &e)) < 0)
-		return fail_reply(req, r, &e);
-	r = sgn_zone_load_buffer(body, len, "import", apex, &lo, &in, &e);
-	if (r < 0)
-		return fail_reply(req, r, &e);
-	stripped = json_array();
+static void import_parse(void *arg)
+{
+	import_work *w = arg;
+	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = w->p->max_zone_ttl,
+			     .policy = w->p };
+	sgn_zone *in = NULL;
+
+	w->r = sgn_zone_load_buffer(w->body, w->len, "import", w->apex, &lo, &in, &w->e);
+	if (w->r < 0)
+		return;
+	w->stripped = json_array();
 	if (in->has_input_soa)
-		json_array_append_new(stripped, stripped_json(z->name, T_SOA, 1,
+		json_array_append_new(w->stripped, stripped_json(w->zone, T_SOA, 1,
 			"the SOA is managed by zonekeeper: policy values and its serial scheme"));
 	for (unsigned i = 0; i < in->n_stripped; i++)
-		json_array_append_new(stripped, stripped_json(z->name, in->stripped[i].type,
+		json_array_append_new(w->stripped, stripped_json(w->zone, in->stripped[i].type,
 			in->stripped[i].count, "DNSSEC records are made by zonekeeper with its own "
 			"keys; the old provider's signatures and keys cannot be kept"));
-	r = rec_set_from_zone(in, p, &set);
-	if (r >= 0 && in->apex_node) {
+	w->r = rec_set_from_zone(in, w->p, &w->set);
+	if (w->r >= 0 && in->apex_node) {
 		const sgn_rrset *ns = sgn_node_rrset(in->apex_node, T_NS);
 		const uint8_t *q = ns ? ns->rdata : NULL;
 		uint32_t platform = 0, other = 0;
 
 		for (uint16_t i = 0; ns && i < ns->count; i++, q += 2 + blob_len(q)) {
-			if (rec_is_system(apex, p, apex, T_NS, q + 2, blob_len(q)))
+			if (rec_is_system(w->apex, w->p, w->apex, T_NS, q + 2, blob_len(q)))
 				platform++;
-			else if (!keep_ns && rec_set_del(set, apex, T_NS, q + 2, blob_len(q)) == 0)
+			else if (!w->keep_ns &&
+				 rec_set_del(w->set, w->apex, T_NS, q + 2, blob_len(q)) == 0)
 				other++;
 		}
 		if (platform)
-			json_array_append_new(stripped, stripped_json(z->name, T_NS, platform,
+			json_array_append_new(w->stripped, stripped_json(w->zone, T_NS, platform,
 				"the platform's nameservers are managed by zonekeeper"));
 		if (other)
-			json_array_append_new(stripped, stripped_json(z->name, T_NS, other,
+			json_array_append_new(w->stripped, stripped_json(w->zone, T_NS, other,
 				"apex NS of the previous provider, replaced by the platform's "
 				"nameservers (import with ?keep_apex_ns=true to keep them for a "
 				"multi-provider setup)"));
 	}
 	sgn_zone_free(in);
-	if (r >= 0)
-		r = diff_ops(z->recs, set, &ops, &n_ops, &added, &deleted);
+}
+
+static void import_submit(void *arg)
+{
+	import_work *w = arg;
+	dzone *z = w->z;
+	api_req *req = w->req;
+	size_t n_ops = 0, added = 0, deleted = 0;
+	uint8_t apex[DN_MAXLEN];
+	rec_op *ops = NULL;
+	zk_error e = { 0 };
+	json_t *reply;
+	int r = w->r;
+
 	if (r < 0) {
-		rec_set_free(set);
-		json_decref(stripped);
-		return fail_reply(req, r, NULL);
+		fail_reply(req, r, &w->e);
+		goto out;
 	}
-	reply = json_pack("{s:s,s:I,s:I,s:I,s:o}", "status", "ok", "records",
-			  (json_int_t) rec_set_count(set), "added", (json_int_t) added, "deleted",
-			  (json_int_t) deleted, "stripped", stripped);
-	rec_set_free(set);
+	/* the zone as it is now (writes went on while the body was parsed) */
+	r = writable(z, apex, &e);
+	if (r >= 0)
+		r = diff_ops(z->recs, w->set, &ops, &n_ops, &added, &deleted);
+	if (r < 0) {
+		fail_reply(req, r, &e);
+		goto out;
+	}
+	reply = json_pack("{s:s,s:I,s:I,s:I,s:O}", "status", "ok", "records",
+			  (json_int_t) rec_set_count(w->set), "added", (json_int_t) added,
+			  "deleted", (json_int_t) deleted, "stripped", w->stripped);
 	if (!n_ops) {
 		free(ops);
-		return ok_reply(req, 200, reply);
+		ok_reply(req, 200, reply);
+		goto out;
 	}
 	{
 		dlog_fields f = { .zone = z->name, .signatures = -1 };
@@ -590,13 +672,39 @@ static int do_import(manager *m, dzone *z, api_req *req)
 		dlog(ZK_LOG_NOTICE, &f, "record API: import by %s: %zu added, %zu deleted",
 		     api_req_peer(req), added, deleted);
 	}
-	r = mgr_submit(m, z, ops, n_ops, req, 200, reply, want_wait(req), &e);
+	r = mgr_submit(w->m, z, ops, n_ops, req, 200, reply, want_wait(req), &e);
 	if (r < 0) {
 		json_decref(reply);
 		rec_ops_free(ops, n_ops);
+		fail_reply(req, r, &e);
+	}
+out:
+	rec_set_free(w->set);
+	json_decref(w->stripped);
+	free(w);
+}
+
+static int do_import(manager *m, dzone *z, api_req *req)
+{
+	const char *keep = api_req_query(req, "keep_apex_ns");
+	import_work *w = calloc(1, sizeof(*w));
+	zk_error e = { 0 };
+	int r;
+
+	if (!w)
+		return fail_reply(req, -ENOMEM, NULL);
+	*w = (import_work) { .m = m, .z = z, .req = req, .p = z->cfg->policy,
+			     .keep_ns = keep && (!strcmp(keep, "true") || !strcmp(keep, "1")) };
+	w->body = api_req_body(req, &w->len);
+	snprintf(w->zone, sizeof(w->zone), "%s", z->name);
+	r = writable(z, w->apex, &e);
+	if (r >= 0)
+		r = pool_submit(m->pool, import_parse, import_submit, w);
+	if (r < 0) {
+		free(w);
 		return fail_reply(req, r, &e);
 	}
-	return r;
+	return API_LATER;
 }
 
 /* ---------------------------------------------------------------- keys and DS */

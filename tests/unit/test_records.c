@@ -1003,6 +1003,30 @@ static void set_list_is_canonical_and_filtered(void **state)
 	}
 	free(list);
 
+	/* copies, sorted apart (the API's listing, on a worker): the same order */
+	{
+		rec_rr *copy = NULL;
+		size_t nc = 0;
+
+		assert_int_equal(rec_set_copy(s, NULL, 0, &copy, &nc), 0);
+		assert_int_equal(nc, 12);
+		rec_rrs_sort(copy, nc);
+		for (int i = 0; i < 12; i++) {
+			const rec_rr *w = &rr[want[i]];
+
+			assert_int_equal(rec_rr_id(&copy[i]), rec_rr_id(w));
+			assert_int_equal(copy[i].ttl, 300);
+			assert_memory_equal(copy[i].rdata, w->rdata, w->rdlen);
+		}
+		rec_rrs_free(copy, nc);
+		assert_int_equal(rec_set_copy(s, wire("a.example."), T_TXT, &copy, &nc), 0);
+		assert_int_equal(nc, 2);
+		rec_rrs_free(copy, nc);
+		assert_int_equal(rec_set_copy(s, wire("nowhere.example."), 0, &copy, &nc), 0);
+		assert_int_equal(nc, 0);
+		rec_rrs_free(copy, nc);
+	}
+
 	/* by owner */
 	assert_int_equal(rec_set_list(s, wire("a.example."), 0, &list, &n), 0);
 	assert_int_equal(n, 6);
