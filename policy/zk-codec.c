@@ -145,3 +145,14 @@ int zk_hex_decode(const char *text, size_t len, uint8_t *out, size_t out_max)
 		return -EINVAL;
 	return (int) o;
 }
+
+uint64_t zk_fnv1a64(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char) s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}

@@ -29,3 +29,7 @@ size_t zk_hex_encode(const uint8_t *data, size_t n, char *out);
 
 /* Decode hex (either case, white space skipped); -EINVAL on an odd count or bad char. */
 int zk_hex_decode(const char *text, size_t len, uint8_t *out, size_t out_max);
+
+/* 64-bit FNV-1a: the check of our own text files (journal lines, the zone state) against
+ * torn writes and damage, not against anyone choosing the bytes. */
+uint64_t zk_fnv1a64(const char *s, size_t len);

@@ -34,17 +34,6 @@ struct jnl {
 	bool broken;
 };
 
-static uint64_t fnv1a(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char) s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static int reserve(char **buf, size_t *cap, size_t need)
 {
 	char *nb;
@@ -100,7 +89,7 @@ static int format_write(char **buf, size_t *len, size_t *cap, const rec_op *ops,
 		*len = (size_t) (p - *buf);
 	}
 	w = snprintf(*buf + *len, 20, " %016llx\n",
-		     (unsigned long long) fnv1a(*buf + start, *len - start));
+		     (unsigned long long) zk_fnv1a64(*buf + start, *len - start));
 	*len += (size_t) w;
 	return 0;
 }
@@ -204,7 +193,7 @@ static int parse_line(const char *line, size_t len, rec_op **ops, size_t *n, siz
 	if (!sp || (size_t) (line + len - sp - 1) != 16)
 		return -EINVAL;
 	snprintf(check, sizeof(check), "%016llx",
-		 (unsigned long long) fnv1a(line, (size_t) (sp - line)));
+		 (unsigned long long) zk_fnv1a64(line, (size_t) (sp - line)));
 	if (memcmp(check, sp + 1, 16) != 0)
 		return -EINVAL;
 	seq = strtoull(line, &end, 10);

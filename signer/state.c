@@ -23,17 +23,6 @@ static int bad(zk_error *reterr, const char *path, unsigned line)
 			  "input's serial)");
 }
 
-static uint64_t fnv1a(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char) s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 /*
  * The last line, "sum <16 hex>", checks everything before it. Files of earlier versions
  * have none; they are still read (every field must be there).
@@ -49,7 +38,7 @@ static int check_sum(const char *buf, size_t len)
 	if ((size_t) (buf + len - last) != 4 + 16 + 1)
 		return -EINVAL;
 	snprintf(want, sizeof(want), "%016llx",
-		 (unsigned long long) fnv1a(buf, (size_t) (last - buf)));
+		 (unsigned long long) zk_fnv1a64(buf, (size_t) (last - buf)));
 	return memcmp(want, last + 4, 16) == 0 ? 0 : -EINVAL;
 }
 
@@ -145,6 +134,6 @@ int sgn_state_store(const char *path, const sgn_state *st, zk_error *reterr)
 		     (long long) st->output_mtime_ns, st->have_salt ? "nsec3-salt " : "",
 		     st->have_salt ? hex : "", st->have_salt ? "\n" : "");
 	n += snprintf(buf + n, sizeof(buf) - (size_t) n, "sum %016llx\n",
-		      (unsigned long long) fnv1a(buf, (size_t) n));
+		      (unsigned long long) zk_fnv1a64(buf, (size_t) n));
 	return zk_file_write_atomic(path, 0600, buf, (size_t) n, reterr);
 }
