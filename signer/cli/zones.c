@@ -350,8 +350,17 @@ static int add_status_row(cl_table *t, const json_t *z)
 	};
 
 	if (json_is_object(e)) {
-		snprintf(error, sizeof(error), "%s: %s", CELL(e, "code", code),
-			 CELL(e, "message", message));
+		json_int_t failures = json_integer_value(json_object_get(z, "failures"));
+		char retry[64], how[128] = "";
+
+		/* how the daemon copes: the last good version stays out and is re-signed */
+		if (json_is_true(json_object_get(z, "input_broken")))
+			snprintf(how, sizeof(how), " (the last good version stays published)");
+		else if (failures > 0)
+			snprintf(how, sizeof(how), " (%lld failed in a row; retry at %s)",
+				 (long long) failures, CELL(z, "retry_at", retry));
+		snprintf(error, sizeof(error), "%s: %s%s", CELL(e, "code", code),
+			 CELL(e, "message", message), how);
 		cells[6] = error;
 	}
 	return cl_table_add(t, cells);

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from zktest.daemon import Daemon, wait_for
-from zktest.tools import Setup, bind_verify, ldns_verify, run
+from zktest.tools import Setup, bind_verify, ldns_verify, run, zk
 from zktest.zones import SIMPLE
 
 A = "example.com."
@@ -281,3 +281,22 @@ def test_a_large_listing_does_not_stall_the_api(tmp_path):
         assert worst < total / 3, (worst, total)
     finally:
         z.close()
+
+
+def test_status_says_how_a_failing_zone_is_kept(z):
+    """`zonekeeper status`: a broken input keeps the last good version; other faults are
+    retried, and the retry is shown."""
+    z.s.write_zone(A, ZONE + "bad line\n")
+    z.d.wait_zone(A, lambda s: s["input_broken"], what="the broken input")
+    p = zk("status", "--config", z.s.config)
+    assert "ZONE_PARSE_ERROR" in p.stdout and "the last good version stays published" in \
+        p.stdout, p.stdout
+    z.s.write_zone(A, ZONE)
+    z.d.wait_zone(A, lambda s: not s["input_broken"] and not s["error"], what="recovery")
+    victim = sorted(p for p in z.s.key_dir(A).iterdir() if p.name.endswith(".private"))[0]
+    victim.unlink()
+    z.s.write_zone(A, ZONE + "new IN A 192.0.2.33\n")   # a run that needs the keys
+    st = z.d.wait_zone(A, lambda s: s["failures"] > 0, what="the key fault")
+    assert st["retry_at"] and st["error"]["code"] == "KEY_ERROR", st
+    p = zk("status", "--config", z.s.config)
+    assert "failed in a row; retry at " + st["retry_at"] in p.stdout, p.stdout
