@@ -17,7 +17,8 @@
 
 typedef struct sgn_state {
 	zk_serial serial;     /* last published serial */
-	zk_time_t signed_at;  /* `now` of the last publication, 0 if none */
+	zk_time_t signed_at;  /* the latest `now` any publication had (the clock guard's
+			       * reference: it never goes back), 0 if none */
 	bool have_salt;
 	uint8_t salt_len;
 	uint8_t salt[255];

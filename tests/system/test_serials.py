@@ -65,6 +65,12 @@ def test_dateserial_150_edits_in_a_day_and_the_clock_stepping_back(zone):
     p = sign_at(s, t + 150 - 1800, edit="e IN TXT \"skew\"\n")
     assert p.returncode == 0, p.stderr
     assert gt(soa_serial(s), serials[-1])
+    # steps back of under an hour each cannot walk the guard back: its reference is the
+    # latest signing ever made, not the last one
+    p = sign_at(s, t + 150 - 3000, edit="e IN TXT \"skew2\"\n")
+    assert p.returncode == 0, p.stderr
+    p = sign_at(s, t + 150 - 4000, edit="e IN TXT \"skew3\"\n")
+    assert p.returncode == 1 and "[CLOCK_INSANE]" in p.stderr, p.stderr
     # a later day re-syncs to the calendar
     p = sign_at(s, T0 + 5 * DAY, edit="e IN TXT \"later\"\n")
     assert p.returncode == 0 and soa_serial(s) == 2026120200
