@@ -1132,6 +1132,8 @@ static const struct field policy_fields[] = {
 	/* 512: the smallest DNS message every resolver takes (RFC 1035 §2.3.4). */
 	F_INT("dnskey_size_budget", pol_policy, dnskey_size_budget, 512, 65535),
 	F_DURATION("ds_check_interval", pol_policy, ds_check_interval, 1),
+	F_INT("max_records_per_type", pol_policy, max_records_per_type, 0, 65535),
+	F_INT("max_types_per_name", pol_policy, max_types_per_name, 0, 65535),
 };
 
 static const struct field paths_fields[] = {

@@ -119,6 +119,14 @@ typedef struct pol_policy {
 	uint32_t dnskey_size_budget; /* bytes of DNSKEY response; default 1232 */
 	uint32_t ds_check_interval; /* how often the parental agents are asked while a DS
 				       move waits for the parent; default 1h */
+	/*
+	 * The downstream servers' own limits, refused where writes come in (as the limits
+	 * below): BIND 9.18 refuses a zone with more records in an RRset than its
+	 * max-records-per-type, or more types at a name than max-types-per-name (100 each by
+	 * default). 0: off (default).
+	 */
+	uint32_t max_records_per_type;
+	uint32_t max_types_per_name;
 } pol_policy;
 
 typedef struct pol_notify_target {
@@ -275,10 +283,13 @@ int pol_rule_check(const pol_zone_view *v, const pol_change *c, zk_error *reterr
  * it (`types`: every type at the name with its count and size; at the apex the NS count
  * is of the user's NS only): DS only at a delegation point (not at the apex, not without
  * NS) and the limits above. The input-file loader, the import and the journal replay
- * call it per name, the API through pol_rule_check: one set of rules at every door.
+ * call it per name, the API through pol_rule_check: one set of rules at every door. With
+ * a policy `p` (NULL: none), also its max_records_per_type and max_types_per_name; the
+ * types zonekeeper adds count toward the latter (RRSIG and NSEC or NSEC3 at a name; SOA,
+ * NS, DNSKEY, NSEC3PARAM, CDS, CDNSKEY too at the apex).
  */
-int pol_name_check(const ldns_rdf *owner, bool apex, const pol_type_count *types, size_t n,
-		   zk_error *reterr);
+int pol_name_check(const pol_policy *p, const ldns_rdf *owner, bool apex,
+		   const pol_type_count *types, size_t n, zk_error *reterr);
 
 /* True if `ns_target` (an NS record's target name) is one of the policy's nameservers. */
 bool pol_is_platform_ns(const pol_policy *p, const ldns_rdf *ns_target);

@@ -426,8 +426,12 @@ static uint32_t count_of(const pol_type_count *types, size_t n, uint16_t type)
 	return c;
 }
 
-int pol_name_check(const ldns_rdf *owner, bool apex, const pol_type_count *types, size_t n,
-		   zk_error *reterr)
+/* Types zonekeeper adds at a name, for the downstream's max_types_per_name. */
+#define SYSTEM_TYPES_APEX 8 /* SOA NS DNSKEY NSEC3PARAM CDS CDNSKEY RRSIG NSEC */
+#define SYSTEM_TYPES 2      /* RRSIG, NSEC */
+
+int pol_name_check(const pol_policy *p, const ldns_rdf *owner, bool apex,
+		   const pol_type_count *types, size_t n, zk_error *reterr)
 {
 	char name[NAME_STR_MAX], buf[16];
 	size_t present = 0;
@@ -449,6 +453,14 @@ int pol_name_check(const ldns_rdf *owner, bool apex, const pol_type_count *types
 		if (!types[i].count)
 			continue;
 		present++;
+		if (p && p->max_records_per_type && types[i].count > p->max_records_per_type &&
+		    !(apex && types[i].type == LDNS_RR_TYPE_NS))
+			return zk_fail(reterr, ZK_E_LIMIT,
+				       "the %s RRset at %s would have %u records; the policy's "
+				       "max_records_per_type (what the downstream servers take) is %u",
+				       type_str(types[i].type, buf, sizeof(buf)),
+				       name_str(owner, name, sizeof(name)), types[i].count,
+				       p->max_records_per_type);
 		if (types[i].octets > POL_RRSET_MAX_OCTETS)
 			return zk_fail(reterr, ZK_E_LIMIT,
 				       "the %s RRset at %s would take %u octets in an answer (%u "
@@ -462,6 +474,14 @@ int pol_name_check(const ldns_rdf *owner, bool apex, const pol_type_count *types
 		return zk_fail(reterr, ZK_E_LIMIT,
 			       "%s would have %zu record types; the limit is %u",
 			       name_str(owner, name, sizeof(name)), present, POL_TYPES_MAX);
+	if (p && p->max_types_per_name && present &&
+	    present + (apex ? SYSTEM_TYPES_APEX : SYSTEM_TYPES) > p->max_types_per_name)
+		return zk_fail(reterr, ZK_E_LIMIT,
+			       "%s would have %zu record types with the %u zonekeeper adds; the "
+			       "policy's max_types_per_name (what the downstream servers take) "
+			       "is %u", name_str(owner, name, sizeof(name)),
+			       present + (apex ? SYSTEM_TYPES_APEX : SYSTEM_TYPES),
+			       apex ? SYSTEM_TYPES_APEX : SYSTEM_TYPES, p->max_types_per_name);
 	if (apex && count_of(types, n, LDNS_RR_TYPE_NS) > POL_APEX_NS_MAX)
 		return zk_fail(reterr, ZK_E_LIMIT,
 			       "the apex %s would have %u NS records besides the platform's "
@@ -488,8 +508,8 @@ static int check_name_after(const pol_zone_view *v, const pol_change *c, struct 
 	}
 	nt->counts[i].count++;
 	nt->counts[i].octets += rr_octets(rr);
-	return pol_name_check(ldns_rr_owner(rr), same_name(ldns_rr_owner(rr), v->apex),
-			      nt->counts, nt->n, reterr);
+	return pol_name_check(v->policy, ldns_rr_owner(rr),
+			      same_name(ldns_rr_owner(rr), v->apex), nt->counts, nt->n, reterr);
 }
 
 /* Deleting (or moving away) the last NS of a delegation that has DS records. */
@@ -511,7 +531,7 @@ static int check_delegation_left(const pol_zone_view *v, const pol_change *c, zk
 	for (size_t i = 0; i < n; i++)
 		if (counts[i].type == LDNS_RR_TYPE_NS && counts[i].count > 0)
 			counts[i].count--;
-	return pol_name_check(owner, false, counts, n, reterr);
+	return pol_name_check(v->policy, owner, false, counts, n, reterr);
 }
 
 int pol_rule_check(const pol_zone_view *v, const pol_change *c, zk_error *reterr)

@@ -1271,7 +1271,7 @@ static int name_rules(loader *L, const sgn_node *node, rec **v, size_t n)
 	owner = ldns_dname_new_frm_data((uint16_t) node->name_len, node->name);
 	if (!owner)
 		return -ENOMEM;
-	r = pol_name_check(owner, dn_equal(node->name, L->apex), c, nt, &e);
+	r = pol_name_check(L->o->policy, owner, dn_equal(node->name, L->apex), c, nt, &e);
 	ldns_rdf_deep_free(owner);
 	if (r == 0)
 		return 0;

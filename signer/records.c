@@ -1030,7 +1030,7 @@ static int name_rules_after(const sgn_zone *z, const pol_policy *p, const sgn_no
 	owner = ldns_dname_new_frm_data((uint16_t) node->name_len, node->name);
 	if (!owner)
 		return zk_fail(e, -ENOMEM, "out of memory");
-	r = pol_name_check(owner, dn_equal(node->name, z->apex), c, n, e);
+	r = pol_name_check(p, owner, dn_equal(node->name, z->apex), c, n, e);
 	ldns_rdf_deep_free(owner);
 	return r;
 }

@@ -300,3 +300,20 @@ def test_status_says_how_a_failing_zone_is_kept(z):
     assert st["retry_at"] and st["error"]["code"] == "KEY_ERROR", st
     p = zk("status", "--config", z.s.config)
     assert "failed in a row; retry at " + st["retry_at"] in p.stdout, p.stdout
+
+
+def test_downstream_limits_from_the_policy(tmp_path):
+    """max_records_per_type / max_types_per_name (BIND 9.18 refuses a zone over its own
+    limits, 100 each): refused where writes come in, the input file included."""
+    zone = ZONE + "".join("many IN A 10.0.0.%d\n" % i for i in range(100))
+    z = Z(tmp_path, policy={"max_records_per_type": "100", "max_types_per_name": "10"},
+          zone=zone)
+    try:
+        code, j = z.post("many", "A", "10.0.1.1")
+        assert code == 400 and j["error"]["code"] == "LIMIT_EXCEEDED", j
+        assert "max_records_per_type" in j["error"]["message"], j
+        z.s.write_zone(A, zone + "many IN A 10.0.1.2\n")
+        st = z.d.wait_zone(A, lambda s: s["input_broken"], what="the input refused")
+        assert st["error"]["code"] == "LIMIT_EXCEEDED" and st["error"]["line"], st
+    finally:
+        z.close()

@@ -622,12 +622,33 @@ static void apex_ns_limit(void)
 	expect_ok(POL_OP_ADD, NULL, "example.com. 300 IN NS ns.provider16.example.");
 }
 
+/* The downstream's limits from the policy (BIND 9.18: 100 and 100); off by default. */
+static void downstream_limits(void)
+{
+	for (n_custom = 0; n_custom < 8; n_custom++)
+		custom[n_custom] = (pol_type_count) { (uint16_t) (1000 + n_custom), 1, 20 };
+	custom[0] = (pol_type_count) { LDNS_RR_TYPE_A, 100, 1600 };
+	expect_ok(POL_OP_ADD, NULL, "www.example.com. 300 IN A 192.0.2.200");
+	expect_ok(POL_OP_ADD, NULL, "www.example.com. 300 IN TYPE2000 \\# 1 00");
+	policy.max_records_per_type = 100;
+	policy.max_types_per_name = 10;
+	REJECT(POL_OP_ADD, NULL, "www.example.com. 300 IN A 192.0.2.200", ZK_E_LIMIT,
+	       "the A RRset at www.example.com. would have 101 records; the policy's "
+	       "max_records_per_type");
+	/* 8 types and RRSIG, NSEC: 10; a ninth type would be 11 */
+	expect_ok(POL_OP_ADD, NULL, "www.example.com. 300 IN TYPE1001 \\# 1 01");
+	REJECT(POL_OP_ADD, NULL, "www.example.com. 300 IN TYPE2000 \\# 1 00", ZK_E_LIMIT,
+	       "www.example.com. would have 11 record types with the 2 zonekeeper adds");
+	policy.max_records_per_type = policy.max_types_per_name = 0;
+}
+
 static void limits_are_refused_where_the_write_is_accepted(void **state)
 {
 	(void) state;
 	with_custom_view(rrset_limit);
 	with_custom_view(types_limit);
 	with_custom_view(apex_ns_limit);
+	with_custom_view(downstream_limits);
 }
 
 /* What the loader calls per name: the same rules without a zone view. */
@@ -640,12 +661,12 @@ static void name_check_on_a_whole_name(void **state)
 	zk_error err = { 0 };
 
 	(void) state;
-	assert_int_equal(pol_name_check(www, false, ds_only, 1, &err), ZK_E_INVALID_RECORD);
+	assert_int_equal(pol_name_check(NULL, www, false, ds_only, 1, &err), ZK_E_INVALID_RECORD);
 	assert_non_null(strstr(err.message, "www.example.com. has no NS records"));
-	assert_int_equal(pol_name_check(www, false, ds_ns, 2, &err), 0);
-	assert_int_equal(pol_name_check(apex, true, ds_ns, 2, &err), ZK_E_INVALID_RECORD);
+	assert_int_equal(pol_name_check(NULL, www, false, ds_ns, 2, &err), 0);
+	assert_int_equal(pol_name_check(NULL, apex, true, ds_ns, 2, &err), ZK_E_INVALID_RECORD);
 	assert_non_null(strstr(err.message, "belong in the parent zone"));
-	assert_int_equal(pol_name_check(www, false, big, 1, &err), ZK_E_LIMIT);
+	assert_int_equal(pol_name_check(NULL, www, false, big, 1, &err), ZK_E_LIMIT);
 	/* 65,536 records would wrap a 16-bit count long before: the octets stop it first */
 	assert_true(65536u * POL_RR_OCTETS(0) > POL_RRSET_MAX_OCTETS);
 	ldns_rdf_deep_free(www);
