@@ -197,6 +197,15 @@ static int load_keys(vstate *v)
 	return 0;
 }
 
+/* Whether a key of the DNSKEY RRset has algorithm `alg`. */
+static bool dnskey_algorithm(const vstate *v, uint8_t alg)
+{
+	for (size_t a = 0; a < v->n_algs; a++)
+		if (v->algs[a] == alg)
+			return true;
+	return false;
+}
+
 static zk_time_t rrsig_time(zk_time_t now, uint32_t t)
 {
 	return now + (int32_t) (t - (uint32_t) now);
@@ -236,6 +245,18 @@ static int check_rrset(vstate *v, const sgn_node *n, const sgn_n3 *n3, const uin
 		k = find_key(v, rrsig_algorithm(rd), rrsig_keytag(rd));
 		exp = rrsig_time(o->now, rrsig_expiration(rd));
 		inc = rrsig_time(o->now, rrsig_inception(rd));
+		if (k < 0 && !dnskey_algorithm(v, rrsig_algorithm(rd))) {
+			/*
+			 * An algorithm the DNSKEY RRset does not have: an algorithm rollover's
+			 * signatures made ahead of their DNSKEY, or kept after it (RFC 6781
+			 * §4.1.4). Validators cannot use them and pass over them; what the zone
+			 * needs is a valid signature for each algorithm of its DNSKEY RRset, checked
+			 * below (RFC 4035 §2.2). The signer's own check knows the keys signing
+			 * ahead (extra_keys) and verifies them too.
+			 */
+			v->rep->ignored++;
+			continue;
+		}
 		if (k < 0) {
 			problem(v, "RRSIG over %s %s by key %u algorithm %u: no such DNSKEY",
 				owner_text(owner, name), sgn_type_name(s->type, tb),

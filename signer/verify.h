@@ -59,6 +59,7 @@ typedef struct sgn_verify_opts {
 typedef struct sgn_verify_report {
 	size_t names, rrsets, signatures;
 	size_t verified;         /* signatures checked cryptographically */
+	size_t ignored;          /* by an algorithm the DNSKEY RRset lacks (see verify.c) */
 	size_t denial_records;
 	bool nsec3;
 	zk_time_t earliest_expiry;

@@ -182,6 +182,7 @@ int cmd_verify(int argc, char **argv)
 		json_object_set_new(j, "rrsets", json_integer((json_int_t) rep.rrsets));
 		json_object_set_new(j, "signatures", json_integer((json_int_t) rep.signatures));
 		json_object_set_new(j, "verified", json_integer((json_int_t) rep.verified));
+		json_object_set_new(j, "ignored", json_integer((json_int_t) rep.ignored));
 		json_object_set_new(j, "denial", json_string(rep.nsec3 ? "nsec3" : "nsec"));
 		json_object_set_new(j, "denial_records",
 				    json_integer((json_int_t) rep.denial_records));
@@ -200,6 +201,10 @@ int cmd_verify(int argc, char **argv)
 		       argv[optind], rep.names, rep.rrsets, rep.signatures, rep.verified,
 		       rep.nsec3 ? "NSEC3" : "NSEC", rep.denial_records,
 		       zk_time_iso(rep.earliest_expiry, ts, sizeof(ts)));
+		if (rep.ignored)
+			printf("%s: %zu signatures of an algorithm the DNSKEY RRset does not have "
+			       "passed over (an algorithm rollover, RFC 6781 4.1.4)\n", argv[optind],
+			       rep.ignored);
 	}
 	if (r < 0) {
 		for (unsigned i = 0; i < rep.n_problems && i < SGN_VERIFY_MAX_PROBLEMS; i++)

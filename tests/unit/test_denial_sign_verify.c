@@ -1062,6 +1062,39 @@ static void two_zsks_both_sign_every_rrset(void **state)
 	sgn_zone_free(z);
 }
 
+/*
+ * An algorithm rollover (RFC 6781 §4.1.4): signatures of an algorithm the DNSKEY RRset does
+ * not have yet (or any more) are passed over, as validators do; the zone is valid as long
+ * as every algorithm of the DNSKEY RRset signs every RRset.
+ */
+static void signatures_of_an_algorithm_without_dnskey_are_passed_over(void **state)
+{
+	sgn_zone *z = load(small_zone);
+	sgn_denial_params p = denial_params(false);
+	ks_key *ed = NULL, *zsks[2];
+	sgn_verify_report rep;
+	zk_error err = { 0 };
+	sgn_sign_stats st;
+
+	(void) state;
+	assert_int_equal(ks_key_generate(15, KS_ROLE_ZSK, "example.", now0, &ed, NULL), 0);
+	zsks[0] = zsk;
+	zsks[1] = ed;
+	build_denial(z, &p, NULL);
+	st = sign_with(z, &ksk, 1, zsks, 2, 0, 1);
+	assert_int_equal(st.made, 2 * st.rrsets - 1);
+	assert_int_equal(verify_at(z, now0, &rep, &err), 0);
+	assert_int_equal(rep.n_problems, 0);
+	assert_int_equal(rep.ignored, st.rrsets - 1); /* every ED25519 signature */
+	assert_int_equal(rep.verified + rep.ignored, rep.signatures);
+	/* but an RRset without a signature of an algorithm the DNSKEY RRset has still fails */
+	rrset(z, "www.example.", T_A)->n_sigs = 0;
+	rrset(z, "www.example.", T_A)->sigs_len = 0;
+	expect_problem(z, now0, "www.example. A", "no valid signature with algorithm 13");
+	ks_key_free(ed);
+	sgn_zone_free(z);
+}
+
 static void jitter_spreads_expirations_within_the_window(void **state)
 {
 	sgn_zone *z = load(small_zone);
@@ -1613,6 +1646,7 @@ int main(void)
 		cmocka_unit_test(signatures_of_a_retired_key_are_replaced),
 		cmocka_unit_test(csk_signs_everything_once),
 		cmocka_unit_test(two_zsks_both_sign_every_rrset),
+		cmocka_unit_test(signatures_of_an_algorithm_without_dnskey_are_passed_over),
 		cmocka_unit_test(jitter_spreads_expirations_within_the_window),
 		cmocka_unit_test(signatures_from_the_future_are_replaced),
 		cmocka_unit_test(adoption_carries_signatures_of_unchanged_rrsets),
