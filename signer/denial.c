@@ -275,6 +275,45 @@ static const sgn_n3 *find_n3(const sgn_n3 *a, size_t n, const uint8_t *hash)
 	return NULL;
 }
 
+bool *sgn_nsec3_optional(const sgn_zone *z, bool opt_out)
+{
+	bool *opt = calloc(z->n_nodes + 1, sizeof(*opt));
+	_cleanup_free_ size_t *stack = malloc((z->n_nodes + 1) * sizeof(*stack));
+	size_t depth = 0;
+
+	if (!opt || !stack) {
+		free(opt);
+		return NULL;
+	}
+	/*
+	 * One pass in canonical order, where the names below a name follow it: the empty
+	 * non-terminals above the current name are on the stack, and a name that needs its
+	 * record makes them need theirs. dnssec-signzone leaves such empty non-terminals out
+	 * too; PowerDNS 4.7 (presigned) serves a zone that has them bogus: it does not count
+	 * them and rewrites the next hashed owner of the record before theirs.
+	 */
+	for (size_t i = 0; opt_out && i < z->n_nodes; i++) {
+		const sgn_node *n = z->nodes[i];
+
+		while (depth && !dn_is_below(n->name, z->nodes[stack[depth - 1]]->name))
+			depth--;
+		if (n->flags & SGN_NODE_BELOW_CUT)
+			continue;
+		if ((n->flags & SGN_NODE_DELEGATION) && !(n->flags & SGN_NODE_SECURE_DELEG)) {
+			opt[i] = true;
+			continue;
+		}
+		if (n->flags & SGN_NODE_ENT) {
+			opt[i] = true; /* until a name below it needs a record */
+			stack[depth++] = i;
+			continue;
+		}
+		for (size_t d = depth; d > 0 && opt[stack[d - 1]]; d--)
+			opt[stack[d - 1]] = false;
+	}
+	return opt;
+}
+
 static bool in_nsec3_chain(const sgn_node *n, const sgn_denial_params *p)
 {
 	if (n->flags & SGN_NODE_BELOW_CUT)
@@ -431,6 +470,7 @@ static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 	uint8_t rd[300 + 8192], param[5 + 255];
 	sgn_n3 *n3, *fresh;
 	sgn_node **keep = NULL, **fresh_nodes;
+	_cleanup_free_ bool *optional = NULL;
 	size_t n = 0, k = 0, n_new = 0;
 	bool same;
 	int r;
@@ -465,8 +505,13 @@ static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 	same = z->n3 && z->nsec3.enabled && z->nsec3.hash_alg == 1 &&
 	       z->nsec3.iterations == p->iterations && z->nsec3.salt_len == p->salt_len &&
 	       (!p->salt_len || memcmp(z->nsec3.salt, p->salt, p->salt_len) == 0);
-	if (same && z->dirty_only && !old && z->nsec3.flags == (p->opt_out ? 1 : 0))
+	/* with opt-out a change can move an empty non-terminal in or out of the chain (see
+	 * sgn_nsec3_optional): the chain is rebuilt from all names */
+	if (same && z->dirty_only && !old && !p->opt_out && z->nsec3.flags == 0)
 		return update_nsec3(z, p, param, reterr);
+	optional = sgn_nsec3_optional(z, p->opt_out);
+	if (!optional)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
 	if (same) {
 		keep = calloc(z->n_n3 ? z->n_n3 : 1, sizeof(*keep));
 		if (!keep)
@@ -495,7 +540,7 @@ static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 			node->nsec = NULL;
 		}
 		node->n3 = NULL;
-		if (!in_nsec3_chain(node, p))
+		if (!in_nsec3_chain(node, p) || optional[i])
 			continue;
 		n++;
 		if (keep && was >= z->n3 && was < z->n3 + z->n_n3 && was->node == node)

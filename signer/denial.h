@@ -36,6 +36,14 @@ typedef struct sgn_denial_params {
 int sgn_denial_build(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 		     zk_error *reterr);
 
+/*
+ * Per name of the zone (z->nodes order): whether it may be left out of an NSEC3 chain with
+ * opt-out (RFC 5155 §7.1): an insecure delegation, or an empty non-terminal that exists
+ * only because of such delegations. The signer leaves them all out, the verifier accepts
+ * them either way. All false without opt-out. A calloc'ed array, or NULL (no memory).
+ */
+bool *sgn_nsec3_optional(const sgn_zone *z, bool opt_out);
+
 /* The NSEC3 hash (RFC 5155 §5) of a lowercase wire name; out needs 20 bytes. */
 int sgn_nsec3_hash(const uint8_t *name, const uint8_t *salt, uint8_t salt_len,
 		   uint16_t iterations, uint8_t *out);

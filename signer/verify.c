@@ -522,6 +522,7 @@ static int check_nsec3(vstate *v, const sgn_rrset *param)
 	uint16_t plen = blob_len(param->rdata);
 	sgn_denial_params dp = { .nsec3 = true };
 	_cleanup_free_ sgn_n3 *want = NULL;
+	_cleanup_free_ bool *may_lack = NULL;
 	uint16_t types[1024];
 	char name[DN_TEXTMAX], what[DN_TEXTMAX + 96], label[64];
 	bool opt_out;
@@ -546,22 +547,25 @@ static int check_nsec3(vstate *v, const sgn_rrset *param)
 			n++;
 	}
 	want = calloc(n ? n : 1, sizeof(*want));
-	if (!want)
+	may_lack = sgn_nsec3_optional(z, opt_out);
+	if (!want || !may_lack)
 		return -ENOMEM;
+	/* want[].dirty, in this list of our own: the name may lack a record (opt-out) */
 	for (size_t i = 0; i < z->n_nodes; i++)
-		if (!(z->nodes[i]->flags & SGN_NODE_BELOW_CUT))
+		if (!(z->nodes[i]->flags & SGN_NODE_BELOW_CUT)) {
+			want[k].dirty = may_lack[i];
 			want[k++].node = z->nodes[i];
+		}
 	r = sgn_nsec3_hash_all(want, n, &dp);
 	if (r < 0)
 		return r;
 	r = sort_by_hash(&want, n);
 	if (r < 0)
 		return r;
-	/* every name needs its NSEC3, except insecure delegations under opt-out */
+	/* every name needs its NSEC3, except what opt-out leaves out (sgn_nsec3_optional) */
 	for (size_t i = 0, j = 0; i < n; i++) {
 		const sgn_node *nd = want[i].node;
-		bool optional = opt_out && (nd->flags & SGN_NODE_DELEGATION) &&
-				!(nd->flags & SGN_NODE_SECURE_DELEG);
+		bool optional = want[i].dirty;
 
 		while (j < z->n_n3 && memcmp(z->n3[j].hash, want[i].hash, 20) < 0)
 			j++;
@@ -626,6 +630,7 @@ static int check_nsec3_dirty(vstate *v, const sgn_rrset *param)
 	uint16_t types[1024];
 	char name[DN_TEXTMAX], what[DN_TEXTMAX + 96], label[64];
 	size_t need = 0, optional = 0, off;
+	_cleanup_free_ bool *may_lack = NULL;
 	bool opt_out;
 
 	if (param->count != 1 || plen < 5 || 5u + pr[4] != plen || pr[0] != 1) {
@@ -637,6 +642,9 @@ static int check_nsec3_dirty(vstate *v, const sgn_rrset *param)
 	dp.salt = pr + 5;
 	off = 5u + dp.salt_len;
 	opt_out = z->n_n3 && z->n3[0].rr.rdata_len > 3 && (z->n3[0].rr.rdata[3] & 1);
+	may_lack = sgn_nsec3_optional(z, opt_out);
+	if (!may_lack)
+		return -ENOMEM;
 	v->rep->denial_records = z->n_n3;
 	for (size_t j = 0; j < z->n_n3; j++) {
 		const sgn_rrset *s = &z->n3[j].rr;
@@ -666,8 +674,7 @@ static int check_nsec3_dirty(vstate *v, const sgn_rrset *param)
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		const sgn_node *nd = z->nodes[i];
 		bool below = nd->flags & SGN_NODE_BELOW_CUT;
-		bool opt = opt_out && (nd->flags & SGN_NODE_DELEGATION) &&
-			   !(nd->flags & SGN_NODE_SECURE_DELEG);
+		bool opt = may_lack[i];
 		uint8_t hash[20];
 		size_t lo = 0, hi = z->n_n3;
 		const sgn_n3 *e = NULL;

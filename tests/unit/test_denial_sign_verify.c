@@ -514,6 +514,56 @@ static void nsec3_opt_out_chain_matches_rfc5155_appendix_a(void **state)
 	sgn_zone_free(z);
 }
 
+/*
+ * RFC 5155 §7.1: with opt-out, an empty non-terminal that exists only because of insecure
+ * delegations gets no NSEC3 (as dnssec-signzone does; PowerDNS serves such records bogus);
+ * one with a secure delegation or data below keeps it, and so does every ENT without
+ * opt-out.
+ */
+static void opt_out_leaves_out_ents_above_insecure_delegations_only(void **state)
+{
+	static const char zone[] =
+		"$TTL 3600\n"
+		"example. SOA ns1.example. bugs.x.w.example. 1 3600 300 3600000 3600\n"
+		"example. NS ns1.example.\n"
+		"ns1.example. A 192.0.2.1\n"
+		"child.ent.example. NS ns.elsewhere.example.\n"
+		"deep.er.ent2.example. NS ns.elsewhere.example.\n"
+		"sec.ent3.example. NS ns.elsewhere.example.\n"
+		"sec.ent3.example. DS 12345 13 2 "
+		"E2D3C916F6DEEAC73294E8268FB5885044A833FC5459588F4A9184CFC41A5766\n"
+		"a.b.ent4.example. NS ns.elsewhere.example.\n"
+		"www.ent4.example. A 192.0.2.2\n";
+	static const char *const left_out[] = { "ent.example.", "ent2.example.",
+						"er.ent2.example.", "child.ent.example.",
+						"deep.er.ent2.example.", "b.ent4.example.",
+						"a.b.ent4.example." };
+	static const char *const kept[] = { "ent3.example.", "sec.ent3.example.",
+					    "ent4.example.", "www.ent4.example." };
+
+	(void) state;
+	for (int opt_out = 0; opt_out <= 1; opt_out++) {
+		sgn_zone *z = load(zone);
+		sgn_denial_params p = denial_params(true);
+
+		p.opt_out = opt_out;
+		build_denial(z, &p, NULL);
+		for (size_t i = 0; i < sizeof(left_out) / sizeof(left_out[0]); i++) {
+			const sgn_node *nd = node(z, left_out[i]);
+
+			if (opt_out ? nd->n3 != NULL : nd->n3 == NULL)
+				fail_msg("%s: NSEC3 %s with opt-out %d", left_out[i],
+					 nd->n3 ? "present" : "missing", opt_out);
+		}
+		for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+			if (!node(z, kept[i])->n3)
+				fail_msg("%s has no NSEC3 (opt-out %d)", kept[i], opt_out);
+		sign_at(z, now0);
+		assert_valid(z, now0);
+		sgn_zone_free(z);
+	}
+}
+
 static void nsec_chain_of_the_rfc5155_zone_matches_ldns_signzone(void **state)
 {
 	/* ldns-signzone of rfc5155_zone (with a DNSKEY) */
@@ -1618,6 +1668,7 @@ int main(void)
 		cmocka_unit_test(nsec3_hash_with_no_salt_and_no_iterations_is_plain_sha1),
 		cmocka_unit_test(nsec3_chain_of_the_rfc5155_zone_matches_ldns_signzone),
 		cmocka_unit_test(nsec3_opt_out_chain_matches_rfc5155_appendix_a),
+		cmocka_unit_test(opt_out_leaves_out_ents_above_insecure_delegations_only),
 		cmocka_unit_test(nsec_chain_of_the_rfc5155_zone_matches_ldns_signzone),
 		cmocka_unit_test(nsec3_bitmaps_list_exactly_the_types_at_each_name),
 		cmocka_unit_test(nsec_bitmaps_list_exactly_the_types_at_each_name),

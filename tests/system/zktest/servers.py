@@ -106,3 +106,100 @@ class Unbound(Server):
         assert run_check.returncode == 0, run_check.stdout + run_check.stderr
         super().__init__(["unbound", "-d", "-c", conf], workdir, "unbound")
         query(self.port, stubs[0][0], "SOA", dnssec=False, tries=50)  # up and answering
+
+
+class Pdns(Server):
+    """PowerDNS (bind backend) serving signed zone files as they are ("presigned"):
+    {origin: path}."""
+
+    def __init__(self, workdir, zones):
+        need("pdns_server")
+        need("pdnsutil")
+        self.port = free_port()
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        named = workdir / "named.conf"
+        named.write_text("".join('zone "%s" { type master; file "%s"; };\n' % (o, p)
+                                 for o, p in zones.items()))
+        db = workdir / "bind-dnssec.sqlite3"
+        (workdir / "pdns.conf").write_text(
+            "launch=bind\nbind-config={named}\nbind-dnssec-db={db}\n"
+            "local-address=127.0.0.1\nlocal-port={port}\nsocket-dir={d}\n"
+            "guardian=no\ndaemon=no\ndisable-syslog=yes\nlog-dns-queries=no\n"
+            "loglevel=4\nsetuid=\nsetgid=\n".format(named=named, db=db, port=self.port,
+                                                    d=workdir))
+        util = ["pdnsutil", "--config-dir", workdir]
+        cmds = [["create-bind-db", db]]
+        for o, path in zones.items():
+            cmds.append(["set-presigned", o])
+            # a presigned NSEC3 zone: PowerDNS takes the parameters from its metadata
+            # (the opt-out flag from the NSEC3 records), not from the zone
+            param = flags = None
+            for l in Path(path).read_text().splitlines():
+                f = l.split("\t")
+                if len(f) == 5 and f[3] == "NSEC3PARAM":
+                    param = f[4].split()
+                elif len(f) == 5 and f[3] == "NSEC3" and flags is None:
+                    flags = f[4].split()[1]
+            if param:
+                cmds.append(["set-nsec3", o, " ".join([param[0], flags or "0"] + param[2:])])
+        for args in cmds:
+            p = subprocess.run([str(a) for a in util + args], capture_output=True, text=True,
+                               timeout=60)
+            assert p.returncode == 0, "pdnsutil %s: %s%s" % (args, p.stdout, p.stderr)
+        super().__init__(["pdns_server", "--config-dir=%s" % workdir], workdir, "pdns")
+        first = next(iter(zones))
+        r = query(self.port, first, "SOA", dnssec=False, tries=50)
+        assert r.rcode() == dns.rcode.NOERROR, "PowerDNS does not serve %s: %s" % (first, r)
+
+
+class Knot(Server):
+    """Knot DNS serving signed zone files as they are (no signing of its own)."""
+
+    def __init__(self, workdir, zones):
+        need("knotd")
+        self.port = free_port()
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        conf = workdir / "knot.conf"
+        zl = "".join('  - domain: "%s"\n    file: "%s"\n' % (o, p) for o, p in zones.items())
+        conf.write_text(
+            'server:\n  rundir: "{d}"\n  listen: 127.0.0.1@{port}\n'
+            'database:\n  storage: "{d}"\n'
+            'log:\n  - target: "{d}/knot.log"\n    any: info\n'
+            'template:\n  - id: default\n    storage: "{d}"\n    zonefile-sync: -1\n'
+            '    zonefile-load: whole\n    journal-content: none\n'
+            'zone:\n{zones}'.format(d=workdir, port=self.port, zones=zl))
+        super().__init__(["knotd", "-c", conf], workdir, "knot")
+        first = next(iter(zones))
+        r = query(self.port, first, "SOA", dnssec=False, tries=50)
+        assert r.rcode() == dns.rcode.NOERROR, "Knot does not serve %s: %s" % (first, r)
+
+
+class Named(Server):
+    """BIND named serving signed zone files as they are, each checked with
+    named-checkzone -k fail first."""
+
+    def __init__(self, workdir, zones):
+        need("named")
+        need("named-checkzone")
+        self.port = free_port()
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        for o, p in zones.items():
+            c = subprocess.run(["named-checkzone", "-k", "fail", o, str(p)],
+                               capture_output=True, text=True, timeout=60)
+            assert c.returncode == 0, "named-checkzone %s: %s%s" % (o, c.stdout, c.stderr)
+        conf = workdir / "named.conf"
+        zl = "".join('zone "%s" { type primary; file "%s"; };\n' % (o, p)
+                     for o, p in zones.items())
+        conf.write_text(
+            'options {{ directory "{d}"; listen-on port {port} {{ 127.0.0.1; }};\n'
+            '  listen-on-v6 {{ none; }}; pid-file "{d}/named.pid";\n'
+            '  session-keyfile "{d}/session.key"; recursion no;\n'
+            '  dnssec-validation no; }};\ncontrols {{ }};\n{zones}'.format(
+                d=workdir, port=self.port, zones=zl))
+        super().__init__(["named", "-g", "-c", conf], workdir, "named")
+        first = next(iter(zones))
+        r = query(self.port, first, "SOA", dnssec=False, tries=50)
+        assert r.rcode() == dns.rcode.NOERROR, "named does not serve %s: %s" % (first, r)
