@@ -784,7 +784,8 @@ static int rr_cmp(const void *pa, const void *pb)
 
 void rec_rrs_sort(rec_rr *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), rr_cmp);
+	if (n > 1) /* v may be NULL when n is 0, and qsort's array must not be */
+		qsort(v, n, sizeof(*v), rr_cmp);
 }
 
 void rec_rrs_free(rec_rr *v, size_t n)
