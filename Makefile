@@ -6,6 +6,7 @@
 #                     tests (plain and ASan+UBSan); builds on every core (JOBS=)
 #   make demo         sign the bundled example and show the result and the validators' verdicts
 #   make bench        signing benchmark against ldns-signzone, dnssec-signzone and kzonesign
+#   make interop      the serving matrix in full (NSD, Knot, BIND, PowerDNS, Unbound, DNSViz)
 #   make install      PREFIX=/usr/local DESTDIR=
 #
 # Every target first runs scripts/deps.sh, which installs missing Debian packages when run
@@ -168,6 +169,14 @@ clean: clean-fuzz
 .PHONY: $(FUZZ_CHECKS)
 -include $(shell find $(FUZZ_B) -name '*.d' 2>/dev/null)
 
+# ---------------------------------------------------------------------------- interop
+# The serving matrix in full: every algorithm x KSK+ZSK/CSK x NSEC/NSEC3/NSEC3 opt-out,
+# served by NSD, Knot, BIND and PowerDNS through a validating Unbound, and DNSViz on each
+# (make check runs a reduced set).
+interop: all
+	ZK_INTEROP=full ZK_BUILD=$(CURDIR)/$(B) $(PYTEST) -q -p no:cacheprovider -rA \
+	  tests/system/test_serving.py $(PYTEST_ARGS)
+
 # ---------------------------------------------------------------------------- demo, bench
 demo: all
 	@sh examples/demo.sh $(B)
@@ -200,5 +209,5 @@ clean:
 
 .PHONY: all deps check check-unit check-layering check-asan check-system check-system-asan \
         check-build units \
-        demo bench install clean fuzz check-fuzz clean-fuzz
+        demo bench interop install clean fuzz check-fuzz clean-fuzz
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

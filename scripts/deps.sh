@@ -14,7 +14,7 @@ libcmocka-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev"
 # clang and libclang-rt-14-dev (libFuzzer, ASan and UBSan runtimes): make fuzz, check-fuzz
 TEST_PKGS="ldnsutils bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd unbound \
 python3 python3-pytest python3-dnspython python3-cryptography curl clang libclang-rt-14-dev systemd systemd-container debootstrap \
-iproute2 time procps openssl pdns-server pdns-backend-bind bind9"
+iproute2 time procps openssl pdns-server pdns-backend-bind bind9 dnsviz"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

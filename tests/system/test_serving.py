@@ -5,13 +5,16 @@ and resolved through a validating Unbound whose only trust anchor is our DS: eve
 validates (AD) or is a correct insecure one (opt-out), never SERVFAIL. The zone holds what
 signers get wrong: an empty non-terminal above insecure delegations only (opt-out leaves it
 out of the chain; PowerDNS served zones that had its NSEC3 bogus), a secure delegation
-under an empty non-terminal, a wildcard, deep names."""
+under an empty non-terminal, a wildcard, deep names. DNSViz, run on the same zones, finds
+no error or warning (and does find a changed signature)."""
+import os
+
 import dns.flags
 import dns.rcode
 import pytest
 
 from zktest.servers import Knot, Named, Nsd, Pdns, Unbound, query
-from zktest.tools import Setup
+from zktest.tools import Setup, need, run
 
 ZONE = "serve.test."
 TEXT = """\
@@ -51,12 +54,22 @@ QUERIES = [
 # that closest provable encloser and the NXDOMAIN goes bogus (dnssec-signzone's output of
 # the same zone too). Knot and BIND answer it.
 KNOWN_LIMITS = {("nsd", "z.ent2", "A"), ("powerdns", "z.ent2", "A")}
+# `make check`: a reduced set; `make interop` (ZK_INTEROP=full): every algorithm, both
+# key layouts and the three denial forms
 CONFIGS = {
     "nsec": {"denial": '"nsec"'},
     "nsec3": {"denial": '"nsec3"'},
     "nsec3-optout": {"denial": '"nsec3"', "nsec3_opt_out": "true"},
     "csk-optout": {"denial": '"nsec3"', "nsec3_opt_out": "true", "keys": '"csk"'},
 }
+if os.environ.get("ZK_INTEROP") == "full":
+    DENIALS = {"nsec": {"denial": '"nsec"'}, "nsec3": {"denial": '"nsec3"'},
+               "nsec3-optout": {"denial": '"nsec3"', "nsec3_opt_out": "true"}}
+    CONFIGS = {"%s-%s-%s" % (alg, keys, d): dict(DENIALS[d], algorithm='"%s"' % alg,
+                                                keys='"%s"' % keys)
+               for alg in ("RSASHA256", "ECDSAP256SHA256", "ECDSAP384SHA384", "ED25519",
+                           "ED448")
+               for keys in ("ksk-zsk", "csk") for d in DENIALS}
 
 
 @pytest.fixture(scope="module", params=sorted(CONFIGS))
@@ -97,3 +110,37 @@ def test_every_answer_validates_on_every_server(signed, server):
         if unbound:
             unbound.stop()
         srv.stop()
+
+
+def dnsviz_findings(root, s, path):
+    """DNSViz (probe authoritative-only with our DS, then grok): its errors and warnings
+    about the zone served from `path` by Knot, as grok reports them."""
+    need("dnsviz")
+    srv = Knot(root, {ZONE: path})
+    try:
+        ns = "%s:ns1.example.net.=127.0.0.1:%d" % (ZONE, srv.port)
+        ds = [l.split("\t")[4] for l in s.ds(ZONE)]
+        probe = root / "probe.json"
+        run(["dnsviz", "probe", "-A", "-x", ns, "-N", ns, "-D", "%s:%s" % (ZONE, ",".join(ds)),
+             "-o", probe, ZONE], check=True, timeout=300)
+        g = run(["dnsviz", "grok", "-l", "warning", "-r", probe], timeout=300)
+        assert g.returncode == 0, g.stderr
+    finally:
+        srv.stop()
+    return g.stdout.strip()
+
+
+@pytest.mark.slow
+def test_dnsviz_finds_nothing_to_warn_about(signed):
+    config, root, s = signed
+    found = dnsviz_findings(root / "dnsviz", s, s.output_file(ZONE))
+    assert '"errors"' not in found and '"warnings"' not in found, "%s:\n%s" % (config, found)
+    # and it would: a character in the middle of the SOA's signature changed
+    lines = s.output_file(ZONE).read_text().splitlines()
+    i = next(i for i, l in enumerate(lines) if "\tRRSIG\tSOA " in l)
+    k = len(lines[i]) - 20
+    lines[i] = lines[i][:k] + ("A" if lines[i][k] != "A" else "B") + lines[i][k + 1:]
+    bad = root / "tampered.zone"
+    bad.write_text("\n".join(lines) + "\n")
+    found = dnsviz_findings(root / "dnsviz-bad", s, bad)
+    assert '"errors"' in found, found
