@@ -353,13 +353,15 @@ static int update_nsec3(sgn_zone *z, const sgn_denial_params *p, const uint8_t *
 {
 	uint8_t rd[300 + 8192];
 	_cleanup_free_ bool *claimed = calloc(z->n_n3 ? z->n_n3 : 1, sizeof(bool));
+	/* with opt-out, empty non-terminals join and leave the chain as names do */
+	_cleanup_free_ bool *optional = sgn_nsec3_optional(z, p->opt_out);
 	_cleanup_free_ sgn_n3 *fresh = NULL;
 	size_t n_fresh = 0, n_claimed = 0, cap = 0;
 	sgn_n3 *n3 = z->n3;
 	size_t n = z->n_n3;
 	int r;
 
-	if (!claimed)
+	if (!claimed || !optional)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < z->n_nodes; i++) {
 		sgn_node *node = z->nodes[i];
@@ -368,7 +370,7 @@ static int update_nsec3(sgn_zone *z, const sgn_denial_params *p, const uint8_t *
 
 		if (!mine)
 			node->n3 = NULL;
-		if (!in_nsec3_chain(node, p)) {
+		if (!in_nsec3_chain(node, p) || optional[i]) {
 			node->n3 = NULL;
 			continue;
 		}
@@ -505,9 +507,7 @@ static int build_nsec3(sgn_zone *z, const sgn_denial_params *p, sgn_zone *old,
 	same = z->n3 && z->nsec3.enabled && z->nsec3.hash_alg == 1 &&
 	       z->nsec3.iterations == p->iterations && z->nsec3.salt_len == p->salt_len &&
 	       (!p->salt_len || memcmp(z->nsec3.salt, p->salt, p->salt_len) == 0);
-	/* with opt-out a change can move an empty non-terminal in or out of the chain (see
-	 * sgn_nsec3_optional): the chain is rebuilt from all names */
-	if (same && z->dirty_only && !old && !p->opt_out && z->nsec3.flags == 0)
+	if (same && z->dirty_only && !old && z->nsec3.flags == (p->opt_out ? 1 : 0))
 		return update_nsec3(z, p, param, reterr);
 	optional = sgn_nsec3_optional(z, p->opt_out);
 	if (!optional)

@@ -467,13 +467,8 @@ static void signer_ids(const keyset *ks, uint32_t *ids)
 static bool can_go_incremental(const sgn_ctx *c, const keyset *ks, uint32_t refresh,
 			       int level, zk_time_t now)
 {
-	const pol_policy *p = c->zone->policy;
 	uint32_t ids[2 * MAX_ZONE_KEYS];
 
-	/* opt-out: a change can move an empty non-terminal in or out of the NSEC3 chain, far
-	 * from the changed names (sgn_nsec3_optional) */
-	if (p->denial == POL_DENIAL_NSEC3 && p->nsec3_opt_out)
-		return false;
 	if (!c->inc_ok || level == POL_VERIFY_FULL || ks->n_ksks != c->inc_n_ksks ||
 	    ks->n_zsks != c->inc_n_zsks || !c->inc_expiry ||
 	    c->inc_expiry - now <= (zk_time_t) refresh + 60)

@@ -1649,6 +1649,56 @@ static void incremental_update_matches_a_full_build(bool nsec3)
 	sgn_zone_free(full);
 }
 
+/*
+ * Opt-out, incrementally: an empty non-terminal joins the chain when a secure delegation
+ * appears below it and leaves when that goes, although the ENT itself did not change;
+ * every step matches a full build and verifies.
+ */
+static void incremental_opt_out_moves_ents_in_and_out_of_the_chain(void **state)
+{
+	static const char zone[] = "$TTL 3600\n"
+		"example. SOA ns1.example. h.example. 1 3600 300 3600000 3600\n"
+		"example. NS ns1.example.\n"
+		"ns1.example. A 192.0.2.1\n"
+		"child.ent.example. NS ns.elsewhere.example.\n";
+	static const uint8_t ds[] = { 0x30, 0x39, 13, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+				      13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+				      28, 29, 30, 31, 32 };
+	sgn_zone *z = load(zone);
+	sgn_denial_params p = denial_params(true);
+	sgn_verify_opts vo = { .now = now0 + 60, .sample = 100, .new_sigs = true, .threads = 1 };
+	sgn_verify_report rep;
+	zk_error err = { 0 };
+	rec_op ops[2];
+
+	(void) state;
+	p.opt_out = true;
+	build_denial(z, &p, NULL);
+	sign_at(z, now0);
+	assert_null(node(z, "ent.example.")->n3);
+	ops[0] = op(REC_OP_ADD, "child.ent.example.", T_DS, ds, sizeof(ds));
+	ops[1] = op(REC_OP_DEL, "child.ent.example.", T_DS, ds, sizeof(ds));
+	for (int step = 0; step < 2; step++) {
+		sgn_zone *full = load(zone);
+
+		sgn_zone_clear_dirty(z);
+		z->dirty_only = true;
+		assert_int_equal(rec_apply(z, NULL, ops + step, 1, NULL), 1);
+		build_denial(z, &p, NULL);
+		sign_at(z, now0 + 60);
+		/* the ENT is in the chain exactly while a secure delegation is below it */
+		assert_int_equal(node(z, "ent.example.")->n3 != NULL, step == 0);
+		assert_int_equal(sgn_zone_verify(z, &vo, &rep, &err), 0);
+		assert_int_equal(rec_apply(full, NULL, ops, (size_t) step + 1, NULL), step + 1);
+		build_denial(full, &p, NULL);
+		assert_same_denial(z, full);
+		z->dirty_only = false;
+		assert_valid(z, now0 + 60);
+		sgn_zone_free(full);
+	}
+	sgn_zone_free(z);
+}
+
 static void incremental_nsec3_update_matches_a_full_build(void **state)
 {
 	(void) state;
@@ -1713,6 +1763,7 @@ int main(void)
 		/* last: under UBSan (denial.c memcpy from NULL) it ends the run */
 		cmocka_unit_test(nsec3_chain_accepts_an_empty_salt_given_as_null),
 		cmocka_unit_test(incremental_nsec3_update_matches_a_full_build),
+		cmocka_unit_test(incremental_opt_out_moves_ents_in_and_out_of_the_chain),
 		cmocka_unit_test(incremental_nsec_update_matches_a_full_build),
 	};
 
