@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Real DNS servers on loopback for the tests: NSD serving signed zones, Unbound validating
-through it with our DS as trust anchor. Ports are picked at run time; every server is
-stopped (by the PID we started) when the test ends."""
+"""Real DNS servers on loopback for the tests: NSD, Knot, BIND named and PowerDNS serving
+signed zones, Unbound validating through them with our DS as trust anchor. Ports are
+picked at run time; every server is stopped (by the PID we started) when the test ends."""
 import os
 import socket
 import subprocess
@@ -55,14 +55,26 @@ class Server:
         self.log.close()
 
 
+def prepare(workdir):
+    """A loopback port and the server's working directory."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    return free_port(), workdir
+
+
+def wait_serving(server, zones, what):
+    """Bounded wait until the server answers for the first zone."""
+    first = next(iter(zones))
+    r = query(server.port, first, "SOA", dnssec=False, tries=50)
+    assert r.rcode() == dns.rcode.NOERROR, "%s does not serve %s: %s" % (what, first, r)
+
+
 class Nsd(Server):
     """NSD serving zone files: {origin: path}."""
 
     def __init__(self, workdir, zones):
         need("nsd")
-        self.port = free_port()
-        workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
+        self.port, workdir = prepare(workdir)
         conf = workdir / "nsd.conf"
         zl = "".join('zone:\n  name: "%s"\n  zonefile: "%s"\n' % (o, p) for o, p in zones.items())
         conf.write_text(
@@ -73,9 +85,7 @@ class Nsd(Server):
             'remote-control:\n  control-enable: no\n{zones}'.format(port=self.port, d=workdir,
                                                                    zones=zl))
         super().__init__(["nsd", "-d", "-c", conf], workdir, "nsd")
-        first = next(iter(zones))
-        r = query(self.port, first, "SOA", dnssec=False, tries=50)
-        assert r.rcode() == dns.rcode.NOERROR, "NSD does not serve %s: %s" % (first, r)
+        wait_serving(self, zones, "NSD")
 
 
 class Unbound(Server):
@@ -83,9 +93,7 @@ class Unbound(Server):
 
     def __init__(self, workdir, stubs, anchors):
         need("unbound")
-        self.port = free_port()
-        workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
+        self.port, workdir = prepare(workdir)
         conf = workdir / "unbound.conf"
         ta = "".join('  trust-anchor: "%s"\n' % a for a in anchors)
         st = "".join('stub-zone:\n  name: "%s"\n  stub-addr: %s\n' % (n, a) for n, a in stubs)
@@ -115,9 +123,7 @@ class Pdns(Server):
     def __init__(self, workdir, zones):
         need("pdns_server")
         need("pdnsutil")
-        self.port = free_port()
-        workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
+        self.port, workdir = prepare(workdir)
         named = workdir / "named.conf"
         named.write_text("".join('zone "%s" { type master; file "%s"; };\n' % (o, p)
                                  for o, p in zones.items()))
@@ -148,9 +154,7 @@ class Pdns(Server):
                                timeout=60)
             assert p.returncode == 0, "pdnsutil %s: %s%s" % (args, p.stdout, p.stderr)
         super().__init__(["pdns_server", "--config-dir=%s" % workdir], workdir, "pdns")
-        first = next(iter(zones))
-        r = query(self.port, first, "SOA", dnssec=False, tries=50)
-        assert r.rcode() == dns.rcode.NOERROR, "PowerDNS does not serve %s: %s" % (first, r)
+        wait_serving(self, zones, "PowerDNS")
 
 
 class Knot(Server):
@@ -158,9 +162,7 @@ class Knot(Server):
 
     def __init__(self, workdir, zones):
         need("knotd")
-        self.port = free_port()
-        workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
+        self.port, workdir = prepare(workdir)
         conf = workdir / "knot.conf"
         zl = "".join('  - domain: "%s"\n    file: "%s"\n' % (o, p) for o, p in zones.items())
         conf.write_text(
@@ -171,9 +173,7 @@ class Knot(Server):
             '    zonefile-load: whole\n    journal-content: none\n'
             'zone:\n{zones}'.format(d=workdir, port=self.port, zones=zl))
         super().__init__(["knotd", "-c", conf], workdir, "knot")
-        first = next(iter(zones))
-        r = query(self.port, first, "SOA", dnssec=False, tries=50)
-        assert r.rcode() == dns.rcode.NOERROR, "Knot does not serve %s: %s" % (first, r)
+        wait_serving(self, zones, "Knot")
 
 
 class Named(Server):
@@ -183,9 +183,7 @@ class Named(Server):
     def __init__(self, workdir, zones):
         need("named")
         need("named-checkzone")
-        self.port = free_port()
-        workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
+        self.port, workdir = prepare(workdir)
         for o, p in zones.items():
             c = subprocess.run(["named-checkzone", "-k", "fail", o, str(p)],
                                capture_output=True, text=True, timeout=60)
@@ -200,6 +198,4 @@ class Named(Server):
             '  dnssec-validation no; }};\ncontrols {{ }};\n{zones}'.format(
                 d=workdir, port=self.port, zones=zl))
         super().__init__(["named", "-g", "-c", conf], workdir, "named")
-        first = next(iter(zones))
-        r = query(self.port, first, "SOA", dnssec=False, tries=50)
-        assert r.rcode() == dns.rcode.NOERROR, "named does not serve %s: %s" % (first, r)
+        wait_serving(self, zones, "named")
