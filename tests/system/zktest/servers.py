@@ -178,14 +178,16 @@ class Knot(Server):
 
 class Named(Server):
     """BIND named serving signed zone files as they are, each checked with
-    named-checkzone -k fail first."""
+    named-checkzone first (full integrity checks)."""
 
     def __init__(self, workdir, zones):
         need("named")
         need("named-checkzone")
         self.port, workdir = prepare(workdir)
         for o, p in zones.items():
-            c = subprocess.run(["named-checkzone", "-k", "fail", o, str(p)],
+            # -k ignore: check-names is BIND's host-name policy for A, AAAA and MX owners,
+            # not DNS or DNSSEC (the edge-case zone has names such as semi\;colon)
+            c = subprocess.run(["named-checkzone", "-k", "ignore", "-i", "full", o, str(p)],
                                capture_output=True, text=True, timeout=60)
             assert c.returncode == 0, "named-checkzone %s: %s%s" % (o, c.stdout, c.stderr)
         conf = workdir / "named.conf"
@@ -195,6 +197,9 @@ class Named(Server):
             'options {{ directory "{d}"; listen-on port {port} {{ 127.0.0.1; }};\n'
             '  listen-on-v6 {{ none; }}; pid-file "{d}/named.pid";\n'
             '  session-keyfile "{d}/session.key"; recursion no;\n'
+            # 9.18 refuses a zone over 100 records in an RRset or types at a name (README,
+            # Serving): the edge-case zone has a 500-record RRset
+            '  max-records-per-type 0; max-types-per-name 0; check-names primary ignore;\n'
             '  dnssec-validation no; }};\ncontrols {{ }};\n{zones}'.format(
                 d=workdir, port=self.port, zones=zl))
         super().__init__(["named", "-g", "-c", conf], workdir, "named")
