@@ -594,7 +594,8 @@ static void rrset_limit(void)
 	n_custom = 1;
 	expect_ok(POL_OP_ADD, NULL, "big.example.com. 300 IN TXT \"123456789\"");
 	REJECT(POL_OP_ADD, NULL, "big.example.com. 300 IN TXT \"12345678901234567890123456789\"",
-	       ZK_E_LIMIT, "the TXT RRset at big.example.com. would take 60010 octets in an answer (1001 records)");
+	       ZK_E_LIMIT,
+	       "the TXT RRset at big.example.com. would take 60010 octets in an answer (1001 records)");
 	/* an update within the RRset takes the old record out first */
 	expect_ok(POL_OP_UPDATE, "big.example.com. 300 IN TXT \"12345678901234567890123456789\"",
 		  "big.example.com. 300 IN TXT \"12345678901234567890123456789\"");
