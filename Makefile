@@ -171,11 +171,11 @@ clean: clean-fuzz
 
 # ---------------------------------------------------------------------------- interop
 # The serving matrix in full: every algorithm x KSK+ZSK/CSK x NSEC/NSEC3/NSEC3 opt-out,
-# served by NSD, Knot, BIND and PowerDNS through a validating Unbound, and DNSViz on each
-# (make check runs a reduced set).
+# served by NSD, Knot, BIND and PowerDNS through a validating Unbound, and DNSViz on each;
+# the edge-case zone with its children the same way (make check runs a reduced set).
 interop: all
 	ZK_INTEROP=full ZK_BUILD=$(CURDIR)/$(B) $(PYTEST) -q -p no:cacheprovider -rA \
-	  tests/system/test_serving.py $(PYTEST_ARGS)
+	  tests/system/test_serving.py tests/system/test_resolver.py $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------------------- demo, bench
 demo: all

@@ -4,6 +4,8 @@ PowerDNS and resolved through a validating Unbound whose only trust anchor is ou
 positive answers, NXDOMAIN, NODATA, wildcard expansions and a secure delegation come back
 authenticated (AD); an insecure delegation comes back insecure, never SERVFAIL. Under
 sanitizers only NSD runs (the servers, not our code, take the time)."""
+import os
+
 import dns.flags
 import dns.rcode
 import pytest
@@ -16,16 +18,25 @@ PARENT, CHILD, INSECURE = "edge.test.", "sub.edge.test.", "insecure.edge.test."
 
 
 SERVERS = {"nsd": Nsd, "knot": Knot, "bind": Named, "powerdns": Pdns}
+# `make check`: the default algorithm; `make interop` (ZK_INTEROP=full): every algorithm
+# and both key layouts (opt-out, whose proofs are insecure by design: test_serving.py)
+CONFIGS = {"nsec3": {"denial": '"nsec3"'}, "nsec": {"denial": '"nsec"'}}
+if os.environ.get("ZK_INTEROP") == "full":
+    CONFIGS = {"%s-%s-%s" % (alg, keys, d): {"denial": '"%s"' % d, "algorithm": '"%s"' % alg,
+                                             "keys": '"%s"' % keys}
+               for alg in ("RSASHA256", "ECDSAP256SHA256", "ECDSAP384SHA384", "ED25519",
+                           "ED448")
+               for keys in ("ksk-zsk", "csk") for d in ("nsec3", "nsec")}
 
 
 @pytest.fixture(scope="module", params=[
-    pytest.param((denial, server), id="%s-%s" % (denial, server),
+    pytest.param((config, server), id="%s-%s" % (config, server),
                  marks=() if server == "nsd" else pytest.mark.slow)
-    for server in SERVERS for denial in ("nsec3", "nsec")])
+    for server in SERVERS for config in CONFIGS])
 def resolver(request, tmp_path_factory):
-    denial, server = request.param
-    root = tmp_path_factory.mktemp("resolver-%s-%s" % (denial, server))
-    s = Setup(root, [PARENT, CHILD], {"denial": '"%s"' % denial})
+    config, server = request.param
+    root = tmp_path_factory.mktemp("resolver-%s-%s" % (config, server))
+    s = Setup(root, [PARENT, CHILD], CONFIGS[config])
     s.write_zone(CHILD, child_zone(CHILD))
     s.sign("--zone", CHILD)
     child_ds = s.ds(CHILD)
