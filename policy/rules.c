@@ -389,7 +389,7 @@ static int check_cname(const pol_zone_view *v, const pol_change *c, const struct
 	return 0;
 }
 
-/* SPEC §1 "malformed name, type, TTL or content" (DS placement: pol_name_check). */
+/* "Malformed name, type, TTL or content" (README, Records; DS placement: pol_name_check). */
 static int check_valid(const pol_zone_view *v, const pol_change *c, zk_error *reterr)
 {
 	const ldns_rr *rr = c->new_rr;

@@ -247,9 +247,10 @@ static int set_soa(sgn_zone *z, const pol_policy *p, uint32_t serial, zk_error *
 }
 
 /*
- * The platform nameservers are always at the apex (SPEC §1), whatever the input says, and
- * the platform owns the RRset's TTL (the policy's SOA TTL): a user's apex NS joins the
- * RRset with that TTL, so it cannot change the TTL of the protected records (doc/api.md).
+ * The platform nameservers are always at the apex (README, Records), whatever the input
+ * says, and the platform owns the RRset's TTL (the policy's SOA TTL): a user's apex NS
+ * joins the RRset with that TTL, so it cannot change the TTL of the protected records
+ * (doc/api.md).
  * How many user apex NS there may be is the rules' business (POL_APEX_NS_MAX), checked
  * where they are accepted; nothing here has a fixed size to overflow.
  */
