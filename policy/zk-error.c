@@ -45,6 +45,11 @@ static const struct zk_code_info codes[ZK_E_END - ZK_E_BASE] = {
 	ROW(ZK_E_UNAVAILABLE, "UNAVAILABLE", 503, "not available yet"),
 	ROW(ZK_E_LIMIT, "LIMIT_EXCEEDED", 400, "over a limit"),
 	ROW(ZK_E_CONFLICT, "CONFLICT", 409, "not possible in the current state"),
+	ROW(ZK_E_ZONE_EXISTS, "ZONE_EXISTS", 409, "the zone exists"),
+	ROW(ZK_E_ZONE_IN_CONFIG, "ZONE_IN_CONFIG", 409,
+	    "the zone is in the configuration file; remove it there"),
+	ROW(ZK_E_DS_AT_PARENT, "DS_AT_PARENT", 409,
+	    "the zone's DS is at its parent: deleting it would make the zone bogus"),
 };
 
 bool zk_code_is_domain(int code)

@@ -42,6 +42,9 @@ enum {
 	ZK_E_UNAVAILABLE,                  /* 503: zone not loaded yet */
 	ZK_E_LIMIT,                        /* 400: over a documented limit (RRset size, ...) */
 	ZK_E_CONFLICT,                     /* 409: refused in the zone's current state */
+	ZK_E_ZONE_EXISTS,                  /* 409: a zone of that name exists (or is archived) */
+	ZK_E_ZONE_IN_CONFIG,               /* 409: the configuration file owns that zone */
+	ZK_E_DS_AT_PARENT,                 /* 409: deleting would break the chain of trust */
 	ZK_E_END                           /* one past the last code */
 };
 _Static_assert(ZK_E_END <= -501, "domain codes must stay clear of -errno");
