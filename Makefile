@@ -64,10 +64,16 @@ $(B)/zonekeeperd: $(call obj,$(DAEMON_SRC)) $(B)/libzk.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ZK_LIBS) \
 	      $(shell $(PKG_CONFIG) --libs $(DAEMON_PKGS) 2>/dev/null)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libzk.a | deps
+# the daemon's modules without main(), for their unit tests
+$(B)/libzkd.a: $(call obj,$(filter-out signer/daemon/main.c,$(DAEMON_SRC)))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/tests/%: tests/unit/%.c $(B)/libzkd.a $(B)/libzk.a | deps
 	@mkdir -p $(@D)
 	$(CC) $(ZK_CFLAGS) $(shell $(PKG_CONFIG) --cflags cmocka) $(CPPFLAGS) $(CFLAGS) \
-	      $(LDFLAGS) -o $@ $< $(B)/libzk.a $(ZK_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
+	      $(LDFLAGS) -o $@ $< $(B)/libzkd.a $(B)/libzk.a $(ZK_LIBS) \
+	      $(shell $(PKG_CONFIG) --libs cmocka $(DAEMON_PKGS))
 
 # ---------------------------------------------------------------------------- tests
 check-unit: $(UNIT)
@@ -77,6 +83,10 @@ check-unit: $(UNIT)
 check-layering:
 	@! grep -rn '#include "signer/' policy keystore || { echo "layering: policy/keystore include signer/"; exit 1; }
 	@! grep -rn '#include "keystore/' policy || { echo "layering: policy includes keystore/"; exit 1; }
+	@! grep -n '#include "signer/\(daemon\|cli\)/' signer/*.c signer/*.h || \
+	  { echo "layering: the signer core includes signer/daemon/ or signer/cli/"; exit 1; }
+	@! grep -rn '#include "signer/cli/' signer/daemon || { echo "layering: daemon includes cli/"; exit 1; }
+	@! grep -rn '#include "signer/daemon/' signer/cli || { echo "layering: cli includes daemon/"; exit 1; }
 	@! grep -rln '#include "[a-z]*/internal.h"' policy keystore signer | \
 	  while read f; do d=$${f%%/*}; grep -n '#include "[a-z]*/internal.h"' $$f | \
 	  grep -v "\"$$d/internal.h\"" ; done | grep . || { echo "layering: foreign internal.h"; exit 1; }
@@ -183,6 +193,10 @@ demo: all
 
 bench: all
 	@bash bench/bench.sh $(B)
+
+# many small zones against Knot's automatic signing: make bench-zones BENCH_ZONES=10000
+bench-zones: all
+	@bash bench/zones.sh $(B) $(BENCH_ZONES)
 
 # ---------------------------------------------------------------------------- install
 # systemd looks for units under /usr/local/lib/systemd too, so PREFIX=/usr/local works

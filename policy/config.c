@@ -223,6 +223,7 @@ pol_config *pol_config_free(pol_config *c)
 	free(c->api.socket);
 	free(c->api.listen);
 	strv_free(c->api.tokens, c->api.n_tokens);
+	free(c->catalog.name);
 	free(c->publish.reload_command);
 	for (size_t i = 0; i < c->publish.n_notify; i++)
 		free(c->publish.notify[i].address);
@@ -634,7 +635,7 @@ static int parse_path(const struct ctx *ctx, const struct field *f, const config
 static int get_dname(const struct ctx *ctx, const config_setting_t *s, const char *where,
 		     char **ret, zk_error *reterr)
 {
-	const char *v;
+	const char *v = "";
 	int r;
 
 	r = get_string(ctx, s, where, &v, reterr);
@@ -1166,9 +1167,15 @@ static const struct field zone_fields[] = {
 	F_LIST("parental_agents", parse_notify, pol_zone, parental_agents, n_parental_agents),
 };
 
+static const struct field catalog_fields[] = {
+	F_CALL("name", parse_dname, pol_config, catalog.name),
+};
+
 /* Top-level groups; parsed in this order (zones refer to policies and paths). */
 static const struct field root_fields[] = {
 	F_SKIP("paths"), F_SKIP("api"), F_SKIP("publish"), F_SKIP("policies"), F_SKIP("zones"),
+	F_SKIP("catalog"),
+	F_INT("archive_days", pol_config, archive_days, 0, 36500),
 };
 
 /*
@@ -1563,6 +1570,16 @@ static const pol_policy *policy_implicit(const pol_config *c)
 	return c->n_policies == 1 ? &c->policies[0] : policy_by_name(c, "default");
 }
 
+const pol_policy *pol_config_policy(const pol_config *c, const char *name)
+{
+	return c && name ? policy_by_name(c, name) : NULL;
+}
+
+const pol_policy *pol_config_default_policy(const pol_config *c)
+{
+	return c ? policy_implicit(c) : NULL;
+}
+
 /* "<dir>/<zone name without the final dot>.zone"; the root zone is "root.zone". */
 static int zone_file_default(const char *dir, const char *zone, char **ret)
 {
@@ -1726,6 +1743,7 @@ int pol_config_load(const char *path, const zk_diag *diag, pol_config **ret, zk_
 	c->path = strdup(path);
 	if (!c->path)
 		return -ENOMEM;
+	c->archive_days = 30;
 
 	root = config_root_setting(&cfg);
 	/* Only to reject unknown top-level keys: the sections are parsed below, in the
@@ -1740,6 +1758,12 @@ int pol_config_load(const char *path, const zk_diag *diag, pol_config **ret, zk_
 	if (r >= 0)
 		r = parse_policies(&ctx, root, c, reterr);
 	if (r >= 0)
+		r = parse_group(&ctx, root, "catalog", catalog_fields, ZK_ELEMENTSOF(catalog_fields),
+				c, reterr);
+	if (r >= 0 && config_setting_get_member(root, "catalog") && !c->catalog.name)
+		r = fail(&ctx, config_setting_get_member(root, "catalog"), reterr,
+			 "catalog: name is required, e.g. catalog = { name = \"catalog.invalid.\"; };");
+	if (r >= 0)
 		r = parse_zones(&ctx, root, c, reterr);
 	if (r >= 0 && queue.oom)
 		r = -ENOMEM;
@@ -1751,4 +1775,82 @@ int pol_config_load(const char *path, const zk_diag *diag, pol_config **ret, zk_
 	diag_flush(&ctx); /* while the tree that owns the file names is still alive */
 	*ret = ZK_TAKE(c);
 	return 0;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Zones that are not in the file                                                        */
+
+int pol_name_normalize(const char *in, char **ret)
+{
+	return in ? dname_normalize(in, ret) : -EINVAL;
+}
+
+void pol_zone_clear(pol_zone *z)
+{
+	free(z->name);
+	free(z->input_file);
+	free(z->output_file);
+	*z = (pol_zone) { 0 };
+}
+
+int pol_zone_make(const pol_config *c, const char *name, const pol_policy *p, pol_zone *ret)
+{
+	pol_zone z = { .policy = p };
+	int r = dname_normalize(name, &z.name);
+
+	if (r < 0)
+		return r;
+	if (strchr(z.name, '/')) {
+		free(z.name);
+		return -EINVAL;
+	}
+	r = zone_file_default(c->paths.input_dir, z.name, &z.input_file);
+	if (r >= 0)
+		r = zone_file_default(c->paths.output_dir, z.name, &z.output_file);
+	if (r < 0) {
+		pol_zone_clear(&z);
+		return r;
+	}
+	*ret = z;
+	return 0;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool pol_policy_equal(const pol_policy *a, const pol_policy *b)
+{
+	pol_policy x, y;
+
+	if (a == b)
+		return true;
+	if (!a || !b || !str_eq(a->name, b->name) || !str_eq(a->soa.mname, b->soa.mname) ||
+	    !str_eq(a->soa.rname, b->soa.rname) || a->n_nameservers != b->n_nameservers)
+		return false;
+	for (size_t i = 0; i < a->n_nameservers; i++)
+		if (!str_eq(a->nameservers[i], b->nameservers[i]))
+			return false;
+	/* the rest are values: compare them with the pointers taken out (padding is zero:
+	 * policies are allocated zeroed and copied whole) */
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	x.name = y.name = NULL;
+	x.nameservers = y.nameservers = NULL;
+	x.soa.mname = y.soa.mname = x.soa.rname = y.soa.rname = NULL;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+bool pol_zone_equal(const pol_zone *a, const pol_zone *b)
+{
+	if (!str_eq(a->name, b->name) || !str_eq(a->input_file, b->input_file) ||
+	    !str_eq(a->output_file, b->output_file) ||
+	    a->n_parental_agents != b->n_parental_agents || !pol_policy_equal(a->policy, b->policy))
+		return false;
+	for (size_t i = 0; i < a->n_parental_agents; i++)
+		if (!str_eq(a->parental_agents[i].address, b->parental_agents[i].address) ||
+		    a->parental_agents[i].port != b->parental_agents[i].port)
+			return false;
+	return true;
 }

@@ -176,6 +176,13 @@ typedef struct pol_config {
 	size_t n_policies;
 	pol_zone *zones;
 	size_t n_zones;
+
+	/* zones deleted through the API stay restorable this many days; default 30 */
+	uint32_t archive_days;
+	/* the catalog zone (RFC 9432) of every published zone; NULL name: none */
+	struct {
+		char *name;          /* absolute, lowercase presentation form */
+	} catalog;
 } pol_config;
 
 /*
@@ -194,6 +201,27 @@ pol_config *pol_config_free(pol_config *c);
 
 /* The zone named `name` (with or without the final dot, any case), or NULL. */
 const pol_zone *pol_config_zone(const pol_config *c, const char *name);
+
+/* The policy named `name`, or NULL. */
+const pol_policy *pol_config_policy(const pol_config *c, const char *name);
+/* The policy of a zone that names none (the only one, or "default"), or NULL. */
+const pol_policy *pol_config_default_policy(const pol_config *c);
+
+/*
+ * A zone that is not in the configuration file (one created through the API): its name
+ * normalized as the configuration's are (-EINVAL for a name that is not a domain name or
+ * holds '/'), the default input and output files. The policy is borrowed. Free the
+ * strings with pol_zone_clear().
+ */
+int pol_zone_make(const pol_config *c, const char *name, const pol_policy *p, pol_zone *ret);
+void pol_zone_clear(pol_zone *z);
+/* A domain name -> the absolute, lowercase presentation form zones are named by. */
+int pol_name_normalize(const char *in, char **ret);
+
+/* Whether two policies, or two zones' settings, would sign alike (a reload that changes
+ * neither needs no run). */
+bool pol_policy_equal(const pol_policy *a, const pol_policy *b);
+bool pol_zone_equal(const pol_zone *a, const pol_zone *b);
 
 /* A policy with every default of SPEC §3 (used by tests and the loader). Allocates
  * nothing: name, nameservers, soa.mname and soa.rname are left NULL (NULL rname, like "",

@@ -23,15 +23,19 @@
 
 #define JNL_MAX_FILE (1024u * 1024 * 1024) /* a journal is written back long before this */
 
+/*
+ * No file descriptor is held between calls (a daemon carries 100k zones): jnl_sync and
+ * jnl_rewrite open the file by its path and close it before they return.
+ */
 struct jnl {
 	char *path;
-	int fd;
 	uint64_t next_seq;
 	uint64_t size;
 	char *buf;
 	size_t len, cap;
 	size_t damaged; /* lines skipped when it was opened */
 	bool broken;
+	bool dir_unsynced; /* created by jnl_open: its directory entry is not durable yet */
 };
 
 static int reserve(char **buf, size_t *cap, size_t need)
@@ -255,16 +259,17 @@ int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,
 	size_t len = 0, n = 0, cap = 0, good = 0, damaged = 0;
 	unsigned lineno = 0;
 	uint64_t last = 0;
-	int r;
+	bool missing;
+	int fd, r;
 
 	if (!j || !(j->path = strdup(path))) {
 		free(j);
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	}
-	j->fd = -1;
 	/* not through a symlink: the daemon truncates and replaces this file */
 	r = zk_file_read_nofollow(path, JNL_MAX_FILE, &data, &len);
-	if (r < 0 && r != -ENOENT) {
+	missing = r == -ENOENT;
+	if (r < 0 && !missing) {
 		jnl_free(j);
 		return zk_fail(reterr, r, "cannot read the journal %s%s", path,
 			       r == -ELOOP ? " (a symbolic link; refusing to follow it)" : "");
@@ -309,17 +314,21 @@ int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,
 			     "(never acknowledged)", len - good);
 	if (damaged)
 		keep_damaged_copy(path, data, len, diag);
-	j->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (j->fd < 0 || (good < len && ftruncate(j->fd, (off_t) good) < 0) ||
-	    lseek(j->fd, (off_t) good, SEEK_SET) < 0) {
+	/* created now if missing, and checked writable: a failure shows here, at start */
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || (good < len && ftruncate(fd, (off_t) good) < 0)) {
 		r = -errno;
+		if (fd >= 0)
+			close(fd);
 		rec_ops_free(ops, n);
 		jnl_free(j);
 		return zk_fail(reterr, r, "cannot open the journal %s%s", path,
 			       r == -ELOOP ? " (a symbolic link; refusing to follow it)" : "");
 	}
 	if (good < len)
-		(void) fdatasync(j->fd);
+		(void) fdatasync(fd);
+	close(fd);
+	j->dir_unsynced = missing;
 	j->size = good;
 	j->next_seq = last + 1;
 	j->damaged = damaged;
@@ -348,8 +357,6 @@ jnl *jnl_free(jnl *j)
 {
 	if (!j)
 		return NULL;
-	if (j->fd >= 0)
-		close(j->fd);
 	free(j->buf);
 	free(j->path);
 	free(j);
@@ -380,42 +387,84 @@ int jnl_append(jnl *j, const rec_op *ops, size_t n)
 }
 
 /* After a failed write: cut the partial line so later writes do not follow garbage. */
-static void cut_back(jnl *j)
+static void cut_back(jnl *j, int fd)
 {
 	/* if even that fails, refuse every later write: one after garbage would be lost */
-	if (ftruncate(j->fd, (off_t) j->size) < 0 || lseek(j->fd, (off_t) j->size, SEEK_SET) < 0)
+	if (ftruncate(fd, (off_t) j->size) < 0)
 		j->broken = true;
 	j->len = 0;
+}
+
+/*
+ * Open the journal to append to it; *ret_size: its size now. A journal removed behind our
+ * back is created again (its directory entry then has to be made durable), so that what
+ * is acknowledged is in the file the next start reads.
+ */
+static int open_for_append(jnl *j, uint64_t *ret_size)
+{
+	struct stat sb;
+	int fd, r;
+
+	fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			  0600);
+		if (fd >= 0)
+			j->dir_unsynced = true;
+	}
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*ret_size = (uint64_t) sb.st_size;
+	return fd;
 }
 
 int jnl_sync(jnl *j, zk_error *reterr)
 {
 	size_t off = 0;
+	int fd, r;
 
 	if (j->broken) {
 		j->len = 0;
 		return zk_fail(reterr, -EIO, "the journal %s failed earlier; restart the daemon",
 			       j->path);
 	}
+	if (!j->len)
+		return 0;
+	fd = open_for_append(j, &j->size);
+	if (fd < 0) {
+		j->len = 0;
+		return zk_fail(reterr, fd, "cannot open the journal %s%s", j->path,
+			       fd == -ELOOP ? " (a symbolic link; refusing to follow it)" : "");
+	}
 	while (off < j->len) {
-		ssize_t w = write(j->fd, j->buf + off, j->len - off);
+		ssize_t w = write(fd, j->buf + off, j->len - off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			int r = w < 0 ? -errno : -EIO;
-
-			cut_back(j);
+			r = w < 0 ? -errno : -EIO;
+			cut_back(j, fd);
+			close(fd);
 			return zk_fail(reterr, r, "cannot write the journal %s", j->path);
 		}
 		off += (size_t) w;
 	}
-	if (j->len && fdatasync(j->fd) < 0) {
-		int r = -errno;
-
-		cut_back(j);
+	r = fdatasync(fd) < 0 ? -errno : 0;
+	/* a journal created since the last sync: its name must survive a crash too */
+	if (r == 0 && j->dir_unsynced)
+		r = zk_fsync_parent(j->path);
+	if (r < 0) {
+		cut_back(j, fd);
+		close(fd);
 		return zk_fail(reterr, r, "cannot sync the journal %s", j->path);
 	}
+	close(fd);
+	j->dir_unsynced = false;
 	j->size += j->len;
 	j->len = 0;
 	return 0;
@@ -425,7 +474,7 @@ int jnl_rewrite(jnl *j, const rec_op *ops, size_t n, zk_error *reterr)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
-	int fd, r;
+	int r;
 
 	for (size_t i = 0; i < n;) {
 		size_t k = i + 1;
@@ -436,14 +485,11 @@ int jnl_rewrite(jnl *j, const rec_op *ops, size_t n, zk_error *reterr)
 			return zk_fail(reterr, -ENOMEM, "out of memory");
 		i = k;
 	}
+	/* renamed into place and its directory fsynced; the next jnl_sync appends to it */
 	r = zk_file_write_atomic(j->path, 0600, buf ? buf : "", len, reterr);
 	if (r < 0)
 		return r;
-	fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return zk_fail(reterr, -errno, "cannot reopen the journal %s", j->path);
-	close(j->fd);
-	j->fd = fd;
+	j->dir_unsynced = false;
 	j->size = len;
 	return 0;
 }

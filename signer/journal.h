@@ -14,6 +14,9 @@
  * file holds them, jnl_rewrite keeps only the later ones. Replaying a write the file
  * already holds changes nothing (adds of present records and deletes of absent ones are
  * no-ops), so a crash between the two steps is harmless.
+ *
+ * A jnl holds no file descriptor between calls (a daemon carries 100k zones): jnl_open,
+ * jnl_sync and jnl_rewrite open the file by its path and close it before they return.
  */
 #pragma once
 
@@ -45,7 +48,11 @@ uint64_t jnl_next_seq(const jnl *j);
 /* Queue one write (its changes all carry the same seq, which must be jnl_next_seq). */
 int jnl_append(jnl *j, const rec_op *ops, size_t n);
 
-/* Write and fdatasync everything queued. Returns 0 or -errno (nothing is then durable). */
+/*
+ * Write and fdatasync everything queued (the journal created by jnl_open, or again if it
+ * was removed, also gets its directory fsynced by the first sync). Returns 0 or -errno
+ * (nothing is then durable).
+ */
 int jnl_sync(jnl *j, zk_error *reterr);
 
 /* Replace the journal by `ops` (the writes still to be written back), atomically. */

@@ -608,15 +608,20 @@ int rec_set_add(rec_set *s, const rec_rr *rr)
 	o = owner_find(s, rr->owner, NULL);
 	if (!o) {
 		size_t nlen = dn_len(rr->owner);
+		uint8_t key[DN_KEYMAX];
+		size_t klen = dn_sort_key(rr->owner, key);
 
+		/* name and sort key, exactly: an owner of a small zone is a few dozen bytes,
+		 * and a daemon holds the index of every zone */
 		o = calloc(1, sizeof(*o));
-		if (!o || !(o->name = malloc(nlen + DN_KEYMAX))) {
+		if (!o || !(o->name = malloc(nlen + klen))) {
 			free(o);
 			return -ENOMEM;
 		}
 		memcpy(o->name, rr->owner, nlen);
 		o->key = o->name + nlen;
-		o->key_len = (uint16_t) dn_sort_key(o->name, o->key);
+		memcpy(o->key, key, klen);
+		o->key_len = (uint16_t) klen;
 		if (table_insert(s, &s->owners, owner_hash, o) < 0) {
 			free(o->name);
 			free(o);

@@ -5,6 +5,13 @@
  * The work list is every authoritative RRset plus the denial records. Workers take
  * chunks of it through an atomic cursor (RRsets differ in cost, so static splitting would
  * leave a core idle at the end), each with its own ks_signer per key, PRNG and buffer.
+ *
+ * Why a zone's place in the jitter window comes from its name and a refresh re-signs in
+ * one batch: the publication, not the signature, is what costs (each is a reload, a NOTIFY
+ * and a transfer to every secondary). Jitter drawn for each signature alone would refresh
+ * a zone in a publication for every hour of the window, and zones signed together would
+ * still come due together. A place per zone spreads the zones instead; the small
+ * per-signature part keeps a zone's expirations off one single second.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +50,9 @@ typedef struct job {
 typedef struct shared {
 	sgn_zone *z;
 	const sgn_sign_params *p;
+	uint32_t window;      /* a signature with no more than this left is re-signed */
+	uint32_t zone_part;   /* expiry = now + validity - zone_part - (0 .. sig_part) */
+	uint32_t sig_part;
 	job *jobs;
 	size_t n_jobs;
 	atomic_size_t cursor;
@@ -126,6 +136,7 @@ static bool signs_with_ksk(const sgn_node *node, uint16_t type)
 typedef struct filter_ctx {
 	const sgn_zone *z;
 	const sgn_sign_params *p;
+	uint32_t window;
 	ks_key *const *keys;
 	size_t n_keys;
 	uint16_t type;
@@ -155,7 +166,7 @@ static bool drop_sig(const uint8_t *rd, uint16_t len, void *userdata)
 	/* RRSIG times are 32-bit; compare in serial arithmetic around now (RFC 4034 §3.1.5) */
 	exp = now + (int32_t) (rrsig_expiration(rd) - (uint32_t) now);
 	inc = now + (int32_t) (rrsig_inception(rd) - (uint32_t) now);
-	if (inc > now || exp - now <= (zk_time_t) c->p->refresh)
+	if (inc > now || exp - now <= (zk_time_t) c->window)
 		return true;
 	c->have[k] = true;
 	if (!c->st->earliest_expiry || exp < c->st->earliest_expiry)
@@ -171,7 +182,7 @@ static int sign_job(worker *w, const job *j)
 	sgn_rrset *s = j->s;
 	bool ksk = signs_with_ksk(j->node, s->type);
 	filter_ctx fc = {
-		.z = z, .p = p, .type = s->type, .ttl = s->ttl, .st = &w->st,
+		.z = z, .p = p, .window = sh->window, .type = s->type, .ttl = s->ttl, .st = &w->st,
 		.keys = ksk ? p->ksks : p->zsks, .n_keys = ksk ? p->n_ksks : p->n_zsks,
 	};
 	ks_signer **signers = ksk ? w->ksk_signers : w->zsk_signers;
@@ -199,8 +210,8 @@ static int sign_job(worker *w, const job *j)
 	for (size_t k = 0; k < fc.n_keys; k++) {
 		const ks_key *key = fc.keys[k];
 		uint32_t inception = (uint32_t) (p->now - p->inception_offset);
-		uint32_t spread = p->jitter ? (uint32_t) (sgn_splitmix64(&w->rng) % (p->jitter + 1u)) : 0;
-		zk_time_t exp = p->now + p->validity - spread;
+		uint64_t draw = sh->sig_part ? sgn_splitmix64(&w->rng) % (sh->sig_part + 1u) : 0;
+		zk_time_t exp = p->now + p->validity - sh->zone_part - (zk_time_t) draw;
 		int sl;
 
 		if (fc.have[k])
@@ -302,6 +313,72 @@ static int worker_init(worker *w, shared *sh, zk_error *reterr)
 	return 0;
 }
 
+uint32_t sgn_zone_jitter(const uint8_t *apex, uint32_t jitter)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a over the lowercase name ... */
+	size_t len = dn_len(apex);
+	uint32_t span = jitter - sgn_jitter_per_sig(jitter);
+
+	if (!jitter)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		/* length octets are below 64: lowercasing every octet leaves them alone */
+		uint8_t c = apex[i] >= 'A' && apex[i] <= 'Z' ? (uint8_t) (apex[i] + 32) : apex[i];
+
+		h = (h ^ c) * 0x100000001b3ull;
+	}
+	/* ... mixed (splitmix64's finalizer) so that names differing in one letter land far
+	 * apart */
+	return (uint32_t) (sgn_splitmix64(&h) % ((uint64_t) span + 1));
+}
+
+/* Does a signature of the jobs have no more than `window` left? Then the run refreshes. */
+static bool any_due(const job *jobs, size_t n, zk_time_t now, uint32_t window)
+{
+	for (size_t i = 0; i < n; i++) {
+		const sgn_rrset *s = jobs[i].s;
+
+		for (const uint8_t *q = s->sigs; q && q < s->sigs + s->sigs_len;
+		     q += 2u + blob_len(q)) {
+			zk_time_t exp;
+
+			if (blob_len(q) < 20)
+				continue;
+			exp = now + (int32_t) (rrsig_expiration(q + 2) - (uint32_t) now);
+			if (exp - now <= (zk_time_t) window)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The expiry spread and the re-signing window of this run (see sign.h). A refresh run's
+ * window reaches up to the earliest expiry it can give: what it keeps comes due with what
+ * it makes, so the next refresh is one period away.
+ */
+static void plan(shared *sh)
+{
+	const sgn_sign_params *p = sh->p;
+	uint32_t jitter = p->jitter;
+
+	/* a new signature must outlive the window, or every run would make it again */
+	if (p->validity <= p->refresh)
+		jitter = 0;
+	else if (jitter > p->validity - p->refresh - 1)
+		jitter = p->validity - p->refresh - 1;
+	sh->sig_part = sgn_jitter_per_sig(jitter);
+	sh->zone_part = sgn_zone_jitter(sh->z->apex, jitter);
+	sh->window = p->refresh;
+	if (p->batch && any_due(sh->jobs, sh->n_jobs, p->now, p->refresh)) {
+		/* earliest expiry of a new signature, less a second: > refresh, see above */
+		uint32_t w = p->validity - sh->zone_part - sh->sig_part - 1;
+
+		if (w > sh->window)
+			sh->window = w;
+	}
+}
+
 /* What to look at: every RRset, or (z->dirty_only) those of the dirty names and records. */
 static int collect_jobs(sgn_zone *z, job **ret, size_t *ret_n)
 {
@@ -368,6 +445,7 @@ int sgn_sign_zone(sgn_zone *z, const sgn_sign_params *p, sgn_sign_stats *stats,
 	r = collect_jobs(z, &sh.jobs, &sh.n_jobs);
 	if (r < 0)
 		return zk_fail(reterr, r, "out of memory");
+	plan(&sh);
 	if (n_threads > sh.n_jobs / CHUNK + 1)
 		n_threads = (unsigned) (sh.n_jobs / CHUNK + 1);
 	workers = calloc(n_threads, sizeof(*workers));

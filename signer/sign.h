@@ -8,9 +8,18 @@
  * matches the RRset's TTL and label count. Every other signature is dropped, and each
  * required key without a kept signature signs. So a first signing, a re-sign after a
  * change, a refresh and a key change are the same operation: only what is due is made.
+ *
+ * Expirations and batches (RFC 6781 §4.4.2). A zone's signatures expire at a place in the
+ * jitter window that its name decides (sgn_zone_jitter), give or take a small
+ * per-signature part, so zones signed at the same moment come due spread over the window
+ * and stay where they are across restarts. A refresh run (sgn_sign_params.batch) re-signs
+ * every signature that would come due before the ones it makes: one publication per zone
+ * per refresh period, whatever edits came in between, instead of one for every hour the
+ * zone's expirations are spread over.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,8 +31,22 @@
 typedef struct sgn_sign_params {
 	zk_time_t now;
 	uint32_t validity;         /* seconds */
-	uint32_t refresh;          /* re-sign when less than this remains */
-	uint32_t jitter;           /* expirations spread over [validity - jitter, validity] */
+	uint32_t refresh;          /* re-sign when no more than this remains */
+	/*
+	 * Expirations spread over [validity - jitter, validity]: now + validity - the zone's
+	 * part (sgn_zone_jitter) - a per-signature part below sgn_jitter_per_sig(jitter).
+	 * The jitter is cut to validity - refresh - 1 if longer, so a new signature is never
+	 * due at once. 0: every signature expires exactly `validity` after `now`.
+	 */
+	uint32_t jitter;
+	/*
+	 * A refresh run batches: when a signature looked at has no more than `refresh` left,
+	 * every signature that would come due before the ones this run makes is re-signed too
+	 * (all but those made within the last sgn_jitter_per_sig(jitter) seconds), so the zone's
+	 * next refresh is about a whole period away. A run with nothing due (an edit) keeps
+	 * the plain window and re-signs only what changed. False: only what is due.
+	 */
+	bool batch;
 	uint32_t inception_offset; /* inception = now - this */
 	unsigned threads;          /* 0: one per available core */
 	/* Keys that sign now (borrowed): the DNSKEY, CDS and CDNSKEY RRsets are signed by
@@ -51,6 +74,24 @@ typedef struct sgn_sign_stats {
  */
 int sgn_sign_zone(sgn_zone *z, const sgn_sign_params *p, sgn_sign_stats *stats,
 		  zk_error *reterr);
+
+/*
+ * The per-signature part of the jitter: expirations of the signatures one run makes spread
+ * over this many seconds (jitter / 16: 45 minutes of the default 12 hours).
+ */
+static inline uint32_t sgn_jitter_per_sig(uint32_t jitter)
+{
+	return jitter / 16;
+}
+
+/*
+ * The zone's part of the jitter, in seconds before `validity`: a hash of its apex name
+ * `apex` (wire, case-insensitive), uniform over [0, jitter - sgn_jitter_per_sig(jitter)].
+ * A pure function of the name and the jitter: the same on every run, every restart and
+ * every host, so many zones signed at one moment come due as a steady stream over the
+ * window and keep their places. 0 when jitter is 0.
+ */
+uint32_t sgn_zone_jitter(const uint8_t *apex, uint32_t jitter);
 
 /* splitmix64: a fast per-thread PRNG for jitter and sampling (not for keys). */
 static inline uint64_t sgn_splitmix64(uint64_t *s)

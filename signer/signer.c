@@ -2,9 +2,9 @@
 /*
  * signer/signer.c -- one zone, input to published file. See signer.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -426,22 +426,83 @@ static int sign_pass(sgn_zone *z, const sgn_sign_params *sp, sgn_sign_stats *tot
 	return 0;
 }
 
+/* A file we wrote, as fstat saw it once written; set false: none. */
+typedef struct file_id {
+	bool set;
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;
+	int64_t mtime_ns;
+} file_id;
+
+static int64_t mtime_ns(const struct stat *sb)
+{
+	return (int64_t) sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
+static file_id file_id_of(const struct stat *sb)
+{
+	return (file_id) { .set = true, .dev = sb->st_dev, .ino = sb->st_ino,
+			   .size = (uint64_t) sb->st_size, .mtime_ns = mtime_ns(sb) };
+}
+
+/*
+ * Reopen the splice source `s` describes by `path` for one write: its block table is
+ * kept only if the file there is still the one we wrote (same inode, size and mtime;
+ * nobody replaced or changed it since), else it is dropped and the write formats
+ * everything. O_NONBLOCK: a FIFO put there must not block the run.
+ */
+static void splice_reopen(sgn_splice *s, const file_id *id, const char *path)
+{
+	struct stat sb;
+	int fd;
+
+	if (!s->blocks || !id->set) {
+		sgn_splice_clear(s);
+		return;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_dev == id->dev &&
+	    sb.st_ino == id->ino && (uint64_t) sb.st_size == id->size &&
+	    mtime_ns(&sb) == id->mtime_ns) {
+		s->fd = fd;
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	sgn_splice_clear(s);
+}
+
+/* After a write that failed: the file stays in place, its table stays valid, the fd goes. */
+static void splice_close(sgn_splice *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
 struct sgn_ctx {
 	const pol_config *cfg;     /* borrowed; replaced by sgn_ctx_set_config */
 	const pol_zone *zone;
 	const zk_diag *diag;
 	uint8_t apex[DN_MAXLEN];
-	char state_path[PATH_MAX];
+	char *state_path;          /* owned (a daemon holds a context per zone) */
 	sgn_state st;
 	sgn_zone *current;         /* the published version in memory, or NULL */
 	uint64_t applied_seq;      /* newest API write in current */
 	uint64_t published_seq;    /* newest API write in the published file */
 	bool have_input_id;        /* current was built from the input file of this identity */
 	struct stat input_id;
-	sgn_splice splice;         /* the text of the last publication, for the next one */
-	sgn_splice wb_splice;      /* the text of the last write-back of the input file */
-	uint64_t wb_size;          /* ... whose size and mtime were these */
-	int64_t wb_mtime_ns;
+	/*
+	 * The block tables of the last publication and of the last write-back of the input
+	 * file, for the next write of each, and the identity of the file each describes. No
+	 * fd is held between runs (a daemon carries 100k zones): the next write reopens the
+	 * file by its path and splices only if it is still that file.
+	 */
+	sgn_splice splice;
+	file_id splice_id;
+	sgn_splice wb_splice;
+	file_id wb_id;
 	ks_store *keys;            /* the key store and states of the last successful run */
 	ks_ring *ring;
 	/*
@@ -531,27 +592,156 @@ static int next_serial(const sgn_ctx *c, const sgn_zone *z, bool input_read, boo
 			       reterr);
 }
 
+/*
+ * A file whose temporary copies (zk_atomic's "<name>.tmp.XXXXXX") are removed: `dir`
+ * (dir_len bytes, not terminated there) and `base`; base NULL: every key file (K*) of dir.
+ */
+typedef struct temp_owner {
+	const char *dir;
+	size_t dir_len;
+	const char *base;
+	size_t base_len;
+} temp_owner;
+
+#define TEMP_SUFFIX_LEN 11 /* ".tmp.XXXXXX" */
+
+static int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* By directory, then name; the key-file wildcard (base NULL) first in its directory. */
+static int owner_cmp(const void *x, const void *y)
+{
+	const temp_owner *a = x, *b = y;
+	int c = bytes_cmp(a->dir, a->dir_len, b->dir, b->dir_len);
+
+	if (c || a->base == b->base)
+		return c;
+	if (!a->base || !b->base)
+		return a->base ? 1 : -1;
+	return bytes_cmp(a->base, a->base_len, b->base, b->base_len);
+}
+
+static void owner_of_path(const char *path, temp_owner *o)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		*o = (temp_owner) { .dir = ".", .dir_len = 1, .base = path };
+	else
+		*o = (temp_owner) { .dir = path,
+				    .dir_len = slash == path ? 1 : (size_t) (slash - path),
+				    .base = slash + 1 };
+	o->base_len = strlen(o->base);
+}
+
+/*
+ * Read one directory and remove the temporary files of the n owners (all of it, sorted)
+ * found there. The names are collected first: unlinking while reading is left
+ * unspecified by POSIX.
+ */
+static size_t sweep_dir(const temp_owner *o, size_t n)
+{
+	char dir[PATH_MAX];
+	char **names = NULL;
+	size_t n_names = 0, cap = 0, removed = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (o->dir_len >= sizeof(dir))
+		return 0;
+	memcpy(dir, o->dir, o->dir_len);
+	dir[o->dir_len] = '\0';
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		temp_owner key = { .dir = o->dir, .dir_len = o->dir_len, .base = de->d_name };
+
+		if (len < TEMP_SUFFIX_LEN ||
+		    memcmp(de->d_name + len - TEMP_SUFFIX_LEN, ".tmp.", 5) != 0)
+			continue;
+		key.base_len = len - TEMP_SUFFIX_LEN;
+		if (!(o->base == NULL && de->d_name[0] == 'K') &&
+		    !bsearch(&key, o, n, sizeof(*o), owner_cmp))
+			continue;
+		if (n_names == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			char **nn = realloc(names, nc * sizeof(*nn));
+
+			if (!nn)
+				break;
+			names = nn;
+			cap = nc;
+		}
+		names[n_names] = strdup(de->d_name);
+		if (!names[n_names])
+			break;
+		n_names++;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		removed += unlinkat(dirfd(d), names[i], 0) == 0;
+		free(names[i]);
+	}
+	free(names);
+	closedir(d);
+	return removed;
+}
+
+size_t sgn_remove_stale_temps_all(const pol_config *cfg, const pol_zone *const *zones, size_t n)
+{
+	_cleanup_free_ temp_owner *o = calloc(n ? 5 * n : 1, sizeof(*o));
+	_cleanup_free_ char **owned = calloc(n ? 3 * n : 1, sizeof(*owned));
+	size_t n_o = 0, n_owned = 0, removed = 0;
+	char path[PATH_MAX];
+
+	if (!o || !owned)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char *s[3];
+
+		owner_of_path(zones[i]->output_file, &o[n_o++]);
+		owner_of_path(zones[i]->input_file, &o[n_o++]);
+		sgn_keyring_path(cfg, zones[i], path, sizeof(path));
+		s[0] = strdup(path);
+		sgn_state_path(cfg, zones[i], path, sizeof(path));
+		s[1] = strdup(path);
+		sgn_key_dir(cfg, zones[i], path, sizeof(path));
+		s[2] = strdup(path);
+		for (size_t k = 0; k < 3; k++)
+			if (s[k])
+				owned[n_owned++] = s[k];
+		if (!s[0] || !s[1] || !s[2])
+			goto out;
+		owner_of_path(s[0], &o[n_o++]);
+		owner_of_path(s[1], &o[n_o++]);
+		o[n_o++] = (temp_owner) { .dir = s[2], .dir_len = strlen(s[2]) };
+	}
+	/* O(N log N) for the table, then each directory is read once, whatever N */
+	qsort(o, n_o, sizeof(*o), owner_cmp);
+	for (size_t i = 0; i < n_o;) {
+		size_t k = i + 1;
+
+		while (k < n_o && bytes_cmp(o[k].dir, o[k].dir_len, o[i].dir, o[i].dir_len) == 0)
+			k++;
+		removed += sweep_dir(o + i, k - i);
+		i = k;
+	}
+out:
+	for (size_t i = 0; i < n_owned; i++)
+		free(owned[i]);
+	return removed;
+}
+
 size_t sgn_remove_stale_temps(const pol_config *cfg, const pol_zone *zone)
 {
-	char keyring[PATH_MAX], state[PATH_MAX], keys[PATH_MAX], pattern[PATH_MAX + 32];
-	const char *files[] = { zone->output_file, zone->input_file, keyring, state, keys };
-	size_t removed = 0;
-	glob_t g;
-
-	sgn_keyring_path(cfg, zone, keyring, sizeof(keyring));
-	sgn_state_path(cfg, zone, state, sizeof(state));
-	sgn_key_dir(cfg, zone, keys, sizeof(keys) - 3);
-	strcat(keys, "/K*");
-	for (size_t i = 0; i < ZK_ELEMENTSOF(files); i++) {
-		/* zk_atomic's temporary names: <path>.tmp.XXXXXX */
-		snprintf(pattern, sizeof(pattern), "%s.tmp.??????", files[i]);
-		if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
-			continue;
-		for (size_t j = 0; j < g.gl_pathc; j++)
-			removed += unlink(g.gl_pathv[j]) == 0;
-		globfree(&g);
-	}
-	return removed;
+	return sgn_remove_stale_temps_all(cfg, &zone, 1);
 }
 
 /*
@@ -607,9 +797,12 @@ int sgn_ctx_open(const pol_config *cfg, const pol_zone *zone, const zk_diag *dia
 		free(c);
 		return zk_fail(reterr, r, "cannot create the zone state directory '%s'", dir);
 	}
-	sgn_state_path(cfg, zone, c->state_path, sizeof(c->state_path));
-	r = sgn_state_load(c->state_path, &c->st, reterr);
+	sgn_state_path(cfg, zone, dir, sizeof(dir));
+	c->state_path = strdup(dir);
+	r = c->state_path ? sgn_state_load(c->state_path, &c->st, reterr)
+			  : zk_fail(reterr, -ENOMEM, "out of memory");
 	if (r < 0) {
+		free(c->state_path);
 		free(c);
 		return r;
 	}
@@ -644,6 +837,7 @@ sgn_ctx *sgn_ctx_free(sgn_ctx *c)
 	sgn_splice_clear(&c->wb_splice);
 	ks_store_free(c->keys);
 	free(c->ring);
+	free(c->state_path);
 	free(c);
 	return NULL;
 }
@@ -657,6 +851,7 @@ void sgn_ctx_set_config(sgn_ctx *c, const pol_config *cfg, const pol_zone *zone)
 {
 	c->inc_ok = false; /* the policy may have changed what every record looks like */
 	sgn_splice_clear(&c->wb_splice); /* ... and which records are the user's */
+	c->wb_id.set = false;
 	c->cfg = cfg;
 	c->zone = zone;
 }
@@ -727,20 +922,6 @@ static int make_anchors(const pol_zone *zone, const keyset *ks, anchors *a, zk_e
 	return 0;
 }
 
-static int64_t mtime_ns(const struct stat *sb)
-{
-	return (int64_t) sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
-}
-
-/* A file we wrote is a splice source only while nobody changed it in place since. */
-static bool still_as_written(int fd, uint64_t size, int64_t mtime)
-{
-	struct stat sb;
-
-	return fd >= 0 && fstat(fd, &sb) == 0 && (uint64_t) sb.st_size == size &&
-	       mtime_ns(&sb) == mtime;
-}
-
 static void *close_fd(void *arg)
 {
 	close((int) (intptr_t) arg);
@@ -788,9 +969,6 @@ static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now
 	if (!dir)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	sgn_splice_init(&next);
-	if (c->splice.fd >= 0 && !still_as_written(c->splice.fd, c->st.output_size,
-						   c->st.output_mtime_ns))
-		sgn_splice_clear(&c->splice);
 	r = zk_mkdir_p(dirname(dir), 0755);
 	if (r < 0)
 		return zk_fail(reterr, r, "cannot create the output directory of '%s'",
@@ -801,12 +979,16 @@ static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now
 	sink.a = &a;
 	snprintf(header, sizeof(header), "zone %s serial %u signed by zonekeeper at %s",
 		 zone->name, serial, zk_time_iso(now, ts, sizeof(ts)));
+	if (splice)
+		splice_reopen(&c->splice, &c->splice_id, zone->output_file);
 	r = sgn_zone_write_spliced(z, header, zone->policy->signing_threads, to_atomic,
 				   copy_to_atomic, &sink, &c->splice, splice ? &next : NULL,
 				   ret_copied, reterr);
 	if (r >= 0)
 		r = zk_atomic_sync(&a, &sb, reterr);
 	if (r < 0) {
+		/* the published file stays, and with it what its table describes */
+		splice_close(&c->splice);
 		zk_atomic_abort(&a);
 		sgn_splice_clear(&next);
 		return r;
@@ -819,6 +1001,7 @@ static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now
 	st.output_mtime_ns = (int64_t) sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 	r = sgn_state_store(c->state_path, &st, reterr);
 	if (r < 0) {
+		splice_close(&c->splice);
 		zk_atomic_abort(&a);
 		sgn_splice_clear(&next);
 		return r;
@@ -829,20 +1012,13 @@ static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now
 	close_in_background(c->splice.fd);
 	c->splice.fd = -1;
 	sgn_splice_clear(&c->splice);
+	c->splice_id.set = false;
 	if (r >= 0 && splice) {
-		/* the text just published is the next write's source, as long as it is ours */
-		struct stat now_sb;
-		int fd = open(zone->output_file, O_RDONLY | O_CLOEXEC);
-
-		if (fd >= 0 && fstat(fd, &now_sb) == 0 && now_sb.st_size == sb.st_size &&
-		    now_sb.st_mtim.tv_sec == sb.st_mtim.tv_sec &&
-		    now_sb.st_mtim.tv_nsec == sb.st_mtim.tv_nsec) {
-			c->splice = next;
-			c->splice.fd = fd;
-			return r;
-		}
-		if (fd >= 0)
-			close(fd);
+		/* the text just published is the next write's source, as long as it is ours:
+		 * sb is the identity of the temporary file, now renamed into place */
+		c->splice = next;
+		c->splice_id = file_id_of(&sb);
+		return r;
 	}
 	sgn_splice_clear(&next);
 	return r;
@@ -1185,10 +1361,13 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	sp = (sgn_sign_params) {
 		.now = o->now,
 		.validity = p->rrsig_validity,
-		/* pre-refresh: what falls due soon is re-signed with what is due now, so that
-		 * refreshes come in batches rather than one publication per signature */
+		/* pre-refresh: what falls due soon is re-signed with what is due now; and a run
+		 * that refreshes re-signs all that would come due before its own signatures (one
+		 * publication per zone per refresh period, at the zone's place in the jitter
+		 * window: sign.h). An edit with nothing due re-signs only what changed. */
 		.refresh = p->rrsig_refresh + o->pre_refresh,
 		.jitter = p->rrsig_jitter,
+		.batch = true,
 		.inception_offset = p->inception_offset,
 		.threads = p->signing_threads,
 		.ksks = ks.ksks, .n_ksks = ks.n_ksks,
@@ -1380,7 +1559,7 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	zk_atomic a;
 	char head[2600];
 	_cleanup_free_ char *target = NULL;
-	int r, fd;
+	int r;
 
 	if (!z || !c->have_input_id || stat(c->zone->input_file, &sb) < 0 ||
 	    !zk_same_file(&sb, &c->input_id))
@@ -1403,19 +1582,20 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	sink.a = &a;
 	sgn_splice_init(&next);
 	/* most of the text is the last write-back's: copy what did not change */
-	if (!still_as_written(c->wb_splice.fd, c->wb_size, c->wb_mtime_ns))
-		sgn_splice_clear(&c->wb_splice);
+	splice_reopen(&c->wb_splice, &c->wb_id, c->zone->input_file);
 	r = sgn_zone_write_records(z, head, p->signing_threads, keep_user_record, &uf, to_atomic,
 				   copy_to_atomic, &sink, &c->wb_splice, &next, NULL, reterr);
 	if (r >= 0)
 		r = zk_atomic_sync(&a, &wsb, reterr);
 	/* the narrowest window for an edit to slip in between the check and the rename */
 	if (r >= 0 && (stat(c->zone->input_file, &sb) < 0 || !zk_same_file(&sb, &c->input_id))) {
+		splice_close(&c->wb_splice);
 		zk_atomic_abort(&a);
 		sgn_splice_clear(&next);
 		return -EAGAIN;
 	}
 	if (r < 0) {
+		splice_close(&c->wb_splice);
 		zk_atomic_abort(&a);
 		sgn_splice_clear(&next);
 		return r;
@@ -1424,24 +1604,17 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	close_in_background(c->wb_splice.fd);
 	c->wb_splice.fd = -1;
 	sgn_splice_clear(&c->wb_splice);
+	c->wb_id.set = false;
 	if (r < 0) {
 		sgn_splice_clear(&next);
 		return r;
 	}
 	if (stat(c->zone->input_file, &c->input_id) < 0)
 		c->have_input_id = false;
-	/* the file just written is the next write-back's source, as long as it is ours */
-	fd = open(c->zone->input_file, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && still_as_written(fd, (uint64_t) wsb.st_size, mtime_ns(&wsb))) {
-		c->wb_splice = next;
-		c->wb_splice.fd = fd;
-		c->wb_size = (uint64_t) wsb.st_size;
-		c->wb_mtime_ns = mtime_ns(&wsb);
-	} else {
-		if (fd >= 0)
-			close(fd);
-		sgn_splice_clear(&next);
-	}
+	/* the file just written (wsb: the temporary file, renamed into place) is the next
+	 * write-back's source, as long as it is still ours then */
+	c->wb_splice = next;
+	c->wb_id = file_id_of(&wsb);
 	*ret_seq = c->applied_seq;
 	return 0;
 }

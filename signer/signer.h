@@ -117,7 +117,10 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
  * A zone kept across runs (the daemon): the published version stays in memory, so a
  * change re-signs only what differs and a refresh re-signs only what is due, without
  * reading the published file again. Opening loads the zone's state and, when it is still
- * the file we wrote, the published version (its signatures are reused).
+ * the file we wrote, the published version (its signatures are reused). It holds no file
+ * descriptor between calls (a daemon carries 100k zones): a write that reuses the text of
+ * the previous one (o->splice, the write-back) reopens that file by its path, and only if
+ * it is still the file written then (device, inode, size, mtime).
  */
 /*
  * Remove the temporary files a crash left behind while writing the zone's output, its
@@ -125,6 +128,16 @@ int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
  * owns the zone (the daemon, when it first opens it). Returns how many were removed.
  */
 size_t sgn_remove_stale_temps(const pol_config *cfg, const pol_zone *zone);
+
+/*
+ * The same for the n zones together (the daemon at start, with every zone): the zones'
+ * files are collected into one sorted table and each distinct directory is read once, so
+ * the cost is O(files + N log N) rather than a directory scan per zone. Zones may share
+ * directories; temporary files there that belong to no zone's file are left alone.
+ * Borrows `zones`. Best effort: out of memory, nothing is removed. Returns how many were.
+ */
+size_t sgn_remove_stale_temps_all(const pol_config *cfg, const pol_zone *const *zones,
+				  size_t n);
 
 typedef struct sgn_ctx sgn_ctx;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * signer/cli/zones.c -- `zonekeeper zone list|show|import`, `zonekeeper status`, and the
- * daemon's side of `zonekeeper keys ZONE` / `zonekeeper ds ZONE`.
+ * signer/cli/zones.c -- `zonekeeper zone list|show|import|add|delete|restore`,
+ * `zonekeeper status`, and the daemon's side of `zonekeeper keys ZONE` / `zonekeeper ds ZONE`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,25 +21,48 @@
 	"  --json           print the daemon's JSON reply as it is\n"
 
 static const char zone_usage[] =
-	"Usage: zonekeeper zone list\n"
+	"Usage: zonekeeper zone list [--state S] [--page-size N]\n"
 	"       zonekeeper zone show ZONE\n"
 	"       zonekeeper zone import ZONE FILE [--wait]\n"
+	"       zonekeeper zone add ZONE [--policy P] [--file FILE] [--wait]\n"
+	"       zonekeeper zone delete ZONE [--force]\n"
+	"       zonekeeper zone restore ZONE\n"
 	"\n"
 	"The zones the daemon (zonekeeperd) serves. `import` replaces the zone's records with\n"
 	"those of FILE (zone-file text; `-` reads standard input): the records zonekeeper owns\n"
 	"(SOA, DNSSEC records, the platform's apex NS) are stripped, and each stripped RRset\n"
 	"is printed with the reason.\n"
 	"\n"
-	"  --wait           return once the signed zone is published, and print its serial\n"
+	"`add` creates a zone, empty or with the records of --file (stripped as for `import`),\n"
+	"and prints it. `delete` stops serving a zone created that way: its input, state and\n"
+	"keys go to an archive under the daemon's state directory, and the archive's path and\n"
+	"until when `restore` can bring the zone back (with the same keys, so the same DS)\n"
+	"are printed. While the zone's DS is known to be at the parent, `delete` is refused\n"
+	"(DS_AT_PARENT): switch the zone to a policy with insecure = true, wait until the\n"
+	"parent's DS is gone, then delete it. Zones of the configuration file are deleted by\n"
+	"editing that file (ZONE_IN_CONFIG).\n"
+	"\n"
+	"  --state S        list: only zones in state S (ok, error, pending, signing, loading)\n"
+	"  --page-size N    list: ask for N zones per request (1 to 10000; default the\n"
+	"                   daemon's, 1000); every page is fetched\n"
+	"  --policy P       add: the policy of the configuration to sign with (default: the\n"
+	"                   configuration's default policy)\n"
+	"  --file FILE      add: the zone's records, zone-file text (`-` reads standard input)\n"
+	"  --force          delete: even while its DS is at the parent (wherever the zone is\n"
+	"                   served next without these keys, it is bogus until the DS goes)\n"
+	"  --wait           import, add: return once the signed zone is published, and print\n"
+	"                   its serial (add: and its DS records for the parent)\n"
 	COMMON_HELP
 	"\n"
-	"Exit status: 0 done, 1 failed, 2 usage, 3 refused by the daemon (e.g. ZONE_NOT_FOUND).\n";
+	"Exit status: 0 done, 1 failed, 2 usage, 3 refused by the daemon (e.g. ZONE_NOT_FOUND,\n"
+	"ZONE_EXISTS, ZONE_IN_CONFIG, DS_AT_PARENT).\n";
 
 static const char status_usage[] =
 	"Usage: zonekeeper status [--socket PATH] [--config FILE] [--json]\n"
 	"\n"
 	"Whether the daemon answers, and one line per zone: name, state, serial, last\n"
-	"publication, next event, last error. --json prints the reply of GET /v1/zones.\n"
+	"publication, next event, last error. --json prints the zones as GET /v1/zones\n"
+	"gives them, every page in one reply.\n"
 	"\n"
 	COMMON_HELP
 	"\n"
@@ -93,6 +116,28 @@ static int parse(const char *cmd, const char *usage, int argc, char **argv, int 
 	return r;
 }
 
+/* The options of `zone list|add|delete` beyond the common ones. */
+struct zone_args {
+	const char *state, *page_size; /* list */
+	const char *policy, *file;     /* add */
+	bool force;                    /* delete */
+};
+
+static bool take_zone_option(int c, const char *arg, void *ud)
+{
+	struct zone_args *a = ud;
+
+	switch (c) {
+	case 's': a->state = arg; return true;
+	case 'n': a->page_size = arg; return true;
+	case 'p': a->policy = arg; return true;
+	case 'f': a->file = arg; return true;
+	case 'F': a->force = true; return true;
+	default: return false;
+	}
+}
+
+/* "/v1/zones[/ZONE[/WHAT]][?wait=WAIT]": a NULL part is left out. */
 static int zone_path(const char *zone, const char *what, const char *wait, char **ret)
 {
 	const char *segs[] = { "v1", "zones", zone, what };
@@ -136,20 +181,122 @@ static int add_zone_row(cl_table *t, const json_t *z)
 	return cl_table_add(t, cells);
 }
 
+/* Whether `next` (of a page of `n` zones asked for after `after`) moves the listing on. */
+static bool advances(const json_t *next, size_t n, const char *after)
+{
+	if (!next || json_is_null(next))
+		return true; /* the last page (no `next` at all: a daemon without paging) */
+	return json_is_string(next) && n > 0 && !(after && !strcmp(after, json_string_value(next)));
+}
+
+/* One page of GET /v1/zones appended to `all`; *after becomes its `next` (NULL: the last). */
+static int fetch_page(cl_client *c, const cli_api *o, const char *state, const char *limit,
+		      char **after, json_t *all)
+{
+	const char *segs[] = { "v1", "zones" };
+	const cl_param params[] = { { "state", state }, { "limit", limit }, { "after", *after } };
+	cl_response rsp = { 0 };
+	json_t *zones, *next;
+	char *path = NULL, *n = NULL;
+	int r;
+
+	if (cl_path(segs, ZK_ELEMENTSOF(segs), params, ZK_ELEMENTSOF(params), &path) < 0) {
+		oom();
+		return CLI_FAIL;
+	}
+	r = cli_api_send(c, o, "GET", path, &rsp);
+	free(path);
+	zones = json_object_get(rsp.json, "zones");
+	next = json_object_get(rsp.json, "next");
+	if (r == CLI_OK && (!json_is_array(zones) ||
+			    !advances(next, json_array_size(zones), *after))) {
+		/* asking again would loop for ever */
+		fprintf(stderr, "zonekeeper: BAD_RESPONSE: the zone list from %s does not "
+			"advance after %s\n", cl_client_socket(c), *after ? *after : "the start");
+		r = CLI_FAIL;
+	}
+	if (r == CLI_OK && ((json_is_string(next) && !(n = strdup(json_string_value(next)))) ||
+			    json_array_extend(all, zones) < 0)) {
+		oom();
+		r = CLI_FAIL;
+	}
+	cl_response_clear(&rsp);
+	free(*after);
+	*after = n;
+	return r;
+}
+
+/*
+ * Every zone (in state `state`, NULL: all), following `next` page after page of `limit`
+ * (NULL: the daemon's default) on one connection. On CLI_OK *ret is
+ * {"status":"ok","zones":[...],"next":null}, as if one reply had held them all; the
+ * error line is printed otherwise. The pages are not printed, whatever o->json says.
+ */
+static int fetch_zones(cl_client *c, const cli_api *o, const char *state, const char *limit,
+		       json_t **ret)
+{
+	json_t *all = json_array();
+	char *after = NULL;
+	cli_api quiet = *o;
+	int r = CLI_OK;
+
+	quiet.json = false;
+	if (!all) {
+		oom();
+		return CLI_FAIL;
+	}
+	do {
+		r = fetch_page(c, &quiet, state, limit, &after, all);
+	} while (r == CLI_OK && after);
+	free(after);
+	if (r == CLI_OK) {
+		*ret = json_pack("{s:s,s:O,s:n}", "status", "ok", "zones", all, "next");
+		if (!*ret) {
+			oom();
+			r = CLI_FAIL;
+		}
+	}
+	json_decref(all);
+	return r;
+}
+
 static int zone_list(int argc, char **argv)
 {
 	static const char *const headers[] = { "NAME", "STATE", "SERIAL", "NAMES", "RRSETS",
 					       "LAST PUBLISHED" };
-	cl_response rsp = { 0 };
+	static const struct option extra[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "page-size", required_argument, NULL, 'n' },
+	};
+	static const char *const states[] = { "ok", "error", "pending", "signing", "loading" };
+	struct zone_args a = { 0 };
+	cl_client *c = NULL;
+	json_t *reply = NULL;
 	cl_table *t = NULL;
+	uint32_t size;
+	bool known = false;
 	cli_api o;
-	int r = parse("zone list", zone_usage, argc, argv, 0, 0, &o, false);
+	int r = parse_opts("zone list", zone_usage, argc, argv, 0, 0, extra,
+			   ZK_ELEMENTSOF(extra), &o, take_zone_option, &a);
 
 	if (r >= 0)
 		return r == CLI_OK + 100 ? CLI_OK : r;
-	r = cli_api_call(&o, "GET", "/v1/zones", NULL, &rsp);
-	if (r == CLI_OK && !o.json) {
-		t = table_of(json_object_get(rsp.json, "zones"), headers, ZK_ELEMENTSOF(headers),
+	for (size_t i = 0; a.state && i < ZK_ELEMENTSOF(states); i++)
+		known |= !strcmp(a.state, states[i]);
+	if (a.state && !known)
+		return cli_usage_error("zone list", "--state takes ok, error, pending, signing or "
+				       "loading, not '%s'", a.state);
+	if (a.page_size && (sgn_parse_uint(a.page_size, strlen(a.page_size), 10000, &size) < 0 ||
+			    size == 0))
+		return cli_usage_error("zone list", "--page-size takes 1 to 10000, not '%s'",
+				       a.page_size);
+	r = cli_api_open(&o, &c);
+	if (r == CLI_OK)
+		r = fetch_zones(c, &o, a.state, a.page_size, &reply);
+	if (r == CLI_OK && o.json) {
+		cli_print_json(ZK_TAKE(reply));
+	} else if (r == CLI_OK) {
+		t = table_of(json_object_get(reply, "zones"), headers, ZK_ELEMENTSOF(headers),
 			     add_zone_row);
 		if (t) {
 			cl_table_print(t, true, stdout);
@@ -159,7 +306,8 @@ static int zone_list(int argc, char **argv)
 		}
 	}
 	cl_table_free(t);
-	cl_response_clear(&rsp);
+	json_decref(reply);
+	cl_client_free(c);
 	return r;
 }
 
@@ -258,12 +406,11 @@ static int read_all(const char *path, char **ret, size_t *ret_len)
 	return 0;
 }
 
-static int print_import(const cl_response *rsp)
+/* The stripped RRsets of an import or an add, with the reason each; "nothing stripped". */
+static int print_stripped(const json_t *stripped)
 {
 	static const char *const headers[] = { "NAME", "TYPE", "COUNT", "REASON" };
-	const json_t *stripped = json_object_get(rsp->json, "stripped");
-	const json_t *serial = json_object_get(rsp->json, "serial");
-	char n[32], added[32], deleted[32], name[512], type[32], count[32], reason[1024];
+	char name[512], type[32], count[32], reason[1024];
 	cl_table *t = cl_table_new(ZK_ELEMENTSOF(headers), headers);
 	const json_t *s;
 	size_t i;
@@ -279,20 +426,30 @@ static int print_import(const cl_response *rsp)
 			return -ENOMEM;
 		}
 	}
-	printf("imported %s records", CELL(rsp->json, "records", n));
-	if (json_is_integer(json_object_get(rsp->json, "added")))
-		printf(" (%s added, %s deleted)", CELL(rsp->json, "added", added),
-		       CELL(rsp->json, "deleted", deleted));
-	putchar('\n');
 	if (cl_table_rows(t)) {
 		printf("stripped (zonekeeper makes these itself):\n");
 		cl_table_print(t, true, stdout);
 	} else {
 		printf("nothing stripped\n");
 	}
+	cl_table_free(t);
+	return 0;
+}
+
+static int print_import(const cl_response *rsp)
+{
+	const json_t *serial = json_object_get(rsp->json, "serial");
+	char n[32], added[32], deleted[32];
+
+	printf("imported %s records", CELL(rsp->json, "records", n));
+	if (json_is_integer(json_object_get(rsp->json, "added")))
+		printf(" (%s added, %s deleted)", CELL(rsp->json, "added", added),
+		       CELL(rsp->json, "deleted", deleted));
+	putchar('\n');
+	if (print_stripped(json_object_get(rsp->json, "stripped")) < 0)
+		return -ENOMEM;
 	if (json_is_integer(serial))
 		printf("published in serial %" JSON_INTEGER_FORMAT "\n", json_integer_value(serial));
-	cl_table_free(t);
 	return 0;
 }
 
@@ -324,16 +481,201 @@ static int zone_import(int argc, char **argv)
 	return r;
 }
 
+/* ---------------------------------------------------------------- zone add, delete, restore */
+
+/*
+ * obj[key] = the `len` bytes of `s` as a JSON string. -EINVAL when they are not UTF-8
+ * (JSON strings are; jansson refuses them), -ENOMEM.
+ */
+static int set_text(json_t *obj, const char *key, const char *s, size_t len)
+{
+	json_t *v = json_stringn(s, len);
+	int r;
+
+	if (!v) {
+		/* refused for its bytes or for want of memory: the unchecked variant tells */
+		v = json_stringn_nocheck(s, len);
+		r = v ? -EINVAL : -ENOMEM;
+		json_decref(v);
+		return r;
+	}
+	return json_object_set_new(obj, key, v) < 0 ? -ENOMEM : 0;
+}
+
+/* The body of POST /v1/zones into *ret; prints the error line otherwise. */
+static int add_body(const char *zone, const struct zone_args *a, json_t **ret)
+{
+	json_t *body = json_object();
+	const char *bad = NULL; /* the argument that is not UTF-8 */
+	bool read = false;
+	char *text = NULL;
+	size_t len = 0;
+	int r = body ? set_text(body, "name", zone, strlen(zone)) : -ENOMEM;
+
+	if (r == -EINVAL)
+		bad = "ZONE";
+	if (r == 0 && a->policy && (r = set_text(body, "policy", a->policy,
+						   strlen(a->policy))) == -EINVAL)
+		bad = "--policy";
+	if (r == 0 && a->file) {
+		r = read_all(a->file, &text, &len);
+		read = r == 0;
+		if (read)
+			r = set_text(body, "zone", text, len);
+		free(text);
+	}
+	if (r == 0) {
+		*ret = body;
+		return CLI_OK;
+	}
+	json_decref(body);
+	if (bad)
+		return cli_usage_error("zone add", "%s is not UTF-8 text", bad);
+	if (r == -ENOMEM)
+		oom();
+	else if (read) /* -EINVAL */
+		fprintf(stderr, "zonekeeper: INPUT: %s: not UTF-8 text (the API carries the zone "
+			"as a JSON string; write other octets as \\DDD)\n", a->file);
+	else
+		fprintf(stderr, "zonekeeper: INPUT: %s: %s\n", a->file, strerror(-r));
+	return CLI_FAIL;
+}
+
+/* The zone, what was stripped (when a file was sent), the serial, the DS (with --wait). */
+static int print_added(const json_t *reply, const char *zone, bool with_file, bool wait)
+{
+	const json_t *z = json_object_get(reply, "zone");
+	const json_t *serial = json_object_get(z, "serial");
+	const json_t *ds = json_object_get(reply, "ds");
+	const char *name = json_string_value(json_object_get(z, "name"));
+
+	printf("created %s\n", name ? name : zone);
+	print_zone(z);
+	if ((with_file || json_array_size(json_object_get(reply, "stripped"))) &&
+	    print_stripped(json_object_get(reply, "stripped")) < 0)
+		return -ENOMEM;
+	if (!wait || !json_is_integer(serial)) {
+		printf("saved; publication follows\n");
+		return 0;
+	}
+	printf("published in serial %" JSON_INTEGER_FORMAT "\n", json_integer_value(serial));
+	if (json_array_size(ds)) {
+		printf("DS records for the parent zone:\n");
+		cli_print_ds(ds, name ? name : zone, 0);
+	} else {
+		printf("no DS records for the parent zone (an insecure policy)\n");
+	}
+	return 0;
+}
+
+static int zone_add(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "wait", no_argument, NULL, CLI_OPT_WAIT },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "file", required_argument, NULL, 'f' },
+	};
+	struct zone_args a = { 0 };
+	cl_response rsp = { 0 };
+	json_t *body = NULL;
+	char *path = NULL;
+	cli_api o;
+	int r = parse_opts("zone add", zone_usage, argc, argv, 1, 1, extra, ZK_ELEMENTSOF(extra),
+			   &o, take_zone_option, &a);
+
+	if (r >= 0)
+		return r == CLI_OK + 100 ? CLI_OK : r;
+	r = add_body(argv[optind], &a, &body);
+	if (r != CLI_OK)
+		return r;
+	r = zone_path(NULL, NULL, o.wait ? "published" : NULL, &path);
+	if (r == CLI_OK)
+		r = cli_api_call(&o, "POST", path, body, &rsp);
+	if (r == CLI_OK && !o.json &&
+	    print_added(rsp.json, argv[optind], a.file != NULL, o.wait) < 0) {
+		oom();
+		r = CLI_FAIL;
+	}
+	cl_response_clear(&rsp);
+	json_decref(body);
+	free(path);
+	return r;
+}
+
+static int zone_delete(int argc, char **argv)
+{
+	static const struct option extra[] = { { "force", no_argument, NULL, 'F' } };
+	const char *segs[] = { "v1", "zones", NULL };
+	struct zone_args a = { 0 };
+	cl_response rsp = { 0 };
+	char *path = NULL;
+	char name[512], archive[4096], until[64];
+	cli_api o;
+	int r = parse_opts("zone delete", zone_usage, argc, argv, 1, 1, extra,
+			   ZK_ELEMENTSOF(extra), &o, take_zone_option, &a);
+
+	if (r >= 0)
+		return r == CLI_OK + 100 ? CLI_OK : r;
+	segs[2] = argv[optind];
+	{
+		const cl_param params[] = { { "force", a.force ? "true" : NULL } };
+
+		if (cl_path(segs, ZK_ELEMENTSOF(segs), params, ZK_ELEMENTSOF(params), &path) < 0) {
+			oom();
+			return CLI_FAIL;
+		}
+	}
+	r = cli_api_call(&o, "DELETE", path, NULL, &rsp);
+	if (r == CLI_OK && !o.json) {
+		CELL(rsp.json, "zone", name);
+		printf("deleted %s\n", strcmp(name, "-") ? name : argv[optind]);
+		printf("archived in %s\n", CELL(rsp.json, "archive", archive));
+		printf("restorable until %s with `zonekeeper zone restore %s`\n",
+		       CELL(rsp.json, "purge_after", until), argv[optind]);
+	}
+	cl_response_clear(&rsp);
+	free(path);
+	return r;
+}
+
+static int zone_restore(int argc, char **argv)
+{
+	cl_response rsp = { 0 };
+	char *path = NULL;
+	cli_api o;
+	int r = parse("zone restore", zone_usage, argc, argv, 1, 1, &o, false);
+
+	if (r >= 0)
+		return r == CLI_OK + 100 ? CLI_OK : r;
+	r = zone_path(argv[optind], "restore", NULL, &path);
+	if (r == CLI_OK)
+		r = cli_api_call(&o, "POST", path, NULL, &rsp);
+	if (r == CLI_OK && !o.json) {
+		const json_t *z = json_object_get(rsp.json, "zone");
+		const char *name = json_string_value(json_object_get(z, "name"));
+
+		printf("restored %s with its keys\n", name ? name : argv[optind]);
+		print_zone(z);
+	}
+	cl_response_clear(&rsp);
+	free(path);
+	return r;
+}
+
 int cmd_zone(int argc, char **argv)
 {
 	static const cli_sub subs[] = {
 		{ "list", zone_list },
 		{ "show", zone_show },
 		{ "import", zone_import },
+		{ "add", zone_add },
+		{ "delete", zone_delete },
+		{ "del", zone_delete },
+		{ "restore", zone_restore },
 	};
 
 	return cli_dispatch(argc, argv, "zone", subs, ZK_ELEMENTSOF(subs), zone_usage,
-			    "list, show or import");
+			    "list, show, import, add, delete or restore");
 }
 
 /* ---------------------------------------------------------------------- status */
@@ -384,8 +726,9 @@ static int print_status(const cl_client *c, const json_t *zones)
 
 int cmd_status(int argc, char **argv)
 {
-	cl_response health = { 0 }, zones = { 0 };
+	cl_response health = { 0 };
 	cl_client *c = NULL;
+	json_t *zones = NULL;
 	cli_api o, quiet;
 	int r = parse("status", status_usage, argc, argv, 0, 0, &o, false);
 
@@ -398,13 +741,15 @@ int cmd_status(int argc, char **argv)
 	quiet.json = false; /* --json prints the zones only */
 	r = cli_api_send(c, &quiet, "GET", "/v1/health", &health);
 	if (r == CLI_OK)
-		r = cli_api_send(c, &o, "GET", "/v1/zones", &zones);
-	if (r == CLI_OK && !o.json && print_status(c, json_object_get(zones.json, "zones")) < 0) {
+		r = fetch_zones(c, &o, NULL, NULL, &zones);
+	if (r == CLI_OK && o.json) {
+		cli_print_json(ZK_TAKE(zones));
+	} else if (r == CLI_OK && print_status(c, json_object_get(zones, "zones")) < 0) {
 		oom();
 		r = CLI_FAIL;
 	}
 	cl_response_clear(&health);
-	cl_response_clear(&zones);
+	json_decref(zones);
 	cl_client_free(c);
 	return r;
 }

@@ -95,30 +95,29 @@ static check *check_new(dzone *z)
 	return c;
 }
 
-static int on_agents_timer(sd_event_source *s, uint64_t usec, void *userdata)
+void agents_on_timer(dzone *z)
 {
-	dzone *z = userdata;
 	dlog_fields f = { .zone = z->name, .signatures = -1 };
 	check *c;
 	int r;
 
 	if (z->agents_running || !z->n_waiting || !z->cfg->n_parental_agents)
-		return 0;
+		return;
 	c = check_new(z);
 	if (!c) {
 		dlog(ZK_LOG_ERR, &f, "cannot ask the parental agents: out of memory");
-		return 0;
+		return;
 	}
 	r = pthread_create(&c->thread, NULL, check_main, c);
 	if (r) {
 		dlog(ZK_LOG_ERR, &f, "cannot start a parental-agent check: %s", strerror(r));
 		check_free(c);
-		return 0;
+		return;
 	}
 	z->agents_running = true;
 	z->agents_id = c->id;
 	z->m->agents_running++;
-	return 0;
+	return;
 }
 
 void agents_schedule(dzone *z)
@@ -127,8 +126,8 @@ void agents_schedule(dzone *z)
 	uint64_t delay;
 
 	if (!z->n_waiting || !z->cfg->n_parental_agents || z->agents_running) {
-		if (z->agents_timer && !z->n_waiting)
-			sd_event_source_set_enabled(z->agents_timer, SD_EVENT_OFF);
+		if (!z->n_waiting)
+			mgr_event_clear(z, ZEV_AGENTS);
 		if (!z->n_waiting)
 			z->agents_next = 0;
 		return;
@@ -137,8 +136,7 @@ void agents_schedule(dzone *z)
 			       : mgr_now(z->m);
 	z->agents_next = when;
 	delay = mgr_delay_usec(z->m, when);
-	if (delay != UINT64_MAX)
-		(void) mgr_set_timer(z->m, &z->agents_timer, delay, on_agents_timer, z);
+	mgr_event_set(z, ZEV_AGENTS, delay);
 	/* the keys' next event is also the next time the agents are asked */
 	if (z->keys_view && (!z->key_next || when < z->key_next)) {
 		char ts[32];
@@ -169,9 +167,9 @@ static void check_finish(check *c)
 	dzone *z = NULL;
 	dlog_fields f = { .signatures = -1 };
 
-	for (size_t i = 0; i < m->n_zones && !z; i++)
-		if (m->zones[i] == c->z && m->zones[i]->agents_id == c->id)
-			z = m->zones[i];
+	for (size_t i = 0; i < mgr_n_zones(m) && !z; i++)
+		if (mgr_zone_at(m, i) == c->z && c->z->agents_id == c->id)
+			z = c->z;
 	if (!z)
 		return; /* the zone went with a configuration reload */
 	f.zone = z->name;
@@ -203,7 +201,7 @@ static void check_finish(check *c)
 		}
 		/* the run decides whether that is what a key waited for */
 		if (z->n_obs)
-			mgr_want_run(z);
+			mgr_want_run(z, false);
 	}
 	agents_schedule(z);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * signer/daemon/internal.h -- what the manager (manager.c: loop, jobs, configuration) and
- * the API routes (routes.c: HTTP endpoints, record writes, metrics) share. Not a public
- * interface: only signer/daemon/ includes it.
+ * signer/daemon/internal.h -- what the daemon's modules share: the manager (manager.c:
+ * the loop, signals, inotify, configuration, the run queue and the jobs), the write
+ * pipeline (writes.c: journal, group commit, waiters, write-back), zones as data
+ * (zones.c: create, delete, restore, the catalog) and the API routes (routes.c: HTTP
+ * endpoints, metrics). Not a public interface: only signer/daemon/ includes it.
  *
  * Threads: everything here belongs to the loop thread, except the fields marked "job",
  * which the signing thread of the zone's running job writes and the loop reads once the
@@ -24,16 +26,30 @@
 #include "signer/daemon/hooks.h"
 #include "signer/daemon/manager.h"
 #include "signer/daemon/pool.h"
+#include "signer/daemon/registry.h"
+#include "signer/daemon/zset.h"
 #include "keystore/keystore.h"
 #include "signer/journal.h"
 #include "signer/records.h"
 #include "signer/signer.h"
 
-#define MAX_WATCHES 64
 #define MAX_SYSTEM_RRS 64    /* system records listed by the API (apex: SOA, NS, DNSKEY...) */
 #define LATENCY_BUCKETS 11
 
 typedef struct dzone dzone;
+
+/*
+ * The kinds of event a zone has, each with its own deadline, under one timer per zone
+ * (manager.c, mgr_event_set): its next run (a refresh, a key event, a retry), an input
+ * edit that settles, API writes due in the input file, the parental agents to ask.
+ */
+typedef enum zev {
+	ZEV_DUE,
+	ZEV_DEBOUNCE,
+	ZEV_WRITEBACK,
+	ZEV_AGENTS,
+	_ZEV_MAX,
+} zev;
 
 /* A key whose DS move waits on the parent: what its parental agents are asked about. */
 typedef struct parent_key {
@@ -55,13 +71,38 @@ typedef struct dwrite {
 	struct dwrite *next;
 } dwrite;
 
+/* A path whose changes concern a zone (its input file, or where that file's link points). */
+typedef struct dinput {
+	char *path;
+	dzone *z;
+} dinput;
+
 typedef struct dzone {
 	manager *m;
 	char *name;
-	const pol_zone *cfg;      /* borrowed from m->config */
+	const pol_zone *cfg;      /* borrowed from m->config, or `own` */
+	pol_zone own;             /* a zone created through the API: its settings */
+	bool from_api;            /* created through the API (in the registry) */
+	dinput inputs[2];         /* in m->inputs: input_file, input_real */
+	/* the run queue (manager.c): which queue the zone waits in, its neighbours there */
+	int queued;
+	dzone *q_prev, *q_next;
+	bool want_urgent;         /* the wanted run is one a client waits for */
+	bool job_alive;           /* its job thread runs (until job_done) */
+	uint64_t config_gen;      /* the configuration load that last listed it (file zones) */
+	/* DELETE /v1/zones/{zone} waiting for the running job to end */
+	api_req *delete_req;
+	bool delete_force;
+	/* POST /v1/zones?wait=published: the creation's reply, sent at the first publication */
+	api_req *create_req;
+	json_t *create_reply;
+	uint64_t create_seq;      /* ...once the write of its records (this seq) is out */
+	bool in_catalog;          /* listed in the catalog zone last written */
+	const pol_policy *pending_policy; /* PUT /v1/zones/{zone}: applied once no job runs */
 	char *input_real;         /* the input file with symbolic links resolved (watched too) */
 	sgn_ctx *ctx;             /* NULL until opened (or after its state failed to load) */
-	sd_event_source *due, *debounce;
+	sd_event_source *timer;   /* the zone's one timer: the earliest of ev_at */
+	uint64_t ev_at[_ZEV_MAX]; /* each event's deadline, monotonic µs (0: none) */
 
 	bool want, want_reload;   /* a run is wanted; with the input read again */
 	bool want_safe;           /* the next run only re-signs the published version */
@@ -93,9 +134,8 @@ typedef struct dzone {
 	uint64_t synced_seq;      /* newest write whose journal line is durable */
 	uint64_t published_seq;   /* newest write in the published zone */
 	dwrite *waiters;          /* ?wait=published */
-	rec_rr sys[MAX_SYSTEM_RRS];
+	rec_rr *sys;              /* owned, n_sys of them */
 	size_t n_sys;
-	sd_event_source *wb_timer;
 	bool writeback_due;
 	bool due_fired;           /* the due timer asked for this run */
 	bool have_input_id;       /* the input file as our last write-back left it */
@@ -131,7 +171,6 @@ typedef struct dzone {
 	size_t n_waiting;
 	parent_key *job_waiting;  /* job: the same, handed over at its end */
 	size_t job_n_waiting;
-	sd_event_source *agents_timer;
 	zk_time_t agents_next;    /* when they are asked next (0: not scheduled) */
 	bool agents_running;
 	uint64_t agents_id;       /* the check running for this zone (ids are never reused) */
@@ -146,7 +185,7 @@ typedef struct dzone {
 	bool job_only_wb;         /* nothing to sign: only write the API changes back */
 	bool job_safe;            /* the job is a safe run (opts.safe) */
 	rec_set *job_recs;        /* job: index rebuilt from the zone read anew */
-	rec_rr job_sys[MAX_SYSTEM_RRS]; /* job: system records of the new version */
+	rec_rr *job_sys;          /* job: system records of the new version (owned) */
 	size_t job_n_sys;
 	bool job_sys_set;
 	int wb_r;                 /* job: write-back result */
@@ -154,7 +193,7 @@ typedef struct dzone {
 	uint64_t wb_usec;         /* job: how long the write-back took */
 	zk_error wb_err;
 	sgn_run_opts opts;
-	sgn_run_result res;
+	sgn_run_result *res;      /* the job's (allocated while it lives) */
 	zk_diag diag;
 	zk_error err;
 	int r;
@@ -167,20 +206,32 @@ struct manager {
 	pol_config *config;
 	uint32_t debounce_ms;
 
-	dzone **zones;
-	size_t n_zones;
+	zset zones;               /* dzone, by name */
+	zset inputs;              /* dinput, by path */
+	size_t n_unready;         /* zones still waiting for their first run */
+	reg *registry;            /* the zones created through the API */
+	uint64_t config_gen;      /* configuration loads so far */
 
 	int inotify_fd;
 	sd_event_source *inotify_src;
 	struct {
 		int wd;
 		char *dir;
-	} watches[MAX_WATCHES];
-	size_t n_watches;
+	} *watches;               /* by wd (the kernel hands them out in increasing order) */
+	size_t n_watches, cap_watches;
 
 	int job_pipe[2];
 	sd_event_source *job_src;
-	dzone *job;               /* the zone whose job runs, or NULL */
+	unsigned n_jobs, max_jobs; /* zones being signed; how many at once (background) */
+	struct {
+		dzone *head, *tail;
+	} queue[2];               /* zones waiting for a run: urgent, background */
+	sd_event_source *status_timer;
+	sd_event_source *purge_timer;
+	dzone **deletes;          /* deletes waiting for a job or the workers to end */
+	size_t n_deletes;
+	sd_event_source *catalog_timer;
+	uint32_t catalog_serial;
 
 	sd_event_source *sig_term, *sig_int, *sig_hup;
 	hooks *hooks;
@@ -205,15 +256,26 @@ struct manager {
 /* manager.c */
 zk_time_t mgr_now(const manager *m);
 dzone *mgr_find_zone(const manager *m, const char *name);
-json_t *mgr_zone_json(const dzone *z);
+size_t mgr_n_zones(const manager *m);
+dzone *mgr_zone_at(const manager *m, size_t i); /* by name order */
+/* The index of the first zone whose name sorts after `name` (normalized). */
+size_t mgr_zone_after(const manager *m, const char *name);
+/* The zone's state for listings: "ok", "error", "pending", "signing". */
+const char *mgr_zone_state(const dzone *z);
 /*
- * Accept a validated write: its changes (taken over; ops[].seq is set here) go to the
- * journal, the zone's index and the list of writes to apply. The reply is sent once the
- * journal is synced (or once published, with `wait`). Returns API_LATER, or an error
- * (then nothing changed and the caller answers).
+ * Zones as data (routes.c answers): create a zone with the records `ops` (taken over),
+ * delete one (answered now, or once its running job ended), restore an archived one.
+ * They answer `req` themselves and return API_LATER, or fail with nothing changed.
  */
-int mgr_submit(manager *m, dzone *z, rec_op *ops, size_t n, api_req *req, unsigned status,
-	       json_t *reply, bool wait, zk_error *reterr);
+int mgr_zone_create(manager *m, const char *name, const pol_policy *p, rec_op *ops, size_t n,
+		    json_t *stripped, api_req *req, bool wait, zk_error *reterr);
+int mgr_zone_delete(manager *m, dzone *z, bool force, api_req *req, zk_error *reterr);
+/* Another policy for a zone created through the API (durable when it returns 0). */
+int mgr_zone_set_policy(manager *m, dzone *z, const pol_policy *p, zk_error *reterr);
+int mgr_zone_restore(manager *m, const char *name, api_req *req, bool wait,
+		     zk_error *reterr);
+json_t *mgr_zone_json(const dzone *z);
+
 /*
  * Carry out a key request (a rollover, a DS seen at the parent) in the zone's next run;
  * `req` is answered when that run ends (routes_key_done). One request at a time per zone:
@@ -229,7 +291,63 @@ zk_time_t mgr_next_key_event(const dzone *z);
 uint64_t mgr_delay_usec(const manager *m, zk_time_t when);
 int mgr_set_timer(manager *m, sd_event_source **src, uint64_t delay_usec,
 		  sd_event_time_handler_t cb, void *userdata);
-void mgr_want_run(dzone *z);
+/* The zone wants a run: `urgent` when a client waits for it. */
+void mgr_want_run(dzone *z, bool urgent);
+/* Event `e` of the zone in `delay_usec` (UINT64_MAX: never), or not at all (clear). */
+void mgr_event_set(dzone *z, zev e, uint64_t delay_usec);
+void mgr_event_clear(dzone *z, zev e);
+bool mgr_event_pending(const dzone *z, zev e);
+/* For zones.c and writes.c: a zone created through the API (`own` taken over), indexed,
+ * watched and queued; a zone taken out and freed (no job may run for it); the run queue;
+ * the service status; a zone whose settings changed (signed again); a monotonic clock. */
+void mgr_schedule(manager *m);
+uint64_t mgr_mono_usec(void);
+dzone *mgr_zone_new(manager *m, const pol_config *c, pol_zone *own);
+void mgr_zone_drop(manager *m, dzone *z);
+void mgr_enqueue(manager *m, dzone *z);
+void mgr_dequeue(manager *m, dzone *z);
+void mgr_update_status(manager *m);
+void mgr_zone_reconfigured(manager *m, dzone *z);
+
+/* writes.c */
+/*
+ * Accept a validated write: its changes (taken over; ops[].seq is set here) go to the
+ * journal, the zone's index and the list of writes to apply. The reply is sent once the
+ * journal is synced (or once published, with `wait`). Returns API_LATER, or an error
+ * (then nothing changed and the caller answers).
+ */
+int writes_submit(manager *m, dzone *z, rec_op *ops, size_t n, api_req *req, unsigned status,
+		  json_t *reply, bool wait, zk_error *reterr);
+int writes_init(manager *m);
+/* The zone's journal opened, and what it holds queued to be replayed by the first run. */
+void writes_open_journal(const pol_config *c, dzone *z);
+/* The writes queued for the journal made durable now (before a zone goes away). */
+void writes_commit_now(manager *m);
+/* Answer the ?wait=published writes up to `seq` (an error when `code` < 0). */
+void writes_answer_waiters(dzone *z, uint64_t seq, int code, const zk_error *e);
+/* A run is over: its writes published (the index taken over, waiters answered). */
+void writes_finish_run(manager *m, dzone *z);
+/* The job thread is over: the write-back's result, the journal trimmed. */
+void writes_finish_writeback(manager *m, dzone *z);
+/* Arm the write-back timer (API writes are pending); ZEV_WRITEBACK when it is due. */
+void writes_arm(dzone *z);
+void writes_on_writeback(dzone *z);
+/* Before the API goes away: no connection stays suspended. */
+void writes_flush(manager *m);
+
+/* zones.c */
+/* After a run: answer a creation that waits for its publication. */
+void zones_creation_done(dzone *z);
+/* Answer a creation that waits (with an error when `code` < 0). */
+void zones_answer_create(dzone *z, int code, const zk_error *e);
+/* The set of published zones changed: write the catalog soon. */
+void zones_catalog_changed(manager *m);
+/* Carry out the deletes that waited for a job or the workers. */
+void zones_deletes_resume(manager *m);
+/* A policy change that waited for the zone's job. */
+void zones_policy_apply(manager *m, dzone *z);
+/* Purge old archives now and every few hours. */
+void zones_purge(manager *m);
 
 /* agents.c */
 int agents_init(manager *m);
@@ -237,9 +355,13 @@ int agents_init(manager *m);
 void agents_schedule(dzone *z);
 /* Wait for the checks still running (shutdown); their answers are dropped. */
 void agents_done(manager *m);
+/* ZEV_AGENTS: ask them now. */
+void agents_on_timer(dzone *z);
 
 /* routes.c */
 int routes_handle(void *userdata, api_req *req);
 /* Answer a key request once its run ended with `r` (and `e` on failure). */
 void routes_key_done(dzone *z, api_req *req, int r, const zk_error *e);
+/* The zone's DS records for the parent (the policy's digests), as GET .../ds lists them. */
+json_t *routes_ds_json(const dzone *z);
 extern const double latency_bounds[LATENCY_BUCKETS];

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "policy/policy.h"
 #include "signer/daemon/log.h"
@@ -32,6 +35,35 @@ static void usage(FILE *f)
 	      "Signals: SIGHUP reloads the configuration, SIGTERM and SIGINT stop.\n"
 	      "ZONEKEEPER_FAKE_TIME=<start>[@<speed>][,hold] replaces the clock (tests).\n",
 	      f);
+}
+
+/*
+ * The soft limit on open files up to the hard one. A zone holds no file between its runs,
+ * so this is headroom for the API's connections and the zones signed at once, not a
+ * need that grows with the number of zones. The unit sets LimitNOFILE; under its system
+ * call filter the call may be refused, which is fine.
+ */
+static void raise_file_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void) setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/*
+ * Signing threads come and go with each zone's run, and glibc gives new threads arenas of
+ * their own (up to 8 per core) that keep their free memory: with 500 small zones that
+ * was 94 MiB of RSS against 66 MiB with two arenas. Two per core keeps the signing
+ * threads from contending for one.
+ */
+static void limit_arenas(void)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	(void) mallopt(M_ARENA_MAX, (int) (cores > 0 && cores < 512 ? 2 * cores : 8));
 }
 
 int main(int argc, char **argv)
@@ -82,6 +114,8 @@ int main(int argc, char **argv)
 		pol_config_free(cfg);
 		return 0;
 	}
+	raise_file_limit();
+	limit_arenas();
 	r = zk_clock_from_env(&mo.clock, &e);
 	if (r == 0)
 		r = manager_new(&mo, &m, &e);

@@ -20,6 +20,7 @@
 #include <systemd/sd-event.h>
 
 #include "policy/policy.h"
+#include "policy/zk-codec.h"
 #include "policy/zk-file.h"
 #include "policy/zk-macro.h"
 #include "signer/daemon/api.h"
@@ -27,6 +28,8 @@
 #include "signer/daemon/internal.h"
 #include "signer/daemon/log.h"
 #include "signer/daemon/manager.h"
+#include "signer/daemon/registry.h"
+#include "signer/daemon/zset.h"
 #include "signer/keyview.h"
 #include "signer/signer.h"
 
@@ -39,15 +42,12 @@
 #define RETRY_MIN 10
 #define RETRY_MAX (30 * 60)
 #define JOB_NICE 5                      /* signing threads run at this niceness */
+#define KEY_SPREAD 3600                 /* seconds over which zones' key events spread */
+#define MAX_JOBS 16                     /* zones signed at once, at most (one per core) */
+#define STATUS_USEC 200000              /* the service status is updated this often */
 #define POOL_THREADS 2                  /* workers for the loop's heavy work (pool.h) */
-/*
- * API writes reach the input file once the zone is quiet for WRITEBACK_QUIET_USEC, at the
- * latest WRITEBACK_MAX_USEC after the first one pending, or once the journal holds
- * WRITEBACK_BYTES. A write-back of a 100k zone holds the signing thread for 50-100 ms:
- * under a steady stream of writes, one every 5 s made the slowest ?wait=published writes.
- */
-#define WRITEBACK_QUIET_USEC (5 * 1000000ull)
-#define WRITEBACK_MAX_USEC (60 * 1000000ull)
+/* A write-back goes with the next run, whatever the timers, once the journal holds this
+ * much (writes.c: the quiet time and the latest moment) */
 #define WRITEBACK_BYTES (4u << 20)
 
 static zk_time_t now_of(const manager *m)
@@ -55,7 +55,7 @@ static zk_time_t now_of(const manager *m)
 	return zk_clock_now(&m->clock);
 }
 
-static uint64_t mono_usec(void)
+uint64_t mgr_mono_usec(void)
 {
 	struct timespec ts;
 
@@ -64,9 +64,11 @@ static uint64_t mono_usec(void)
 }
 
 static void schedule(manager *m);
+static void arm_due(dzone *z, zk_time_t when);
+static int on_status(sd_event_source *s, uint64_t usec, void *userdata);
+static int on_zone_timer(sd_event_source *s, uint64_t usec, void *userdata);
 static void update_status(manager *m);
 static void check_ready(manager *m);
-static void arm_writeback(dzone *z);
 
 /* ---------------------------------------------------------------- timers */
 
@@ -88,14 +90,94 @@ int mgr_set_timer(manager *m, sd_event_source **src, uint64_t delay_usec,
 	return sd_event_source_set_enabled(*src, SD_EVENT_ONESHOT);
 }
 
-static int on_due(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_due(dzone *z)
 {
-	dzone *z = userdata;
-
-	z->want = true;
+	/* early: the fake clock was held by a job, or counts whole seconds */
+	if (z->next_event && z->next_event > now_of(z->m)) {
+		arm_due(z, z->next_event);
+		return;
+	}
 	z->due_fired = true;
-	schedule(z->m);
+	mgr_want_run(z, false);
+}
+
+static void on_debounce(dzone *z);
+
+/* ---------------------------------------------------------------- the zone's events */
+
+static void event_arm(dzone *z)
+{
+	uint64_t first = 0;
+	int r = 0;
+
+	for (int e = 0; e < _ZEV_MAX; e++)
+		if (z->ev_at[e] && (!first || z->ev_at[e] < first))
+			first = z->ev_at[e];
+	if (!first) {
+		if (z->timer)
+			(void) sd_event_source_set_enabled(z->timer, SD_EVENT_OFF);
+		return;
+	}
+	if (!z->timer)
+		/* 1 ms accuracy (0 would mean sd-event's 250 ms: a debounce or a write-back that
+		 * late adds up) */
+		r = sd_event_add_time(z->m->event, &z->timer, CLOCK_MONOTONIC, first, 1000,
+				      on_zone_timer, z);
+	else if ((r = sd_event_source_set_time(z->timer, first)) >= 0)
+		r = sd_event_source_set_enabled(z->timer, SD_EVENT_ONESHOT);
+	if (r < 0) {
+		dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = r };
+
+		dlog(ZK_LOG_ERR, &f, "cannot arm the zone's timer: %s", strerror(-r));
+	}
+}
+
+/* The events that are due, each handled once; then the timer for the next one. */
+static int on_zone_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	static void (*const handler[_ZEV_MAX])(dzone *) = {
+		[ZEV_DUE] = on_due,
+		[ZEV_DEBOUNCE] = on_debounce,
+		[ZEV_WRITEBACK] = writes_on_writeback,
+		[ZEV_AGENTS] = agents_on_timer,
+	};
+	dzone *z = userdata;
+	uint64_t now;
+
+	sd_event_now(z->m->event, CLOCK_MONOTONIC, &now);
+	for (int e = 0; e < _ZEV_MAX; e++)
+		if (z->ev_at[e] && z->ev_at[e] <= now + 1000) {
+			z->ev_at[e] = 0;
+			handler[e](z);
+		}
+	event_arm(z);
 	return 0;
+}
+
+void mgr_event_set(dzone *z, zev e, uint64_t delay_usec)
+{
+	uint64_t now;
+
+	if (delay_usec == UINT64_MAX) {
+		mgr_event_clear(z, e);
+		return;
+	}
+	sd_event_now(z->m->event, CLOCK_MONOTONIC, &now);
+	z->ev_at[e] = now + delay_usec ? now + delay_usec : 1;
+	event_arm(z);
+}
+
+void mgr_event_clear(dzone *z, zev e)
+{
+	if (!z->ev_at[e])
+		return;
+	z->ev_at[e] = 0;
+	event_arm(z);
+}
+
+bool mgr_event_pending(const dzone *z, zev e)
+{
+	return z->ev_at[e] != 0;
 }
 
 uint64_t mgr_delay_usec(const manager *m, zk_time_t when)
@@ -115,9 +197,64 @@ zk_time_t mgr_next_key_event(const dzone *z)
 	return z->agents_next;
 }
 
-void mgr_want_run(dzone *z)
+/* ---------------------------------------------------------------- the run queue */
+
+/*
+ * Zones that want a run wait in one of two queues, first come first served: urgent for
+ * what a client waits on (API writes, a zone created, a key request), background for the
+ * rest (refreshes, key events, edited input files, first runs). Up to max_jobs zones are
+ * signed at once; an urgent run may take one slot more, so that a customer's write never
+ * waits behind other customers' large re-signings. Nothing walks over all zones.
+ */
+enum { Q_NONE, Q_URGENT, Q_BACKGROUND };
+
+static void queue_remove(manager *m, dzone *z)
+{
+	if (z->queued == Q_NONE)
+		return;
+	if (z->q_prev)
+		z->q_prev->q_next = z->q_next;
+	else
+		m->queue[z->queued - 1].head = z->q_next;
+	if (z->q_next)
+		z->q_next->q_prev = z->q_prev;
+	else
+		m->queue[z->queued - 1].tail = z->q_prev;
+	z->q_prev = z->q_next = NULL;
+	z->queued = Q_NONE;
+}
+
+static void queue_push(manager *m, dzone *z, int q)
+{
+	if (z->queued == q || (z->queued == Q_URGENT && q == Q_BACKGROUND))
+		return;
+	queue_remove(m, z);
+	z->q_prev = m->queue[q - 1].tail;
+	if (z->q_prev)
+		z->q_prev->q_next = z;
+	else
+		m->queue[q - 1].head = z;
+	m->queue[q - 1].tail = z;
+	z->queued = q;
+}
+
+/* Queue a zone that wants a run (a zone whose job is alive is queued when it ends). */
+static void enqueue(manager *m, dzone *z)
+{
+	if (z->want && !z->job_alive)
+		queue_push(m, z, z->want_urgent ? Q_URGENT : Q_BACKGROUND);
+}
+
+void mgr_schedule(manager *m)
+{
+	schedule(m);
+}
+
+void mgr_want_run(dzone *z, bool urgent)
 {
 	z->want = true;
+	z->want_urgent |= urgent;
+	enqueue(z->m, z);
 	schedule(z->m);
 }
 
@@ -126,12 +263,10 @@ static void arm_due(dzone *z, zk_time_t when)
 {
 	manager *m = z->m;
 	uint64_t delay = mgr_delay_usec(m, when);
-	int r;
 
 	z->next_event = when;
 	if (delay == UINT64_MAX) {
-		if (z->due)
-			sd_event_source_set_enabled(z->due, SD_EVENT_OFF);
+		mgr_event_clear(z, ZEV_DUE);
 		return;
 	}
 	{
@@ -141,12 +276,7 @@ static void arm_due(dzone *z, zk_time_t when)
 		dlog(ZK_LOG_DEBUG, &f, "next run at %s (in %.3f s)", zk_time_iso(when, ts, sizeof(ts)),
 		     (double) delay / 1e6);
 	}
-	r = mgr_set_timer(m, &z->due, delay, on_due, z);
-	if (r < 0) {
-		dlog_fields f = { .zone = z->name, .signatures = -1 };
-
-		dlog(ZK_LOG_ERR, &f, "cannot arm the zone timer: %s", strerror(-r));
-	}
+	mgr_event_set(z, ZEV_DUE, delay);
 }
 
 /*
@@ -162,8 +292,8 @@ static void arm_next(dzone *z)
 	_Static_assert(RETRY_MAX < PRE_REFRESH, "a retry comes before a due refresh");
 	if (when)
 		arm_due(z, when);
-	else if (z->due)
-		sd_event_source_set_enabled(z->due, SD_EVENT_OFF);
+	else
+		mgr_event_clear(z, ZEV_DUE);
 }
 
 /* After a failure (z->failures counted): retry with backoff in zone time. */
@@ -178,19 +308,16 @@ static void arm_retry(dzone *z)
 	arm_next(z);
 }
 
-static int on_debounce(sd_event_source *s, uint64_t usec, void *userdata)
+static void on_debounce(dzone *z)
 {
-	dzone *z = userdata;
 	struct stat sb;
 
 	/* our own write-back: nothing new to read */
 	if (z->have_input_id && stat(z->cfg->input_file, &sb) == 0 && zk_same_file(&sb, &z->input_id))
-		return 0;
+		return;
 
-	z->want = true;
 	z->want_reload = true;
-	schedule(z->m);
-	return 0;
+	mgr_want_run(z, false);
 }
 
 /* ---------------------------------------------------------------- zones */
@@ -199,91 +326,123 @@ static dzone *zone_free(dzone *z)
 {
 	if (!z)
 		return NULL;
-	sd_event_source_disable_unref(z->due);
-	sd_event_source_disable_unref(z->debounce);
-	sd_event_source_disable_unref(z->wb_timer);
+	sd_event_source_disable_unref(z->timer);
 	sgn_ctx_free(z->ctx);
 	jnl_free(z->journal);
 	rec_set_free(z->recs);
 	rec_ops_free(z->ops, z->n_ops);
 	free(z->op_usec);
-	for (size_t i = 0; i < z->n_sys; i++)
-		rec_rr_clear(&z->sys[i]);
+	rec_rrs_free(z->sys, z->n_sys);
+	free(z->res);
 	json_decref(z->keys_view);
 	json_decref(z->ds_view[0]);
 	json_decref(z->ds_view[1]);
 	free(z->ring_snap);
 	free(z->waiting);
 	free(z->job_waiting);
-	sd_event_source_disable_unref(z->agents_timer);
+	json_decref(z->create_reply);
 	free(z->input_real);
+	free(z->inputs[0].path);
+	free(z->inputs[1].path);
+	pol_zone_clear(&z->own);
 	free(z->name);
 	free(z);
 	return NULL;
 }
 
-/* The journal of API writes; what it holds is replayed by the first run. */
-static void zone_open_journal(const pol_config *c, dzone *z)
+static const char *zone_key(const void *item)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 16];
-	zk_error e = { 0 };
-	rec_op *ops = NULL;
-	size_t n = 0;
-	int r;
-
-	sgn_zone_dir(c, z->cfg, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/journal", dir);
-	r = zk_mkdir_p(dir, 0700);
-	if (r >= 0)
-		r = jnl_open(path, &z->diag, &z->journal, &ops, &n, &e);
-	if (r < 0) {
-		dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = r };
-		char buf[1024];
-
-		dlog(ZK_LOG_ERR, &f, "record API writes refused: %s",
-		     zk_error_str(&e, r, buf, sizeof(buf)));
-		return;
-	}
-	z->journal_damaged = jnl_damaged(z->journal);
-	z->ops = ops;
-	z->n_ops = z->cap_ops = n;
-	z->op_usec = calloc(n ? n : 1, sizeof(*z->op_usec));
-	if (!z->op_usec)
-		abort(); /* a few bytes per write at start-up */
-	z->synced_seq = jnl_next_seq(z->journal) - 1;
-	if (n) {
-		dlog_fields f = { .zone = z->name, .signatures = -1 };
-
-		dlog(ZK_LOG_NOTICE, &f, "%zu change%s of the record API not yet in the input file: "
-		     "replaying them", n, n == 1 ? "" : "s");
-	}
+	return ((const dzone *) item)->name;
 }
 
-static dzone *zone_new(manager *m, const pol_config *c, const pol_zone *cfg)
+static const char *input_key(const void *item)
+{
+	return ((const dinput *) item)->path;
+}
+
+/* Index the paths whose changes concern the zone (its input file, where a link points). */
+static void zone_index_inputs(manager *m, dzone *z)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (z->inputs[i].path) {
+			zset_remove(&m->inputs, &z->inputs[i]);
+			free(z->inputs[i].path);
+			z->inputs[i].path = NULL;
+		}
+	free(z->input_real);
+	z->input_real = realpath(z->cfg->input_file, NULL);
+	z->inputs[0] = (dinput) { .path = strdup(z->cfg->input_file), .z = z };
+	if (z->input_real && strcmp(z->input_real, z->cfg->input_file) != 0)
+		z->inputs[1] = (dinput) { .path = strdup(z->input_real), .z = z };
+	for (size_t i = 0; i < 2; i++)
+		if (z->inputs[i].path && zset_insert(&m->inputs, &z->inputs[i]) < 0) {
+			free(z->inputs[i].path);
+			z->inputs[i].path = NULL;
+		}
+}
+
+/* Take the zone out of the manager's indexes and queue (before zone_free). */
+static void zone_unlink(manager *m, dzone *z)
+{
+	queue_remove(m, z);
+	zset_remove(&m->zones, z);
+	for (size_t i = 0; i < 2; i++)
+		if (z->inputs[i].path)
+			zset_remove(&m->inputs, &z->inputs[i]);
+	if (!z->first_done)
+		m->n_unready--;
+}
+
+/* The zone had its first go (published, unchanged, or failed and reported). */
+static void zone_first_done(manager *m, dzone *z)
+{
+	if (!z->first_done)
+		m->n_unready--;
+	z->first_done = true;
+}
+
+/*
+ * A zone of the configuration (`cfg`), or one created through the API (`own`, taken over
+ * when the zone is made), indexed and queued for its first run.
+ */
+static dzone *zone_new(manager *m, const pol_config *c, const pol_zone *cfg, pol_zone *own)
 {
 	dzone *z = calloc(1, sizeof(*z));
 
 	if (!z)
 		return NULL;
 	z->m = m;
+	if (own) {
+		z->own = *own;
+		*own = (pol_zone) { 0 };
+		z->from_api = true;
+		cfg = &z->own;
+	}
 	z->cfg = cfg;
 	z->name = strdup(cfg->name);
-	if (!z->name)
+	if (!z->name || zset_insert(&m->zones, z) < 0) {
+		if (own)
+			*own = z->own; /* the caller keeps it */
+		z->own = (pol_zone) { 0 };
 		return zone_free(z);
+	}
+	m->n_unready++;
 	z->diag = (zk_diag) { .emit = dlog_diag_emit, .userdata = z->name };
 	z->want = z->want_reload = true; /* first run: read the input, publish if it changed */
-	zone_open_journal(c, z);
+	writes_open_journal(c, z);
+	zone_index_inputs(m, z);
+	enqueue(m, z);
 	return z;
 }
 
+/* "Example.COM" -> the zone "example.com.", or NULL */
 static dzone *find_zone(const manager *m, const char *name)
 {
-	const pol_zone *pz = pol_config_zone(m->config, name);
+	_cleanup_free_ char *norm = NULL;
 
-	for (size_t i = 0; pz && i < m->n_zones; i++)
-		if (!strcmp(m->zones[i]->name, pz->name))
-			return m->zones[i];
-	return NULL;
+	if (pol_name_normalize(name, &norm) < 0)
+		return NULL;
+	return zset_find(&m->zones, norm);
 }
 
 /* ---------------------------------------------------------------- jobs */
@@ -406,10 +565,10 @@ static void job_tell(dzone *z, bool done)
 
 static void job_write_back(dzone *z)
 {
-	uint64_t t0 = mono_usec();
+	uint64_t t0 = mgr_mono_usec();
 
 	z->wb_r = sgn_ctx_write_input(z->ctx, &z->wb_seq, &z->wb_err);
-	z->wb_usec = mono_usec() - t0;
+	z->wb_usec = mgr_mono_usec() - t0;
 }
 
 static void *job_main(void *arg)
@@ -425,17 +584,26 @@ static void *job_main(void *arg)
 
 	z->r = 0;
 	if (!z->job_only_wb) {
-		z->r = sgn_ctx_run(z->ctx, &z->opts, &z->res, &z->err);
+		z->r = sgn_ctx_run(z->ctx, &z->opts, z->res, &z->err);
 		job_keys_view(z);
 	}
 	if (!z->job_only_wb && z->r >= 0 && sgn_ctx_current(z->ctx)) {
 		const sgn_zone *cur = sgn_ctx_current(z->ctx);
 
 		/* the index follows the zone when the input was read (an edit, the first run) */
-		if (z->job_need_recs || z->res.input_read)
+		if (z->job_need_recs || z->res->input_read)
 			(void) rec_set_from_zone(cur, z->cfg->policy, &z->job_recs);
-		z->job_n_sys = system_records(cur, z->cfg->policy, z->job_sys, MAX_SYSTEM_RRS);
-		z->job_sys_set = true;
+		rec_rr sys[MAX_SYSTEM_RRS];
+
+		/* kept as long as the zone is: exactly what there is */
+		z->job_n_sys = system_records(cur, z->cfg->policy, sys, MAX_SYSTEM_RRS);
+		z->job_sys = malloc((z->job_n_sys ? z->job_n_sys : 1) * sizeof(*z->job_sys));
+		if (z->job_sys)
+			memcpy(z->job_sys, sys, z->job_n_sys * sizeof(*sys));
+		else
+			for (size_t i = 0; i < z->job_n_sys; i++)
+				rec_rr_clear(&sys[i]);
+		z->job_sys_set = z->job_sys != NULL;
 	}
 	/* the run is over: from here on the loop reads only what the write-back leaves alone */
 	job_tell(z, false);
@@ -457,7 +625,7 @@ static bool input_error(const dzone *z)
 
 	if (!z->opts.reload_input)
 		return false;
-	if (!z->res.input_read && (code == -ENOENT || code == -EACCES || code == -EAGAIN ||
+	if (!z->res->input_read && (code == -ENOENT || code == -EACCES || code == -EAGAIN ||
 				   code == -EISDIR || code == -ELOOP))
 		return true;
 	return code == ZK_E_ZONE_PARSE || code == ZK_E_ZONE_CONTENT || code == ZK_E_OUT_OF_ZONE ||
@@ -472,14 +640,11 @@ static void start_job(manager *m, dzone *z)
 	int r;
 
 	z->want = false;
+	z->want_urgent = false;
 	z->job_safe = z->want_safe;
 	z->want_safe = false;
 	if (!z->ctx) {
-		size_t stale = sgn_remove_stale_temps(m->config, z->cfg);
-
-		if (stale)
-			dlog(ZK_LOG_NOTICE, &f, "removed %zu temporary file(s) an earlier crash left",
-			     stale);
+		/* the temporary files a crash left were removed at start (manager_new) */
 		r = sgn_ctx_open(m->config, z->cfg, &z->diag, &z->ctx, &e);
 		if (r < 0) {
 			z->last_code = r;
@@ -487,7 +652,7 @@ static void start_job(manager *m, dzone *z)
 			z->failures++;
 			z->runs++;
 			z->failed_runs++;
-			z->first_done = true;
+			zone_first_done(m, z);
 			f.error_code = r;
 			dlog(ZK_LOG_ERR, &f, "cannot open the zone: %s, retrying", e.message);
 			arm_retry(z);
@@ -575,6 +740,15 @@ static void start_job(manager *m, dzone *z)
 			 z->ops[z->job_n_changes - 1].seq <= z->published_seq &&
 			 z->job_n_changes == z->n_ops && sgn_ctx_current(z->ctx);
 start:
+	/* the run's result lives while the job does (job_done): an idle zone carries none */
+	z->res = calloc(1, sizeof(*z->res));
+	if (!z->res) {
+		free((void *) z->opts.changes);
+		z->opts.changes = NULL;
+		z->want = true;
+		arm_retry(z);
+		return;
+	}
 	z->due_fired = false;
 	z->runs += !z->job_only_wb;
 	z->safe_runs += z->job_safe;
@@ -582,42 +756,51 @@ start:
 	z->wb_r = -EAGAIN;
 	z->wb_seq = 0;
 	memset(&z->err, 0, sizeof(z->err));
-	z->running = true;
-	m->job = z;
-	notify_status("signing %s", z->name);
+	z->running = !z->job_only_wb; /* a write-back alone signs nothing */
+	z->job_alive = true;
+	m->n_jobs++;
 	r = pthread_create(&z->thread, NULL, job_main, z);
 	if (r) {
 		z->running = false;
-		m->job = NULL;
-		zk_clock_hold(&m->clock, false);
+		z->job_alive = false;
+		free(z->res);
+		z->res = NULL;
+		if (--m->n_jobs == 0)
+			zk_clock_hold(&m->clock, false);
 		dlog(ZK_LOG_ERR, &f, "cannot start a signing thread: %s", strerror(r));
 		z->failures++;
 		z->failed_runs++;
 		arm_retry(z);
 	}
+	update_status(m);
 }
 
 static void schedule(manager *m)
 {
-	if (m->job || m->stopping || m->reload_pending)
+	if (m->stopping || m->reload_pending)
 		return;
-	for (size_t i = 0; i < m->n_zones; i++)
-		if (m->zones[i]->want) {
-			start_job(m, m->zones[i]);
-			if (m->job)
-				return;
-		}
+	for (;;) {
+		dzone *z;
+
+		if (m->queue[0].head && m->n_jobs < m->max_jobs + 1)
+			z = m->queue[0].head;
+		else if (m->queue[1].head && m->n_jobs < m->max_jobs)
+			z = m->queue[1].head;
+		else
+			return;
+		queue_remove(m, z);
+		if (z->want && !z->job_alive)
+			start_job(m, z);
+	}
 }
 
 static void check_ready(manager *m)
 {
-	if (m->ready_sent)
+	if (m->ready_sent || m->n_unready)
 		return;
-	for (size_t i = 0; i < m->n_zones; i++)
-		if (!m->zones[i]->first_done)
-			return;
 	/* every zone had its first go (published, unchanged or failed and reported) */
 	m->ready_sent = true;
+	on_status(NULL, 0, m); /* ready, and the status says so */
 	notify_ready();
 }
 
@@ -641,151 +824,6 @@ static void after_publish(manager *m, dzone *z)
 }
 
 static void do_reload(manager *m);
-
-static void reply_waiter(dwrite *w, int code, const zk_error *e, uint32_t serial)
-{
-	if (code < 0) {
-		zk_error msg = { 0 };
-		char buf[700];
-
-		zk_fail(&msg, code, "the change is saved but not published yet: %s",
-			zk_error_str(e, code, buf, sizeof(buf)));
-		api_reply_error(w->req, code, &msg);
-		json_decref(w->reply);
-	} else {
-		json_object_set_new(w->reply, "serial", json_integer(serial));
-		json_object_set_new(w->reply, "published", json_true());
-		api_reply_json(w->req, w->status, w->reply);
-	}
-	free(w);
-}
-
-/* Answer the ?wait=published writes up to `seq`. */
-static void answer_waiters(dzone *z, uint64_t seq, int code, const zk_error *e)
-{
-	dwrite **pp = &z->waiters;
-
-	while (*pp) {
-		dwrite *w = *pp;
-
-		if (w->seq > seq) {
-			pp = &w->next;
-			continue;
-		}
-		*pp = w->next;
-		reply_waiter(w, code, e, z->serial);
-	}
-}
-
-static void observe_latency(manager *m, double seconds)
-{
-	size_t b = 0;
-
-	while (b < LATENCY_BUCKETS && seconds > latency_bounds[b])
-		b++;
-	m->latency_buckets[b]++;
-	m->latency_sum += seconds;
-	m->latency_count++;
-}
-
-/* The record API's share of a finished job (loop thread, the job is over). */
-static void finish_api(manager *m, dzone *z)
-{
-	uint64_t now = mono_usec();
-
-	free((void *) z->opts.changes);
-	z->opts.changes = NULL;
-	z->opts.n_changes = 0;
-	if (z->job_sys_set) {
-		for (size_t i = 0; i < z->n_sys; i++)
-			rec_rr_clear(&z->sys[i]);
-		memcpy(z->sys, z->job_sys, z->job_n_sys * sizeof(*z->sys));
-		z->n_sys = z->job_n_sys;
-	}
-	if (z->job_only_wb)
-		return;
-	if (z->job_recs) {
-		/* the zone was read anew: its index, plus the writes accepted since the snapshot */
-		rec_set_free(z->recs);
-		z->recs = z->job_recs;
-		z->job_recs = NULL;
-		for (size_t i = 0; i < z->n_ops; i++) {
-			if (z->ops[i].seq <= z->res.applied_seq)
-				continue;
-			if (z->ops[i].kind == REC_OP_ADD)
-				(void) rec_set_add(z->recs, &z->ops[i].rr);
-			else
-				(void) rec_set_del(z->recs, z->ops[i].rr.owner, z->ops[i].rr.type,
-						  z->ops[i].rr.rdata, z->ops[i].rr.rdlen);
-		}
-	}
-	if (z->r >= 0) {
-		for (size_t i = 0; i < z->n_ops; i++)
-			if (z->ops[i].seq > z->published_seq && z->ops[i].seq <= z->res.applied_seq &&
-			    z->op_usec[i])
-				observe_latency(m, (double) (now - z->op_usec[i]) / 1e6);
-		if (z->res.applied_seq > z->published_seq)
-			z->published_seq = z->res.applied_seq;
-		answer_waiters(z, z->published_seq, 0, NULL);
-	} else if (z->job_n_changes) {
-		answer_waiters(z, z->ops[z->job_n_changes - 1].seq, z->r, &z->err);
-	}
-}
-
-/* The write-back's share, once the job thread is over. */
-static void finish_writeback(manager *m, dzone *z)
-{
-	if (z->job_writeback && z->r >= 0) {
-		if (z->wb_r == 0) {
-			dlog_fields f = { .zone = z->name, .signatures = -1 };
-			zk_error e = { 0 };
-			size_t k = 0;
-			uint64_t t0;
-			int r;
-
-			/* the input file holds the writes up to wb_seq: keep only the later ones */
-			while (k < z->n_ops && z->ops[k].seq <= z->wb_seq)
-				rec_rr_clear(&z->ops[k++].rr);
-			memmove(z->ops, z->ops + k, (z->n_ops - k) * sizeof(*z->ops));
-			memmove(z->op_usec, z->op_usec + k, (z->n_ops - k) * sizeof(*z->op_usec));
-			z->n_ops -= k;
-			z->writeback_due = false;
-			z->have_input_id = stat(z->cfg->input_file, &z->input_id) == 0;
-			t0 = mono_usec();
-			r = jnl_rewrite(z->journal, z->ops, z->n_ops, &e);
-			dlog(ZK_LOG_INFO, &f,
-			     "API writes written back to %s (%.3f s), %zu left in the journal (%.3f s)",
-			     z->cfg->input_file, (double) z->wb_usec / 1e6, z->n_ops,
-			     (double) (mono_usec() - t0) / 1e6);
-			if (r < 0) {
-				char buf[1024];
-
-				f.error_code = r;
-				/* harmless: the journal still holds them, replaying is idempotent */
-				dlog(ZK_LOG_WARNING, &f, "cannot trim the journal: %s",
-				     zk_error_str(&e, r, buf, sizeof(buf)));
-			}
-		} else if (z->wb_r == -EAGAIN) {
-			/*
-			 * The input file changed under us: read it (the writes are replayed on it).
-			 * A run that finds it broken writes nothing back until it is fixed, so
-			 * this cannot turn into a loop.
-			 */
-			z->want = z->want_reload = true;
-		} else {
-			dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = z->wb_r };
-			char buf[1024];
-
-			dlog(ZK_LOG_WARNING, &f, "cannot write the API changes back to %s: %s",
-			     z->cfg->input_file, zk_error_str(&z->wb_err, z->wb_r, buf, sizeof(buf)));
-		}
-	}
-	if (z->n_ops)
-		arm_writeback(z);
-	if (z->r >= 0 && z->n_ops && z->ops[z->n_ops - 1].seq > z->published_seq &&
-	    z->ops[z->n_ops - 1].seq <= z->synced_seq)
-		z->want = true; /* writes accepted while this job ran */
-}
 
 /* What the run did with the keys, in the log and the zone's status. */
 static void keys_finish(dzone *z, const sgn_run_result *res)
@@ -818,7 +856,7 @@ static void keys_finish(dzone *z, const sgn_run_result *res)
 static void run_published(manager *m, dzone *z)
 {
 	dlog_fields f = { .zone = z->name, .signatures = -1 };
-	const sgn_run_result *res = &z->res;
+	const sgn_run_result *res = z->res;
 
 	z->serial = res->serial;
 	z->names = res->names;
@@ -861,27 +899,27 @@ static void safe_finished(manager *m, dzone *z)
 		     zk_error_str(&z->err, z->r, buf, sizeof(buf)));
 	} else {
 		run_published(m, z);
-		if (z->res.sign.next_refresh)
-			z->refresh_at = z->res.sign.next_refresh;
+		if (z->res->sign.next_refresh)
+			z->refresh_at = z->res->sign.next_refresh;
 	}
 	arm_next(z);
 }
 
 /*
  * The run is over and its zone published (or refused): results, logs, timers, answers.
- * The job is still the manager's (m->job): a write-back may be running on its thread, and
- * nothing starts before job_done.
+ * The job is still alive (z->job_alive): a write-back may be running on its thread, and
+ * nothing starts for this zone before job_done.
  */
 static void job_published(manager *m, dzone *z)
 {
 	dlog_fields f = { .zone = z->name, .signatures = -1 };
-	const sgn_run_result *res = &z->res;
+	const sgn_run_result *res = z->res;
 
 	z->running = false;
 	take_keys_view(z);
 	if (z->job_only_wb)
 		goto next; /* nothing was signed: only the API's share to finish */
-	z->first_done = true;
+	zone_first_done(m, z);
 	if (z->job_safe) {
 		safe_finished(m, z);
 		goto next;
@@ -947,34 +985,62 @@ static void job_published(manager *m, dzone *z)
 	}
 	run_published(m, z);
 	agents_schedule(z);
-	z->refresh_at = !res->key_next ? res->sign.next_refresh
-			: !res->sign.next_refresh || res->key_next < res->sign.next_refresh
-				? res->key_next : res->sign.next_refresh;
+	{
+		/*
+		 * Key events run a little after they fall due, each zone at its own place in
+		 * KEY_SPREAD (a hash of its name): zones created together would otherwise all
+		 * run at the same minute for every step of their keys. Later is always safe: each
+		 * RFC 7583 step waits at least its delay, never at most.
+		 */
+		zk_time_t key = res->key_next ? res->key_next + (zk_time_t) (zk_fnv1a64(
+					z->name, strlen(z->name)) % KEY_SPREAD) : 0;
+
+		z->refresh_at = !key ? res->sign.next_refresh
+				: !res->sign.next_refresh || key < res->sign.next_refresh
+					? key : res->sign.next_refresh;
+	}
 	arm_next(z);
 next:
 	if (z->job_key_req) {
 		routes_key_done(z, z->job_key_req, z->r < 0 ? z->r : 0, &z->err);
 		z->job_key_req = NULL;
 	}
-	finish_api(m, z);
+	writes_finish_run(m, z);
+	zones_creation_done(z);
+	if (z->serial && !z->in_catalog)
+		zones_catalog_changed(m);
 	check_ready(m);
 	update_status(m);
 }
 
-/* The job thread is over: the write-back's result, then the next job. */
+static void zone_reconfigured(manager *m, dzone *z, const pol_config *c);
+
+/* The job thread is over: the write-back's result, then the next jobs. */
 static void job_done(manager *m, dzone *z)
 {
 	pthread_join(z->thread, NULL);
-	m->job = NULL;
-	zk_clock_hold(&m->clock, false);
-	finish_writeback(m, z);
+	z->job_alive = false;
+	if (--m->n_jobs == 0)
+		zk_clock_hold(&m->clock, false);
+	writes_finish_writeback(m, z);
+	free(z->res);
+	z->res = NULL;
 	update_status(m);
+	if (z->delete_req) {
+		zones_deletes_resume(m);
+		z = NULL;
+	}
 	if (m->stopping) {
-		sd_event_exit(m->event, 0);
+		if (!m->n_jobs)
+			sd_event_exit(m->event, 0);
 		return;
 	}
-	if (m->reload_pending && !pool_pending(m->pool))
+	if (m->reload_pending && !m->n_jobs && !pool_pending(m->pool))
 		do_reload(m);
+	if (z) {
+		zones_policy_apply(m, z);
+		enqueue(m, z);
+	}
 	schedule(m);
 }
 
@@ -983,7 +1049,8 @@ static void on_pool_idle(void *userdata)
 {
 	manager *m = userdata;
 
-	if (m->reload_pending && !m->job && !pool_pending(m->pool))
+	zones_deletes_resume(m);
+	if (m->reload_pending && !m->n_jobs && !pool_pending(m->pool))
 		do_reload(m);
 }
 
@@ -1009,44 +1076,69 @@ static void watch_clear(manager *m)
 		inotify_rm_watch(m->inotify_fd, m->watches[i].wd);
 		free(m->watches[i].dir);
 	}
-	m->n_watches = 0;
+	free(m->watches);
+	m->watches = NULL;
+	m->n_watches = m->cap_watches = 0;
 }
 
+/* The index in m->watches of watch `wd`, or where it would go. */
+static size_t watch_lower(const manager *m, int wd)
+{
+	size_t lo = 0, hi = m->n_watches;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->watches[mid].wd < wd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Watch the directory of `file` (any number of directories: one per customer is fine). */
 static void watch_dir(manager *m, const char *file)
 {
 	_cleanup_free_ char *copy = strdup(file);
 	const char *dir = copy ? dirname(copy) : NULL;
-	bool have = false;
+	size_t i;
 	int wd;
 
-	for (size_t k = 0; dir && k < m->n_watches && !have; k++)
-		have = !strcmp(m->watches[k].dir, dir);
-	if (!dir || have || m->n_watches == MAX_WATCHES)
+	if (!dir)
 		return;
-	/* writes in place, atomic renames in and out, deletions */
+	/* writes in place, atomic renames in and out, deletions; a directory watched already
+	 * gives its watch again */
 	wd = inotify_add_watch(m->inotify_fd, dir,
 			       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
 	if (wd < 0) {
 		dlog(ZK_LOG_WARNING, NULL, "cannot watch %s: %m; changes there are not seen", dir);
 		return;
 	}
-	m->watches[m->n_watches].wd = wd;
-	m->watches[m->n_watches++].dir = strdup(dir);
+	i = watch_lower(m, wd);
+	if (i < m->n_watches && m->watches[i].wd == wd)
+		return;
+	if (m->n_watches == m->cap_watches) {
+		size_t cap = m->cap_watches ? m->cap_watches * 2 : 16;
+		void *v = realloc(m->watches, cap * sizeof(*m->watches));
+
+		if (!v)
+			return;
+		m->watches = v;
+		m->cap_watches = cap;
+	}
+	memmove(m->watches + i + 1, m->watches + i, (m->n_watches - i) * sizeof(*m->watches));
+	m->watches[i].wd = wd;
+	m->watches[i].dir = strdup(dir);
+	m->n_watches++;
 }
 
-static void watch_setup(manager *m)
+static void watch_zone(manager *m, dzone *z)
 {
-	watch_clear(m);
-	for (size_t i = 0; i < m->n_zones; i++) {
-		dzone *z = m->zones[i];
-
-		watch_dir(m, z->cfg->input_file);
-		/* a symlinked input: edits happen where it points */
-		free(z->input_real);
-		z->input_real = realpath(z->cfg->input_file, NULL);
-		if (z->input_real && strcmp(z->input_real, z->cfg->input_file) != 0)
-			watch_dir(m, z->input_real);
-	}
+	watch_dir(m, z->cfg->input_file);
+	/* a symlinked input: edits happen where it points */
+	if (z->input_real && strcmp(z->input_real, z->cfg->input_file) != 0)
+		watch_dir(m, z->input_real);
 }
 
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -1057,31 +1149,32 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 
 	for (char *p = buf; n > 0 && p < buf + n;) {
 		const struct inotify_event *ev = (const struct inotify_event *) p;
-		const char *dir = NULL;
+		size_t w = watch_lower(m, ev->wd);
+		char path[PATH_MAX];
 
 		p += sizeof(*ev) + ev->len;
-		for (size_t i = 0; i < m->n_watches; i++)
-			if (m->watches[i].wd == ev->wd)
-				dir = m->watches[i].dir;
-		if (!dir || !ev->len)
+		if (w == m->n_watches || m->watches[w].wd != ev->wd || !m->watches[w].dir ||
+		    !ev->len)
 			continue;
-		for (size_t i = 0; i < m->n_zones; i++) {
-			dzone *z = m->zones[i];
-			char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", m->watches[w].dir, ev->name);
+		for (size_t i = zset_lower(&m->inputs, path); i < m->inputs.n; i++) {
+			dinput *in = m->inputs.v[i];
 
-			snprintf(path, sizeof(path), "%s/%s", dir, ev->name);
-			if (strcmp(path, z->cfg->input_file) != 0 &&
-			    (!z->input_real || strcmp(path, z->input_real) != 0))
-				continue;
+			if (strcmp(in->path, path) != 0)
+				break;
 			/* debounce: editors write in several steps; apply once it is quiet */
-			(void) mgr_set_timer(m, &z->debounce, (uint64_t) m->debounce_ms * 1000,
-					 on_debounce, z);
+			mgr_event_set(in->z, ZEV_DEBOUNCE, (uint64_t) m->debounce_ms * 1000);
 		}
 	}
 	return 0;
 }
 
 /* ---------------------------------------------------------------- status and API */
+
+const char *mgr_zone_state(const dzone *z)
+{
+	return z->running ? "signing" : z->last_code ? "error" : z->first_done ? "ok" : "pending";
+}
 
 static json_t *zone_json(const dzone *z)
 {
@@ -1090,9 +1183,9 @@ static json_t *zone_json(const dzone *z)
 
 	json_object_set_new(j, "name", json_string(z->name));
 	json_object_set_new(j, "serial", z->serial ? json_integer(z->serial) : json_null());
-	json_object_set_new(j, "state", json_string(z->running ? "signing"
-						    : z->last_code ? "error"
-						    : z->first_done ? "ok" : "pending"));
+	json_object_set_new(j, "state", json_string(mgr_zone_state(z)));
+	json_object_set_new(j, "source", json_string(z->from_api ? "api" : "config"));
+	json_object_set_new(j, "policy", json_string(z->cfg->policy->name));
 	json_object_set_new(j, "names", json_integer((json_int_t) z->names));
 	json_object_set_new(j, "rrsets", json_integer((json_int_t) z->rrsets));
 	json_object_set_new(j, "last_published",
@@ -1141,14 +1234,16 @@ static json_t *zone_json(const dzone *z)
 	return j;
 }
 
-static void update_status(manager *m)
+/* The service status (STATUS=), at most every STATUS_USEC: a walk over all zones. */
+static int on_status(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	size_t ok = 0, failing = 0;
+	manager *m = userdata;
+	size_t ok = 0, failing = 0, n = m->zones.n;
 	zk_time_t next = 0;
-	char ts[32];
+	char ts[32], jobs[64] = "";
 
-	for (size_t i = 0; i < m->n_zones; i++) {
-		const dzone *z = m->zones[i];
+	for (size_t i = 0; i < n; i++) {
+		const dzone *z = m->zones.v[i];
 
 		if (z->last_code)
 			failing++;
@@ -1157,12 +1252,22 @@ static void update_status(manager *m)
 		if (z->next_event && (!next || z->next_event < next))
 			next = z->next_event;
 	}
+	if (m->n_jobs)
+		snprintf(jobs, sizeof(jobs), ", %u signing", m->n_jobs);
 	if (next)
-		notify_status("%zu zone%s: %zu ok, %zu failing; next re-signing %s", m->n_zones,
-			      m->n_zones == 1 ? "" : "s", ok, failing, zk_time_iso(next, ts, 32));
+		notify_status("%zu zone%s: %zu ok, %zu failing%s; next re-signing %s", n,
+			      n == 1 ? "" : "s", ok, failing, jobs, zk_time_iso(next, ts, 32));
 	else
-		notify_status("%zu zone%s: %zu ok, %zu failing", m->n_zones,
-			      m->n_zones == 1 ? "" : "s", ok, failing);
+		notify_status("%zu zone%s: %zu ok, %zu failing%s", n, n == 1 ? "" : "s", ok,
+			      failing, jobs);
+	return 0;
+}
+
+static void update_status(manager *m)
+{
+	if (m->status_timer && sd_event_source_get_enabled(m->status_timer, NULL) > 0)
+		return; /* due soon */
+	(void) mgr_set_timer(m, &m->status_timer, STATUS_USEC, on_status, m);
 }
 
 /* ---------------------------------------------------------------- record writes */
@@ -1177,269 +1282,204 @@ dzone *mgr_find_zone(const manager *m, const char *name)
 	return find_zone(m, name);
 }
 
+size_t mgr_n_zones(const manager *m)
+{
+	return m->zones.n;
+}
+
+dzone *mgr_zone_at(const manager *m, size_t i)
+{
+	return m->zones.v[i];
+}
+
+size_t mgr_zone_after(const manager *m, const char *name)
+{
+	_cleanup_free_ char *norm = NULL;
+	size_t i;
+
+	if (pol_name_normalize(name, &norm) < 0)
+		return 0;
+	i = zset_lower(&m->zones, norm);
+	return i < m->zones.n && !strcmp(((dzone *) m->zones.v[i])->name, norm) ? i + 1 : i;
+}
+
 json_t *mgr_zone_json(const dzone *z)
 {
 	return zone_json(z);
 }
 
-/* When the pending API writes are due in the input file (monotonic µs; 0: now). */
-static uint64_t writeback_at(const dzone *z)
+dzone *mgr_zone_new(manager *m, const pol_config *c, pol_zone *own)
 {
-	uint64_t quiet, latest;
+	dzone *z = zone_new(m, c, NULL, own);
 
-	/* writes replayed from the journal at start carry no time: they are old */
-	if (!z->n_ops || !z->op_usec[0])
-		return 0;
-	quiet = z->op_usec[z->n_ops - 1] + WRITEBACK_QUIET_USEC;
-	latest = z->op_usec[0] + WRITEBACK_MAX_USEC;
-	return quiet < latest ? quiet : latest;
+	if (z)
+		watch_zone(m, z);
+	return z;
 }
 
-static int on_writeback(sd_event_source *s, uint64_t usec, void *userdata)
+void mgr_zone_drop(manager *m, dzone *z)
 {
-	dzone *z = userdata;
-	uint64_t at = writeback_at(z), now = mono_usec();
-
-	if (at > now) {
-		/* writes came in meanwhile: wait for a quiet moment (bounded by the latest) */
-		(void) mgr_set_timer(z->m, &z->wb_timer, at - now, on_writeback, z);
-		return 0;
-	}
-	z->writeback_due = true;
-	mgr_want_run(z);
-	return 0;
+	zone_unlink(m, z);
+	zone_free(z);
 }
 
-static void arm_writeback(dzone *z)
+void mgr_enqueue(manager *m, dzone *z)
 {
-	if (!z->wb_timer || sd_event_source_get_enabled(z->wb_timer, NULL) == 0)
-		(void) mgr_set_timer(z->m, &z->wb_timer, WRITEBACK_QUIET_USEC, on_writeback, z);
+	enqueue(m, z);
 }
 
-/* A journal failure: the index may hold writes that are not durable. Drop them and let
- * the next run rebuild the index from the zone (writes are refused until then). */
-static void rollback(dzone *z)
+void mgr_dequeue(manager *m, dzone *z)
 {
-	size_t k = z->n_ops;
-
-	while (k && z->ops[k - 1].seq > z->synced_seq)
-		rec_rr_clear(&z->ops[--k].rr);
-	z->n_ops = k;
-	z->recs = rec_set_free(z->recs);
-	z->want = z->want_reload = true;
+	queue_remove(m, z);
 }
 
-/* Group commit: one fdatasync per zone for every write queued since the last one. */
-static int on_commit(sd_event_source *s, void *userdata)
+void mgr_update_status(manager *m)
 {
-	manager *m = userdata;
-	dwrite *w = m->commit_head;
-
-	m->commit_head = NULL;
-	m->commit_tail = &m->commit_head;
-	/* sync each zone with queued writes once */
-	for (dwrite *p = w; p; p = p->next) {
-		dzone *z = p->z;
-		zk_error e = { 0 };
-		int r;
-
-		if (z->synced_seq >= p->seq || !z->journal)
-			continue;
-		r = jnl_sync(z->journal, &e);
-		if (r < 0) {
-			dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = r };
-			char buf[1024];
-
-			dlog(ZK_LOG_ERR, &f, "record API: %s", zk_error_str(&e, r, buf, sizeof(buf)));
-			rollback(z);
-			continue;
-		}
-		z->synced_seq = jnl_next_seq(z->journal) - 1;
-	}
-	while (w) {
-		dwrite *next = w->next;
-		dzone *z = w->z;
-
-		if (z->synced_seq < w->seq) {
-			zk_error e;
-
-			zk_fail(&e, -EIO, "the journal of %s could not be written; nothing was changed",
-				z->name);
-			api_reply_error(w->req, -EIO, &e);
-			json_decref(w->reply);
-			free(w);
-		} else if (z->retry_at && z->retry_at > now_of(m)) {
-			/*
-			 * The zone's runs fail and wait for their retry: the write is durable and
-			 * goes out with the next run that succeeds. It does not start a run of
-			 * its own, so a stream of writes cannot turn a fault into a tight loop.
-			 */
-			if (w->wait) {
-				char ts[32], buf[700];
-				zk_error e = { 0 };
-
-				zk_fail(&e, z->last_code, "the zone's runs are failing (%s); retrying "
-					"at %s", zk_error_str(&z->last_error, z->last_code, buf,
-							      sizeof(buf)),
-					zk_time_iso(z->retry_at, ts, sizeof(ts)));
-				reply_waiter(w, z->last_code, &e, z->serial);
-			} else {
-				json_object_set_new(w->reply, "published", json_false());
-				api_reply_json(w->req, w->status, w->reply);
-				free(w);
-			}
-		} else {
-			z->want = true;
-			arm_writeback(z);
-			if (w->wait) {
-				w->next = z->waiters;
-				z->waiters = w;
-			} else {
-				json_object_set_new(w->reply, "published", json_false());
-				api_reply_json(w->req, w->status, w->reply);
-				free(w);
-			}
-		}
-		w = next;
-	}
-	schedule(m);
-	return 0;
+	update_status(m);
 }
 
-static int ops_reserve(dzone *z, size_t more)
+void mgr_zone_reconfigured(manager *m, dzone *z)
 {
-	size_t cap = z->cap_ops ? z->cap_ops : 64;
-	rec_op *no;
-	uint64_t *nu;
-
-	if (z->n_ops + more <= z->cap_ops)
-		return 0;
-	while (cap < z->n_ops + more)
-		cap *= 2;
-	no = realloc(z->ops, cap * sizeof(*no));
-	if (!no)
-		return -ENOMEM;
-	z->ops = no;
-	nu = realloc(z->op_usec, cap * sizeof(*nu));
-	if (!nu)
-		return -ENOMEM;
-	z->op_usec = nu;
-	z->cap_ops = cap;
-	return 0;
-}
-
-int mgr_submit(manager *m, dzone *z, rec_op *ops, size_t n, api_req *req, unsigned status,
-	       json_t *reply, bool wait, zk_error *reterr)
-{
-	dwrite *w = calloc(1, sizeof(*w));
-	uint64_t seq = jnl_next_seq(z->journal), now = mono_usec();
-	int r;
-
-	if (!w || ops_reserve(z, n) < 0) {
-		free(w);
-		return zk_fail(reterr, -ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < n; i++)
-		ops[i].seq = seq;
-	r = jnl_append(z->journal, ops, n);
-	if (r < 0) {
-		free(w);
-		return zk_fail(reterr, r, "out of memory");
-	}
-	/* the index sees the write at once: the next request is checked against it */
-	for (size_t i = 0; i < n; i++) {
-		if (ops[i].kind == REC_OP_ADD)
-			(void) rec_set_add(z->recs, &ops[i].rr);
-		else
-			(void) rec_set_del(z->recs, ops[i].rr.owner, ops[i].rr.type, ops[i].rr.rdata,
-					  ops[i].rr.rdlen);
-		z->ops[z->n_ops] = ops[i];
-		z->op_usec[z->n_ops++] = now;
-	}
-	free(ops); /* RDATA now belongs to z->ops */
-	z->api_writes++;
-	*w = (dwrite) { .req = req, .z = z, .seq = seq, .status = status, .reply = reply,
-			.wait = wait };
-	*m->commit_tail = w;
-	m->commit_tail = &w->next;
-	sd_event_source_set_enabled(m->commit_src, SD_EVENT_ONESHOT);
-	return API_LATER;
-}
-
-/* Before the API goes away: no connection may stay suspended. */
-static void flush_replies(manager *m)
-{
-	if (m->commit_head)
-		on_commit(m->commit_src, m);
-	for (size_t i = 0; i < m->n_zones; i++) {
-		zk_error e;
-
-		zk_fail(&e, ZK_E_UNAVAILABLE, "zonekeeperd is stopping; the change is saved and is "
-			"published when it starts again");
-		answer_waiters(m->zones[i], UINT64_MAX, ZK_E_UNAVAILABLE, &e);
-	}
+	zone_reconfigured(m, z, m->config);
 }
 
 /* ---------------------------------------------------------------- configuration */
 
 static const zk_diag config_diag = { .emit = dlog_diag_emit };
 
-/* Make the zone list match `c` (which becomes the configuration). No job may run. */
-static int apply_config(manager *m, pol_config *c)
+/* A zone whose settings changed: sign it again (files re-read, paths watched). */
+static void zone_reconfigured(manager *m, dzone *z, const pol_config *c)
 {
-	dzone **zones = calloc(c->n_zones ? c->n_zones : 1, sizeof(*zones));
+	if (z->ctx)
+		sgn_ctx_set_config(z->ctx, c, z->cfg);
+	zone_index_inputs(m, z);
+	watch_zone(m, z);
+	z->want = z->want_reload = true;
+	enqueue(m, z); /* started by the caller's schedule(), under the new configuration */
+}
 
-	if (!zones)
-		return -ENOMEM;
+/* A zone of the registry, made from what it says and the configuration `c`. */
+static int registry_zone(manager *m, const pol_config *c, const reg_entry *re)
+{
+	const pol_policy *p = pol_config_policy(c, re->policy);
+	dzone *z = zset_find(&m->zones, re->name);
+	pol_zone own;
+	int r;
+
+	if (!p)
+		return -ENOENT; /* checked by the caller */
+	r = pol_zone_make(c, re->name, p, &own);
+	if (r < 0)
+		return r;
+	if (!z) {
+		z = zone_new(m, c, NULL, &own);
+		if (!z) {
+			pol_zone_clear(&own);
+			return -ENOMEM;
+		}
+		watch_zone(m, z);
+		return 0;
+	}
+	if (pol_zone_equal(&z->own, &own)) {
+		z->own.policy = p; /* the same values, in the new configuration */
+		if (z->ctx)
+			sgn_ctx_set_config(z->ctx, c, z->cfg);
+		pol_zone_clear(&own);
+		return 0;
+	}
+	pol_zone_clear(&z->own);
+	z->own = own;
+	zone_reconfigured(m, z, c);
+	return 0;
+}
+
+/*
+ * Make the zones match `c` (which becomes the configuration): those of the file, then
+ * those of the registry, their policies looked up by name again. A zone whose settings
+ * did not change keeps its state and is not run again; a new zone is queued at once.
+ * Refused, with nothing changed, when the registry's zones do not fit `c` (a policy they
+ * use is gone, or the file now lists one of them). No job may run.
+ */
+static int apply_config(manager *m, pol_config *c, zk_error *reterr)
+{
+	size_t n_reg = 0;
+	const reg_entry *re = reg_entries(m->registry, &n_reg);
+	uint64_t gen = ++m->config_gen;
+	size_t added = 0, changed = 0;
+
+	for (size_t i = 0; i < n_reg; i++)
+		if (!pol_config_policy(c, re[i].policy))
+			return zk_fail(reterr, ZK_E_CONFIG, "policy \"%s\" is gone, but zone %s, "
+				       "created through the API, uses it: keep the policy (or "
+				       "delete the zone first)", re[i].policy, re[i].name);
+	for (size_t i = 0; i < c->n_zones; i++)
+		if (reg_find(m->registry, c->zones[i].name))
+			return zk_fail(reterr, ZK_E_CONFIG, "zone %s is in the file, but was created "
+				       "through the API: delete it there first (or take it out of "
+				       "the file)", c->zones[i].name);
+
 	for (size_t i = 0; i < c->n_zones; i++) {
-		dzone *z = NULL;
+		dzone *z = zset_find(&m->zones, c->zones[i].name);
 
-		for (size_t k = 0; k < m->n_zones && !z; k++)
-			if (m->zones[k] && !strcmp(m->zones[k]->name, c->zones[i].name)) {
-				z = m->zones[k];
-				m->zones[k] = NULL;
-			}
 		if (z) {
-			/* policy or files may have changed: read and sign again */
+			bool same = pol_zone_equal(z->cfg, &c->zones[i]);
+
 			z->cfg = &c->zones[i];
-			if (z->ctx)
-				sgn_ctx_set_config(z->ctx, c, z->cfg);
-			z->want = z->want_reload = true;
-		} else {
-			z = zone_new(m, c, &c->zones[i]);
-			if (!z) {
-				for (size_t k = 0; k < i; k++)
-					zone_free(zones[k]);
-				free(zones);
-				return -ENOMEM;
+			z->config_gen = gen;
+			if (same) {
+				if (z->ctx)
+					sgn_ctx_set_config(z->ctx, c, z->cfg);
+			} else {
+				changed++;
+				zone_reconfigured(m, z, c);
 			}
+			continue;
+		}
+		z = zone_new(m, c, &c->zones[i], NULL);
+		if (!z) {
+			dlog_fields f = { .zone = c->zones[i].name, .signatures = -1 };
+
+			dlog(ZK_LOG_ERR, &f, "cannot add the zone: out of memory");
+			continue;
+		}
+		z->config_gen = gen;
+		watch_zone(m, z);
+		added++;
+		if (m->config) {
 			dlog_fields f = { .zone = z->name, .signatures = -1 };
 
-			if (m->config)
-				dlog(ZK_LOG_NOTICE, &f, "zone added");
+			dlog(ZK_LOG_NOTICE, &f, "zone added");
 		}
-		zones[i] = z;
 	}
-	for (size_t k = 0; k < m->n_zones; k++)
-		if (m->zones[k]) {
-			dlog_fields f = { .zone = m->zones[k]->name, .signatures = -1 };
+	for (size_t i = 0; i < n_reg; i++) {
+		int r = registry_zone(m, c, &re[i]);
 
-			dlog(ZK_LOG_NOTICE, &f, "zone removed; its published file stays");
-			{
-				zk_error e;
+		if (r < 0) {
+			dlog_fields f = { .zone = re[i].name, .signatures = -1, .error_code = r };
 
-				zk_fail(&e, ZK_E_ZONE_NOT_FOUND, "the zone was removed from the "
-					"configuration before the change was published");
-				answer_waiters(m->zones[k], UINT64_MAX, ZK_E_ZONE_NOT_FOUND, &e);
-			}
-			zone_free(m->zones[k]);
+			dlog(ZK_LOG_ERR, &f, "cannot load the zone of the registry: %s", strerror(-r));
 		}
-	free(m->zones);
-	m->zones = zones;
-	m->n_zones = c->n_zones;
+	}
+	/* the file's zones that are no longer in it */
+	for (size_t i = m->zones.n; i-- > 0;) {
+		dzone *z = m->zones.v[i];
+		dlog_fields f = { .zone = z->name, .signatures = -1 };
+		zk_error e;
+
+		if (z->from_api || z->config_gen == gen)
+			continue;
+		dlog(ZK_LOG_NOTICE, &f, "zone removed; its published file stays");
+		zk_fail(&e, ZK_E_ZONE_NOT_FOUND, "the zone was removed from the configuration "
+			"before the change was published");
+		writes_answer_waiters(z, UINT64_MAX, ZK_E_ZONE_NOT_FOUND, &e);
+		zone_unlink(m, z);
+		zone_free(z);
+	}
+	if (m->config)
+		dlog(ZK_LOG_INFO, NULL, "configuration applied: %zu zone(s) added, %zu changed",
+		     added, changed);
 	pol_config_free(m->config);
 	m->config = c;
-	watch_setup(m);
 	return 0;
 }
 
@@ -1451,8 +1491,7 @@ static void do_reload(manager *m)
 	int r;
 
 	m->reload_pending = false;
-	if (m->commit_head)
-		on_commit(m->commit_src, m); /* no queued write may point at a removed zone */
+	writes_commit_now(m); /* no queued write may point at a removed zone */
 	notify_reloading();
 	dlog(ZK_LOG_NOTICE, NULL, "reloading %s", m->config_path);
 	r = pol_config_load(m->config_path, &config_diag, &c, &e);
@@ -1461,12 +1500,15 @@ static void do_reload(manager *m)
 
 		dlog(ZK_LOG_ERR, &f, "configuration refused, keeping the running one: %s",
 		     zk_error_str(&e, r, buf, sizeof(buf)));
-	} else if ((r = apply_config(m, c)) < 0) {
-		dlog(ZK_LOG_ERR, NULL, "cannot apply the configuration: %s", strerror(-r));
+	} else if ((r = apply_config(m, c, &e)) < 0) {
+		dlog_fields f = { .error_code = r, .signatures = -1 };
+
+		dlog(ZK_LOG_ERR, &f, "configuration refused, keeping the running one: %s",
+		     zk_error_str(&e, r, buf, sizeof(buf)));
 		pol_config_free(c);
 	}
+	on_status(NULL, 0, m);
 	notify_ready();
-	update_status(m);
 	schedule(m);
 }
 
@@ -1477,9 +1519,9 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 	manager *m = userdata;
 
 	notify_stopping();
-	dlog(ZK_LOG_NOTICE, NULL, "stopping%s", m->job ? " once the running signing ends" : "");
+	dlog(ZK_LOG_NOTICE, NULL, "stopping%s", m->n_jobs ? " once the running signings end" : "");
 	m->stopping = true;
-	if (!m->job)
+	if (!m->n_jobs)
 		sd_event_exit(m->event, 0);
 	return 0;
 }
@@ -1490,18 +1532,36 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
 
 	m->reload_pending = true;
 	/* not under a job or a worker's feet: both borrow the configuration */
-	if (!m->job && !pool_pending(m->pool))
+	if (!m->n_jobs && !pool_pending(m->pool))
 		do_reload(m);
 	return 0;
 }
 
 /* ---------------------------------------------------------------- life cycle */
 
+/* The temporary files a crash left, for every zone at once: each directory read once. */
+static void remove_stale_temps(manager *m)
+{
+	const pol_zone **zones = calloc(m->zones.n ? m->zones.n : 1, sizeof(*zones));
+	size_t stale;
+
+	if (!zones)
+		return;
+	for (size_t i = 0; i < m->zones.n; i++)
+		zones[i] = ((dzone *) m->zones.v[i])->cfg;
+	stale = sgn_remove_stale_temps_all(m->config, zones, m->zones.n);
+	if (stale)
+		dlog(ZK_LOG_NOTICE, NULL, "removed %zu temporary file(s) an earlier crash left",
+		     stale);
+	free(zones);
+}
+
 int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 {
 	_cleanup_(manager_free_p) manager *m = NULL;
 	pol_config *c = NULL;
 	sigset_t mask;
+	size_t n_api = 0;
 	int r, fd;
 	bool activated;
 
@@ -1509,6 +1569,13 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 	if (!m)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	m->inotify_fd = m->job_pipe[0] = m->job_pipe[1] = -1;
+	m->zones.key = zone_key;
+	m->inputs.key = input_key;
+	{
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		m->max_jobs = cores < 1 ? 1 : cores > MAX_JOBS ? MAX_JOBS : (unsigned) cores;
+	}
 	m->agents_pipe[0] = m->agents_pipe[1] = -1;
 	m->clock = o->clock;
 	m->debounce_ms = o->debounce_ms;
@@ -1562,18 +1629,38 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 		pol_config_free(c);
 		return zk_fail(reterr, r, "out of memory");
 	}
-	r = apply_config(m, c);
+	{
+		char path[PATH_MAX];
+		size_t damaged = 0;
+
+		snprintf(path, sizeof(path), "%s/zones.registry", c->paths.state_dir);
+		r = zk_mkdir_p(c->paths.state_dir, 0755);
+		if (r < 0) {
+			zk_fail(reterr, r, "cannot create the state directory %s",
+				c->paths.state_dir);
+			pol_config_free(c);
+			return r;
+		}
+		r = reg_open(path, &m->registry, &damaged, reterr);
+		if (r < 0) {
+			pol_config_free(c);
+			return r;
+		}
+		if (damaged)
+			dlog(ZK_LOG_ERR, NULL, "%s: %zu damaged line(s) skipped: the zones they "
+			     "named are not loaded", path, damaged);
+	}
+	r = apply_config(m, c, reterr);
 	if (r < 0) {
 		pol_config_free(c);
-		return zk_fail(reterr, r, "out of memory");
+		return r;
 	}
+	remove_stale_temps(m);
+	zones_purge(m);
 	r = api_listen_socket(m->config->api.socket, &fd, &activated, reterr);
 	if (r < 0)
 		return r;
-	m->commit_tail = &m->commit_head;
-	r = sd_event_add_defer(m->event, &m->commit_src, on_commit, m);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(m->commit_src, SD_EVENT_OFF);
+	r = writes_init(m);
 	if (r < 0) {
 		close(fd);
 		return zk_fail(reterr, r, "cannot set up the journal commit");
@@ -1585,8 +1672,10 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 	r = api_new(m->event, fd, m->config, routes_handle, m, &m->api, reterr);
 	if (r < 0)
 		return r;
-	dlog(ZK_LOG_NOTICE, NULL, "started with %zu zone%s, API on %s%s", m->n_zones,
-	     m->n_zones == 1 ? "" : "s", activated ? "the socket passed by systemd"
+	(void) reg_entries(m->registry, &n_api);
+	dlog(ZK_LOG_NOTICE, NULL, "started with %zu zone%s (%zu created through the API), "
+	     "%u signing at once, API on %s%s", m->zones.n, m->zones.n == 1 ? "" : "s", n_api,
+	     m->max_jobs, activated ? "the socket passed by systemd"
 						   : m->config->api.socket, "");
 	*ret = ZK_TAKE(m);
 	return 0;
@@ -1596,17 +1685,24 @@ manager *manager_free(manager *m)
 {
 	if (!m)
 		return NULL;
-	if (m->job)
-		pthread_join(m->job->thread, NULL);
+	for (size_t i = 0; i < m->zones.n; i++)
+		if (((dzone *) m->zones.v[i])->job_alive)
+			pthread_join(((dzone *) m->zones.v[i])->thread, NULL);
 	/* first: its last callbacks answer requests, or queue writes flushed just below */
 	m->pool = pool_free(m->pool);
 	if (m->commit_src)
-		flush_replies(m);
+		writes_flush(m);
 	sd_event_source_disable_unref(m->commit_src);
 	agents_done(m);
-	for (size_t i = 0; i < m->n_zones; i++)
-		zone_free(m->zones[i]);
-	free(m->zones);
+	for (size_t i = 0; i < m->zones.n; i++)
+		zone_free(m->zones.v[i]);
+	zset_done(&m->zones);
+	zset_done(&m->inputs);
+	m->registry = reg_free(m->registry);
+	sd_event_source_disable_unref(m->status_timer);
+	sd_event_source_disable_unref(m->purge_timer);
+	sd_event_source_disable_unref(m->catalog_timer);
+	free(m->deletes);
 	m->api = api_free(m->api);
 	m->hooks = hooks_free(m->hooks);
 	watch_clear(m);
@@ -1630,7 +1726,7 @@ manager *manager_free(manager *m)
 
 int manager_run(manager *m)
 {
-	notify_status("starting: signing %zu zone%s", m->n_zones, m->n_zones == 1 ? "" : "s");
+	notify_status("starting: signing %zu zone%s", m->zones.n, m->zones.n == 1 ? "" : "s");
 	check_ready(m); /* no zones: ready at once */
 	schedule(m);
 	return sd_event_loop(m->event);
@@ -1647,7 +1743,6 @@ int mgr_key_request(manager *m, dzone *z, api_req *req, unsigned roll, bool ds_s
 	z->key_ds_seen = ds_seen;
 	z->key_ds_gone = ds_gone;
 	z->key_ds_tag = tag;
-	z->want = true;
-	schedule(m);
+	mgr_want_run(z, true);
 	return 0;
 }

@@ -2,8 +2,8 @@
 /*
  * signer/daemon/routes.c -- the endpoints of the record API (doc/api.md): routing,
  * record writes checked against SPEC §1 before they reach the journal, listings, keys,
- * DS, import and /metrics. Runs on the loop thread; a write is handed to the manager
- * (mgr_submit), which answers once it is durable.
+ * DS, import and /metrics. Runs on the loop thread; a write is handed to the write
+ * pipeline (writes_submit in writes.c), which answers once it is durable.
  */
 #include <errno.h>
 #include <limits.h>
@@ -79,6 +79,8 @@ static int writable(const dzone *z, uint8_t *apex, zk_error *e)
 {
 	if (zone_apex(z, apex) < 0)
 		return zk_fail(e, -EINVAL, "bad zone name %s", z->name);
+	if (z->delete_req)
+		return zk_fail(e, ZK_E_CONFLICT, "%s is being deleted", z->name);
 	if (!z->journal)
 		return zk_fail(e, ZK_E_UNAVAILABLE, "the journal of %s cannot be written (see the "
 			       "daemon's log); writes are refused", z->name);
@@ -400,7 +402,7 @@ static int do_create(manager *m, dzone *z, api_req *req)
 	reply = json_pack("{s:s,s:o,s:b}", "status", "ok", "record", rr_json(&rr, false),
 			  "created", !exists);
 	apex_ns_note(reply, z, apex, &rr);
-	r = mgr_submit(m, z, ops, 1, req, exists ? 200 : 201, reply, want_wait(req), &e);
+	r = writes_submit(m, z, ops, 1, req, exists ? 200 : 201, reply, want_wait(req), &e);
 	if (r < 0) {
 		rec_ops_free(ops, 1);
 		return fail_reply(req, r, &e);
@@ -461,7 +463,7 @@ static int do_update(manager *m, dzone *z, api_req *req, const char *id)
 	memset(&old, 0, sizeof(old));
 	memset(&rr, 0, sizeof(rr));
 	log_write(z, req, "update", &ops[n - 1].rr);
-	r = mgr_submit(m, z, ops, n, req, 200, reply, want_wait(req), &e);
+	r = writes_submit(m, z, ops, n, req, 200, reply, want_wait(req), &e);
 	if (r < 0) {
 		json_decref(reply);
 		rec_ops_free(ops, n);
@@ -496,7 +498,7 @@ static int do_delete(manager *m, dzone *z, api_req *req, const char *id)
 	reply = json_pack("{s:s,s:o}", "status", "ok", "record", rr_json(&old, false));
 	log_write(z, req, "delete", &old);
 	ops[0] = (rec_op) { .kind = REC_OP_DEL, .rr = old };
-	r = mgr_submit(m, z, ops, 1, req, 200, reply, want_wait(req), &e);
+	r = writes_submit(m, z, ops, 1, req, 200, reply, want_wait(req), &e);
 	if (r < 0) {
 		json_decref(reply);
 		rec_ops_free(ops, 1);
@@ -585,6 +587,8 @@ typedef struct import_work {
 	bool keep_ns;
 	const char *body;         /* the request's: it lives while the request waits */
 	size_t len;
+	char *owned;              /* a zone's creation: the text made of its body (or NULL) */
+	bool wait;
 	int r;
 	zk_error e;
 	rec_set *set;
@@ -594,8 +598,9 @@ typedef struct import_work {
 static void import_parse(void *arg)
 {
 	import_work *w = arg;
+	/* a new zone's content needs no apex data: zonekeeper makes the SOA and the NS */
 	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = w->p->max_zone_ttl,
-			     .policy = w->p };
+			     .policy = w->p, .fragment = w->owned != NULL };
 	sgn_zone *in = NULL;
 
 	w->r = sgn_zone_load_buffer(w->body, w->len, "import", w->apex, &lo, &in, &w->e);
@@ -672,7 +677,7 @@ static void import_submit(void *arg)
 		dlog(ZK_LOG_NOTICE, &f, "record API: import by %s: %zu added, %zu deleted",
 		     api_req_peer(req), added, deleted);
 	}
-	r = mgr_submit(w->m, z, ops, n_ops, req, 200, reply, want_wait(req), &e);
+	r = writes_submit(w->m, z, ops, n_ops, req, 200, reply, want_wait(req), &e);
 	if (r < 0) {
 		json_decref(reply);
 		rec_ops_free(ops, n_ops);
@@ -707,6 +712,246 @@ static int do_import(manager *m, dzone *z, api_req *req)
 	return API_LATER;
 }
 
+/* ---------------------------------------------------------------- zones as data */
+
+static json_t *zone_status(const dzone *z);
+
+#define ZONES_LIMIT 1000        /* a page of GET /v1/zones, unless ?limit= says */
+#define ZONES_LIMIT_MAX 10000
+
+static bool query_true(api_req *req, const char *key)
+{
+	const char *v = api_req_query(req, key);
+
+	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
+}
+
+/* GET /v1/zones?limit=&after=&state=: a page of zones by name, and where the next starts. */
+static int do_zone_list(manager *m, api_req *req)
+{
+	const char *limit_s = api_req_query(req, "limit"), *after = api_req_query(req, "after");
+	const char *state = api_req_query(req, "state");
+	static const char *const states[] = { "ok", "error", "pending", "signing", "loading" };
+	unsigned long limit = ZONES_LIMIT;
+	size_t i = after && *after ? mgr_zone_after(m, after) : 0, n = mgr_n_zones(m);
+	zk_error e = { 0 };
+	json_t *a = json_array();
+	const dzone *last = NULL;
+	bool known = !state;
+
+	if (limit_s) {
+		char *end;
+
+		errno = 0;
+		limit = strtoul(limit_s, &end, 10);
+		if (errno || *end || !*limit_s || limit < 1 || limit > ZONES_LIMIT_MAX) {
+			json_decref(a);
+			zk_fail(&e, ZK_E_BAD_REQUEST, "limit must be 1 to %u", ZONES_LIMIT_MAX);
+			return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+		}
+	}
+	for (size_t k = 0; state && k < ZK_ELEMENTSOF(states); k++)
+		known |= !strcmp(state, states[k]);
+	if (!known) {
+		json_decref(a);
+		zk_fail(&e, ZK_E_BAD_REQUEST, "state must be ok, error, pending, signing or loading");
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	for (; i < n && json_array_size(a) < limit; i++) {
+		const dzone *z = mgr_zone_at(m, i);
+
+		if (state && strcmp(state, mgr_zone_state(z)) != 0)
+			continue;
+		json_array_append_new(a, zone_status(z));
+		last = z;
+	}
+	/* more may follow when the page is full and zones remain */
+	return ok_reply(req, 200, json_pack("{s:s,s:o,s:o}", "status", "ok", "zones", a, "next",
+					    last && i < n && json_array_size(a) == limit
+						    ? json_string(last->name) : json_null()));
+}
+
+/* After the body was parsed on a worker: create the zone with its records. */
+static void create_submit(void *arg)
+{
+	import_work *w = arg;
+	size_t n_ops = 0, added = 0, deleted = 0;
+	rec_set *none = NULL;
+	rec_op *ops = NULL;
+	zk_error e = { 0 };
+	int r = w->r;
+
+	if (r < 0) {
+		fail_reply(w->req, r, &w->e);
+		goto out;
+	}
+	r = rec_set_new(w->apex, w->p, &none);
+	if (r >= 0)
+		r = diff_ops(none, w->set, &ops, &n_ops, &added, &deleted);
+	if (r < 0) {
+		fail_reply(w->req, r, NULL);
+		goto out;
+	}
+	r = mgr_zone_create(w->m, w->zone, w->p, ops, n_ops, w->stripped, w->req, w->wait, &e);
+	if (r < 0)
+		fail_reply(w->req, r, &e);
+out:
+	rec_set_free(none);
+	rec_set_free(w->set);
+	json_decref(w->stripped);
+	free(w->owned);
+	free(w);
+}
+
+/* "records": [{name,type,ttl,content}...] -> zone text (each record one line). */
+static int records_text(json_t *records, char **ret, zk_error *e)
+{
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *r;
+
+	if (!f)
+		return zk_fail(e, -ENOMEM, "out of memory");
+	fprintf(f, "$TTL %u\n", (unsigned) DEFAULT_TTL); /* as for POST .../records */
+	json_array_foreach(records, i, r) {
+		const char *name = NULL, *type = NULL, *content = NULL;
+		json_int_t ttl = -1;
+		json_error_t je;
+
+		if (json_unpack_ex(r, &je, JSON_STRICT, "{s:s,s:s,s:s,s?I}", "name", &name, "type",
+				   &type, "content", &content, "ttl", &ttl) < 0) {
+			fclose(f);
+			free(buf);
+			return zk_fail(e, ZK_E_INVALID_RECORD, "records[%zu]: %s", i, je.text);
+		}
+		if (strpbrk(name, "\r\n\t ;") || strpbrk(type, "\r\n\t ;") ||
+		    strpbrk(content, "\r\n") || name[0] == '$' || ttl > 2147483647) {
+			fclose(f);
+			free(buf);
+			return zk_fail(e, ZK_E_INVALID_RECORD, "records[%zu]: a record is one line: "
+				       "no line breaks, no blanks in the name or type, TTL at most "
+				       "2147483647", i);
+		}
+		if (ttl >= 0)
+			fprintf(f, "%s %lld IN %s %s\n", name, (long long) ttl, type, content);
+		else
+			fprintf(f, "%s IN %s %s\n", name, type, content);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return zk_fail(e, -ENOMEM, "out of memory");
+	}
+	*ret = buf;
+	return 0;
+}
+
+/* POST /v1/zones {"name","policy","zone"|"records"}: a new zone (doc/api.md). */
+static int do_zone_create(manager *m, api_req *req)
+{
+	size_t len;
+	const char *body = api_req_body(req, &len);
+	const char *name = NULL, *policy = NULL, *text = NULL;
+	json_t *j, *records = NULL;
+	json_error_t je;
+	import_work *w;
+	const pol_policy *p;
+	zk_error e = { 0 };
+	int r;
+
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		zk_fail(&e, ZK_E_BAD_REQUEST, "the body must be a JSON object: %s",
+			j ? "it is not an object" : je.text);
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	if (json_unpack_ex(j, &je, JSON_STRICT, "{s:s,s?s,s?s,s?o}", "name", &name, "policy",
+			   &policy, "zone", &text, "records", &records) < 0 ||
+	    (records && !json_is_array(records)) || (text && records)) {
+		zk_fail(&e, ZK_E_BAD_REQUEST, "expected {\"name\": ZONE, \"policy\": P (optional), "
+			"and \"zone\": zone-file text or \"records\": [records] (optional, not both)}%s%s",
+			text && records ? "" : ": ", text && records ? "" : je.text);
+		json_decref(j);
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	p = policy ? pol_config_policy(m->config, policy) : pol_config_default_policy(m->config);
+	if (!p) {
+		if (policy)
+			zk_fail(&e, ZK_E_BAD_REQUEST, "unknown policy \"%.200s\"", policy);
+		else
+			zk_fail(&e, ZK_E_BAD_REQUEST, "no default policy: name one with \"policy\"");
+		json_decref(j);
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	if (mgr_find_zone(m, name)) {
+		zk_fail(&e, ZK_E_ZONE_EXISTS, "zone %.255s exists", name);
+		json_decref(j);
+		return fail_reply(req, ZK_E_ZONE_EXISTS, &e);
+	}
+	if (!text && !records) {
+		r = mgr_zone_create(m, name, p, NULL, 0, NULL, req, want_wait(req), &e);
+		json_decref(j);
+		return r < 0 ? fail_reply(req, r, &e) : r;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		json_decref(j);
+		return fail_reply(req, -ENOMEM, NULL);
+	}
+	*w = (import_work) { .m = m, .req = req, .p = p, .wait = want_wait(req) };
+	r = records ? records_text(records, &w->owned, &e)
+		    : (w->owned = strdup(text)) ? 0 : zk_fail(&e, -ENOMEM, "out of memory");
+	if (r >= 0 && dn_from_text(name, strlen(name), (const uint8_t *) "", w->apex) < 0)
+		r = zk_fail(&e, ZK_E_INVALID_RECORD, "'%.255s' is not a zone name", name);
+	if (r >= 0) {
+		dn_lower(w->apex);
+		dn_to_text(w->apex, w->zone);
+	}
+	json_decref(j);
+	if (r >= 0) {
+		w->body = w->owned;
+		w->len = strlen(w->owned);
+		r = pool_submit(m->pool, import_parse, create_submit, w);
+	}
+	if (r < 0) {
+		free(w->owned);
+		free(w);
+		return fail_reply(req, r, &e);
+	}
+	return API_LATER;
+}
+
+/* PUT /v1/zones/{zone} {"policy": P}: another policy for a zone created through the API. */
+static int do_zone_update(manager *m, dzone *z, api_req *req)
+{
+	size_t len;
+	const char *body = api_req_body(req, &len);
+	const char *policy = NULL;
+	const pol_policy *p;
+	json_error_t je;
+	zk_error e = { 0 };
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	int r;
+
+	if (!j || json_unpack_ex(j, &je, JSON_STRICT, "{s:s}", "policy", &policy) < 0) {
+		zk_fail(&e, ZK_E_BAD_REQUEST, "expected {\"policy\": P}: %s", je.text);
+		json_decref(j);
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	p = pol_config_policy(m->config, policy);
+	if (!p) {
+		zk_fail(&e, ZK_E_BAD_REQUEST, "unknown policy \"%.200s\"", policy);
+		json_decref(j);
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	json_decref(j);
+	r = mgr_zone_set_policy(m, z, p, &e);
+	if (r < 0)
+		return fail_reply(req, r, &e);
+	return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "zone", zone_status(z)));
+}
+
 /* ---------------------------------------------------------------- keys and DS */
 
 /* The keys as the zone's last run left them (internal.h: the job owns the key files). */
@@ -728,6 +973,23 @@ static json_t *keys_reply(const dzone *z)
 	return view;
 }
 
+/* The DS records of `digest` ("2", "4"; NULL: the policy's digests). */
+static json_t *ds_json(const dzone *z, const pol_policy *p, const char *digest)
+{
+	json_t *arr = json_array();
+
+	for (int d = 0; d < 2; d++) {
+		uint8_t type = d ? POL_DIGEST_SHA384 : POL_DIGEST_SHA256;
+		bool want = digest ? atoi(digest) == type : false;
+
+		for (size_t i = 0; !digest && i < ZK_ELEMENTSOF(p->cds_digests); i++)
+			want |= p->cds_digests[i] == type;
+		if (want && z->ds_view[d])
+			json_array_extend(arr, z->ds_view[d]);
+	}
+	return arr;
+}
+
 static int do_keys(manager *m, dzone *z, api_req *req, bool ds)
 {
 	const char *digest = api_req_query(req, "digest");
@@ -744,17 +1006,13 @@ static int do_keys(manager *m, dzone *z, api_req *req, bool ds)
 		return keys_unavailable(z, req);
 	if (!ds)
 		return ok_reply(req, 200, keys_reply(z));
-	arr = json_array();
-	for (int d = 0; d < 2; d++) {
-		uint8_t type = d ? POL_DIGEST_SHA384 : POL_DIGEST_SHA256;
-		bool want = digest ? atoi(digest) == type : false;
-
-		for (size_t i = 0; !digest && i < ZK_ELEMENTSOF(p->cds_digests); i++)
-			want |= p->cds_digests[i] == type;
-		if (want && z->ds_view[d])
-			json_array_extend(arr, z->ds_view[d]);
-	}
+	arr = ds_json(z, p, digest);
 	return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "ds", arr));
+}
+
+json_t *routes_ds_json(const dzone *z)
+{
+	return ds_json(z, z->cfg->policy, NULL);
 }
 
 /* The body of a key request: {} or absent, else an object with only `allowed` members. */
@@ -958,8 +1216,8 @@ static int do_metrics(manager *m, api_req *req)
 		return fail_reply(req, -ENOMEM, NULL);
 	for (size_t k = 0; k < ZK_ELEMENTSOF(zm); k++) {
 		gauge(f, zm[k].name, zm[k].help, zm[k].type);
-		for (size_t i = 0; i < m->n_zones; i++) {
-			const dzone *z = m->zones[i];
+		for (size_t i = 0; i < mgr_n_zones(m); i++) {
+			const dzone *z = mgr_zone_at(m, i);
 			double v = 0;
 			bool have = true;
 
@@ -1077,14 +1335,11 @@ int routes_handle(void *userdata, api_req *req)
 	if (!strcmp(path, "/metrics"))
 		return is(req, "GET") ? do_metrics(m, req) : method_not_allowed(req, "GET");
 	if (!strcmp(path, "/v1/zones") || !strcmp(path, "/v1/zones/")) {
-		json_t *a;
-
-		if (!is(req, "GET"))
-			return method_not_allowed(req, "GET");
-		a = json_array();
-		for (size_t i = 0; i < m->n_zones; i++)
-			json_array_append_new(a, zone_status(m->zones[i]));
-		return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "zones", a));
+		if (is(req, "GET"))
+			return do_zone_list(m, req);
+		if (is(req, "POST"))
+			return do_zone_create(m, req);
+		return method_not_allowed(req, "GET, POST");
 	}
 	if (strncmp(path, "/v1/zones/", 10) != 0)
 		return fail_reply(req, ZK_E_NOT_FOUND, NULL);
@@ -1105,15 +1360,32 @@ int routes_handle(void *userdata, api_req *req)
 	}
 	if (n == 0)
 		return fail_reply(req, ZK_E_NOT_FOUND, NULL);
+	if (n == 2 && !strcmp(seg[1], "restore")) {
+		int r;
+
+		if (!is(req, "POST"))
+			return method_not_allowed(req, "POST");
+		r = mgr_zone_restore(m, seg[0], req, want_wait(req), &e);
+		return r < 0 ? fail_reply(req, r, &e) : r;
+	}
 	z = mgr_find_zone(m, seg[0]);
 	if (!z) {
 		zk_fail(&e, ZK_E_ZONE_NOT_FOUND, "no zone '%.255s' is configured", seg[0]);
 		return fail_reply(req, ZK_E_ZONE_NOT_FOUND, &e);
 	}
-	if (n == 1)
-		return is(req, "GET") ? ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok",
-								     "zone", zone_status(z)))
-				      : method_not_allowed(req, "GET");
+	if (n == 1) {
+		int r;
+
+		if (is(req, "GET"))
+			return ok_reply(req, 200, json_pack("{s:s,s:o}", "status", "ok", "zone",
+							    zone_status(z)));
+		if (is(req, "PUT"))
+			return do_zone_update(m, z, req);
+		if (!is(req, "DELETE"))
+			return method_not_allowed(req, "GET, PUT, DELETE");
+		r = mgr_zone_delete(m, z, query_true(req, "force"), req, &e);
+		return r < 0 ? fail_reply(req, r, &e) : r;
+	}
 	if (!strcmp(seg[1], "records") && n == 2) {
 		if (is(req, "GET"))
 			return do_list(z, req);

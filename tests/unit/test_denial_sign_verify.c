@@ -5,7 +5,8 @@
  * ECDSA P-256 keys: NSEC3 hashes and whole chains against RFC 5155 Appendix A and
  * ldns-signzone, exact bitmaps (INVARIANTS 18), a signed zone that verifies, faults the
  * verifier must catch with the owner named (INVARIANTS 6), signature reuse (same `now`,
- * refresh window, adoption between versions) and the written zone loading back valid.
+ * refresh window, adoption between versions), each zone's place in the jitter window and
+ * one refresh batch per period, and the written zone loading back valid.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -1190,6 +1191,225 @@ static void signatures_from_the_future_are_replaced(void **state)
 	sgn_zone_free(z);
 }
 
+/* ---------------------------------------------------------------- jitter and batches */
+
+#define JITTER (12 * 3600)
+
+static sgn_sign_stats sign_batch(sgn_zone *z, zk_time_t now, uint32_t jitter, bool batch)
+{
+	ks_key *ksks[1] = { ksk }, *zsks[1] = { zsk };
+	sgn_sign_params p = {
+		.now = now, .validity = VALIDITY, .refresh = REFRESH, .jitter = jitter,
+		.batch = batch, .inception_offset = 3600, .threads = 0,
+		.ksks = ksks, .n_ksks = 1, .zsks = zsks, .n_zsks = 1,
+	};
+	sgn_sign_stats st;
+	zk_error err = { 0 };
+	int r = sgn_sign_zone(z, &p, &st, &err);
+
+	if (r < 0)
+		print_message("sign: %s\n", err.message);
+	assert_int_equal(r, 0);
+	return st;
+}
+
+/* Earliest and latest expiration of every signature in the zone, NSEC3 records included. */
+static void expiry_range(const sgn_zone *z, zk_time_t *lo, zk_time_t *hi)
+{
+	*lo = 0;
+	*hi = 0;
+	for (size_t i = 0; i < z->n_nodes + z->n_n3; i++) {
+		const sgn_node *n = i < z->n_nodes ? z->nodes[i] : NULL;
+		uint16_t n_sets = n ? (uint16_t) (n->n_rrsets + 1) : 1;
+
+		for (uint16_t k = 0; k < n_sets; k++) {
+			const sgn_rrset *s = !n ? &z->n3[i - z->n_nodes].rr
+					     : k < n->n_rrsets ? &n->rrsets[k] : n->nsec;
+
+			for (const uint8_t *q = s ? s->sigs : NULL; q && q < s->sigs + s->sigs_len;
+			     q += 2u + blob_len(q)) {
+				zk_time_t e = now0 + (int32_t) (rrsig_expiration(q + 2) - (uint32_t) now0);
+
+				*lo = !*lo || e < *lo ? e : *lo;
+				*hi = e > *hi ? e : *hi;
+			}
+		}
+	}
+}
+
+static void zone_jitter_is_a_function_of_the_name(void **state)
+{
+	uint32_t o = sgn_zone_jitter(wire("example."), JITTER);
+
+	(void) state;
+	assert_int_equal(sgn_zone_jitter(wire("example."), JITTER), o);
+	assert_int_equal(sgn_zone_jitter(wire("ExAmPle."), JITTER), o);
+	assert_true(o <= JITTER - sgn_jitter_per_sig(JITTER));
+	assert_int_equal(sgn_zone_jitter(wire("example."), 0), 0);
+	assert_int_equal(sgn_jitter_per_sig(0), 0);
+}
+
+/* 1200 zones: every hour of the 12 gets its share, none a pile. */
+static void zone_jitter_spreads_zones_over_the_window(void **state)
+{
+	unsigned per_hour[12] = { 0 };
+	char name[64];
+
+	(void) state;
+	assert_int_not_equal(sgn_zone_jitter(wire("example."), JITTER),
+			     sgn_zone_jitter(wire("example.org."), JITTER));
+	assert_int_not_equal(sgn_zone_jitter(wire("cust000001.test."), JITTER),
+			     sgn_zone_jitter(wire("cust000002.test."), JITTER));
+	for (unsigned i = 0; i < 1200; i++) {
+		uint32_t o;
+
+		snprintf(name, sizeof(name), "cust%06u.test.", i);
+		o = sgn_zone_jitter(wire(name), JITTER);
+		assert_true(o <= JITTER - sgn_jitter_per_sig(JITTER));
+		per_hour[o / 3600]++;
+	}
+	for (unsigned h = 0; h < 12; h++) {
+		/* the zones' part spans 11 h 15 min (the last 45 min are the per-signature
+		 * part's): 107 zones expected in each full hour, 27 in the last quarter; about
+		 * 4 standard deviations either way */
+		unsigned want = h < 11 ? 107 : 27;
+
+		assert_true(per_hour[h] + (h < 11 ? 40 : 20) >= want);
+		assert_true(per_hour[h] <= want + (h < 11 ? 40 : 20));
+	}
+}
+
+static void signatures_expire_at_the_zones_place_in_the_window(void **state)
+{
+	sgn_zone *z = load(small_zone);
+	sgn_denial_params p = denial_params(true);
+	uint32_t o = sgn_zone_jitter(z->apex, JITTER), per_sig = sgn_jitter_per_sig(JITTER);
+	zk_time_t lo, hi;
+	sgn_sign_stats st;
+
+	(void) state;
+	build_denial(z, &p, NULL);
+	st = sign_batch(z, now0, JITTER, true);
+	expiry_range(z, &lo, &hi);
+	assert_true(lo >= now0 + VALIDITY - o - per_sig);
+	assert_true(hi <= now0 + VALIDITY - o);
+	assert_int_equal(st.earliest_expiry, lo);
+	assert_int_equal(st.next_refresh, lo - REFRESH);
+	assert_valid(z, now0);
+	sgn_zone_free(z);
+}
+
+static void jitter_zero_gives_exact_expirations_in_batches_too(void **state)
+{
+	sgn_zone *z = load(small_zone);
+	sgn_denial_params p = denial_params(true);
+	size_t all;
+	zk_time_t lo, hi, t;
+	sgn_sign_stats st;
+
+	(void) state;
+	build_denial(z, &p, NULL);
+	st = sign_batch(z, now0, 0, true);
+	all = count_sigs(z);
+	expiry_range(z, &lo, &hi);
+	assert_int_equal(lo, now0 + VALIDITY);
+	assert_int_equal(hi, now0 + VALIDITY);
+	/* an edit a day later: its signature expires a day later */
+	rrset(z, "www.example.", T_A)->n_sigs = 0;
+	rrset(z, "www.example.", T_A)->sigs_len = 0;
+	st = sign_batch(z, now0 + 86400, 0, true);
+	assert_int_equal(st.made, 1);
+	/* the refresh takes it along: everything expires at t + VALIDITY */
+	t = now0 + VALIDITY - REFRESH;
+	st = sign_batch(z, t, 0, true);
+	assert_int_equal(st.made, all);
+	expiry_range(z, &lo, &hi);
+	assert_int_equal(lo, t + VALIDITY);
+	assert_int_equal(hi, t + VALIDITY);
+	assert_int_equal(st.next_refresh, t + VALIDITY - REFRESH);
+	sgn_zone_free(z);
+}
+
+/*
+ * One batch per refresh period: a signature made by an edit between two refreshes is
+ * re-signed with the rest at the next one, and the refresh after that is a whole period
+ * away. Without batching the edit's signature would stay behind and make a publication
+ * of its own two days after the refresh.
+ */
+static void refresh_resigns_edits_in_between_in_the_same_batch(void **state)
+{
+	uint32_t o, per_sig = sgn_jitter_per_sig(JITTER);
+
+	(void) state;
+	for (int batch = 1; batch >= 0; batch--) {
+		sgn_zone *z = load(small_zone);
+		sgn_denial_params p = denial_params(true);
+		sgn_sign_stats st;
+		zk_time_t t, lo, hi;
+		size_t all;
+
+		o = sgn_zone_jitter(z->apex, JITTER);
+		build_denial(z, &p, NULL);
+		st = sign_batch(z, now0, JITTER, batch);
+		all = count_sigs(z);
+		t = st.next_refresh;
+		assert_true(t >= now0 + VALIDITY - REFRESH - o - per_sig);
+		/* an edit two days later: one new signature, nothing else re-signed */
+		rrset(z, "www.example.", T_A)->n_sigs = 0;
+		rrset(z, "www.example.", T_A)->sigs_len = 0;
+		st = sign_batch(z, now0 + 2 * 86400, JITTER, batch);
+		assert_int_equal(st.made, 1);
+		assert_int_equal(st.kept, all - 1);
+		assert_int_equal(st.next_refresh, t);
+		/* the refresh */
+		st = sign_batch(z, t, JITTER, batch);
+		if (batch) {
+			assert_int_equal(st.made, all);
+			assert_int_equal(st.kept, 0);
+			/* the next refresh is a period away: after t + validity - refresh - jitter */
+			assert_true(st.next_refresh >= t + VALIDITY - REFRESH - o - per_sig);
+			assert_true(st.next_refresh >= t + VALIDITY - REFRESH - JITTER);
+			expiry_range(z, &lo, &hi);
+			assert_true(lo >= t + VALIDITY - o - per_sig && hi <= t + VALIDITY - o);
+		} else {
+			/* only the earliest were due: the rest, the edit's signature among them,
+			 * stay behind and make publications of their own */
+			assert_true(st.kept > 1);
+			assert_true(st.next_refresh < t + 86400);
+			assert_true(rrsig_expiration(rrset(z, "www.example.", T_A)->sigs + 2) <=
+				    (uint32_t) (now0 + 2 * 86400 + VALIDITY - o));
+		}
+		assert_valid(z, t);
+		/* at the next refresh's time minus a second nothing is due */
+		st = sign_batch(z, st.next_refresh - 1, JITTER, batch);
+		assert_int_equal(st.made, 0);
+		sgn_zone_free(z);
+	}
+}
+
+/* A run with nothing due keeps the plain window, even a day before the refresh. */
+static void an_edit_with_nothing_due_resigns_only_what_changed(void **state)
+{
+	sgn_zone *z = load(small_zone);
+	sgn_denial_params p = denial_params(false);
+	sgn_sign_stats st;
+	zk_time_t t;
+	size_t all;
+
+	(void) state;
+	build_denial(z, &p, NULL);
+	st = sign_batch(z, now0, JITTER, true);
+	all = count_sigs(z);
+	t = st.next_refresh - 86400;
+	rrset(z, "www.example.", T_AAAA)->n_sigs = 0;
+	rrset(z, "www.example.", T_AAAA)->sigs_len = 0;
+	st = sign_batch(z, t, JITTER, true);
+	assert_int_equal(st.made, 1);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.kept, all - 1);
+	sgn_zone_free(z);
+}
+
 /* ---------------------------------------------------------------- versions */
 
 static void adoption_carries_signatures_of_unchanged_rrsets(void **state)
@@ -1750,6 +1970,12 @@ int main(void)
 		cmocka_unit_test(signatures_of_an_algorithm_without_dnskey_are_passed_over),
 		cmocka_unit_test(jitter_spreads_expirations_within_the_window),
 		cmocka_unit_test(signatures_from_the_future_are_replaced),
+		cmocka_unit_test(zone_jitter_is_a_function_of_the_name),
+		cmocka_unit_test(zone_jitter_spreads_zones_over_the_window),
+		cmocka_unit_test(signatures_expire_at_the_zones_place_in_the_window),
+		cmocka_unit_test(jitter_zero_gives_exact_expirations_in_batches_too),
+		cmocka_unit_test(refresh_resigns_edits_in_between_in_the_same_batch),
+		cmocka_unit_test(an_edit_with_nothing_due_resigns_only_what_changed),
 		cmocka_unit_test(adoption_carries_signatures_of_unchanged_rrsets),
 		cmocka_unit_test(adoption_skips_a_changed_rrset),
 		cmocka_unit_test(denial_records_of_a_new_name_are_signed_anew),

@@ -4,7 +4,7 @@
  * appends made durable by jnl_sync and read back in order on open, a torn tail cut off
  * (and the sequence continuing from what survived), a damaged line costing only its own
  * write (kept in a copy, reported as an error), no symlink followed, writes of several
- * changes, jnl_rewrite, and the file's mode.
+ * changes, jnl_rewrite, and the file's mode. No file descriptor is held between calls.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -601,6 +601,75 @@ static void unreadable_path_is_an_error(void **state)
 	assert_true(err.message[0] != '\0');
 }
 
+/* Open file descriptors of this process (the directory's own counts in every count). */
+static unsigned count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void no_fd_is_held_between_calls(void **state)
+{
+	unsigned before = count_fds();
+	rec_op more = mkop(4, REC_OP_ADD, "new.example.", 16, 5, "\3abc", 4);
+	rec_op again = mkop(5, REC_OP_DEL, "new.example.", 16, 5, "\3abc", 4);
+	diag_log log = { 0 };
+	zk_error err = { 0 };
+	rec_op *got = NULL;
+	size_t n = 0;
+	jnl *j;
+
+	make_ops();
+	j = open_journal(&log, &got, &n);
+	assert_int_equal(count_fds(), before);
+	assert_int_equal(jnl_append(j, ops, 1), 0);
+	assert_int_equal(jnl_sync(j, &err), 0);
+	assert_int_equal(jnl_append(j, ops + 1, 2), 0);
+	assert_int_equal(jnl_append(j, ops + 3, 2), 0);
+	assert_int_equal(jnl_sync(j, &err), 0);
+	assert_int_equal(count_fds(), before);
+	assert_int_equal(jnl_rewrite(j, ops + 1, 4, &err), 0);
+	assert_int_equal(count_fds(), before);
+	assert_int_equal(jnl_append(j, &more, 1), 0);
+	assert_int_equal(jnl_sync(j, &err), 0);
+	assert_int_equal((off_t) jnl_size(j), file_size(jpath));
+	assert_int_equal(count_fds(), before);
+	jnl_free(j);
+
+	/* reopened by path each time, it still holds every write, in order */
+	j = open_journal(&log, &got, &n);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < 4; i++)
+		assert_op_equal(&got[i], &ops[i + 1]);
+	assert_op_equal(&got[4], &more);
+	rec_ops_free(got, n);
+
+	/* removed behind its back: the next sync makes it anew, not a file nobody reads */
+	assert_int_equal(unlink(jpath), 0);
+	assert_int_equal(jnl_append(j, &again, 1), 0);
+	assert_int_equal(jnl_sync(j, &err), 0);
+	assert_int_equal((off_t) jnl_size(j), file_size(jpath));
+	jnl_free(j);
+	j = open_journal(&log, &got, &n);
+	assert_int_equal(n, 1);
+	assert_op_equal(&got[0], &again);
+	assert_int_equal(jnl_next_seq(j), 6);
+	assert_int_equal(log.warnings + log.errors, 0);
+	rec_ops_free(got, n);
+	jnl_free(j);
+	assert_int_equal(count_fds(), before);
+	rec_rr_clear(&more.rr);
+	rec_rr_clear(&again.rr);
+	free_ops();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +684,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rewrite_keeps_only_the_given_writes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(unreadable_path_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_fd_is_held_between_calls, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

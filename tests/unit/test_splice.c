@@ -6,6 +6,10 @@
  * the first write must come out byte-identical to a fresh write of the changed zone, with
  * most of the text copied. A previous file shorter than its block table says must make
  * the write fail (never publish garbage); no previous write is fine.
+ *
+ * A zone kept across runs (sgn_ctx) holds no file descriptor between them, yet its next
+ * publication still splices from the file of the last one, and never from a file put in
+ * its place. Stale temporary files of many zones are removed with one read per directory.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,11 +27,13 @@
 
 #include <cmocka.h>
 
+#include "policy/policy.h"
 #include "policy/zk-error.h"
 #include "policy/zk-file.h"
 #include "signer/dname.h"
 #include "signer/load.h"
 #include "signer/output.h"
+#include "signer/signer.h"
 #include "signer/zone.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -536,6 +542,250 @@ static void empty_zone(void **state)
 	sgn_zone_free(z);
 }
 
+/* ---------------------------------------------------------------- a zone kept across runs */
+
+/* Open file descriptors of this process (the directory's own counts in every count). */
+static unsigned count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* The replaced output is closed off the publishing path: wait (bounded) for that close. */
+static unsigned fds_settled(unsigned want)
+{
+	unsigned n = count_fds();
+
+	for (unsigned i = 0; i < 500 && n > want; i++) {
+		usleep(10000);
+		n = count_fds();
+	}
+	return n;
+}
+
+#define CTX_NAMES 3000
+
+static void write_input_zone(const char *path, const char *extra)
+{
+	size_t cap = (size_t) CTX_NAMES * 40 + 1024, len = 0;
+	char *text = malloc(cap);
+
+	assert_non_null(text);
+	len += (size_t) snprintf(text + len, cap - len,
+				 "$TTL 3600\n@ SOA ns1.example.net. hostmaster 1 1h 15m 1w 5m\n");
+	for (unsigned i = 0; i < CTX_NAMES; i++)
+		len += (size_t) snprintf(text + len, cap - len, "h%u A 10.%u.%u.1\n", i,
+					 (i >> 8) & 255, i & 255);
+	len += (size_t) snprintf(text + len, cap - len, "%s", extra);
+	assert_int_equal(zk_file_write_atomic(path, 0644, text, len, NULL), 0);
+	free(text);
+}
+
+/* A configuration under tmpdir with `zones` (the entries of its zone list). */
+static pol_config *load_config(const char *zones)
+{
+	char text[2048], path[256];
+	pol_config *cfg = NULL;
+	zk_error err = { 0 };
+	int r;
+
+	snprintf(text, sizeof(text),
+		 "paths = { state_dir = \"%s/state\"; input_dir = \"%s/in\";\n"
+		 "          output_dir = \"%s/out\"; };\n"
+		 "policies = ( { name = \"p\"; nameservers = [ \"ns1.example.net.\" ]; } );\n"
+		 "zones = ( %s );\n", tmpdir, tmpdir, tmpdir, zones);
+	snprintf(path, sizeof(path), "%s/zk.conf", tmpdir);
+	assert_int_equal(zk_file_write_atomic(path, 0600, text, strlen(text), NULL), 0);
+	r = pol_config_load(path, NULL, &cfg, &err);
+	if (r < 0)
+		print_message("%s:%u: %s\n", err.file, err.line, err.message);
+	assert_int_equal(r, 0);
+	assert_int_equal(zk_mkdir_p(tmp("in"), 0755), 0);
+	return cfg;
+}
+
+static void run_ctx(sgn_ctx *c, zk_time_t now, sgn_run_result *res)
+{
+	sgn_run_opts o = { .now = now, .reload_input = true, .verify_level = -1,
+			   .splice = true };
+	zk_error err = { 0 };
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = sgn_ctx_run(c, &o, res, &err);
+	if (r < 0)
+		print_message("sgn_ctx_run: %s\n", err.message);
+	assert_int_equal(r, 0);
+	assert_true(res->published);
+}
+
+/* The published file is exactly a fresh (unspliced) write of the version in memory. */
+static void assert_output_is_current(sgn_ctx *c, const char *path)
+{
+	char header[512], *data;
+	mem_out fresh;
+	size_t len, eol = 0;
+
+	data = slurp(path, &len);
+	while (eol < len && data[eol] != '\n')
+		eol++;
+	assert_true(eol > 2 && eol < len && eol < sizeof(header));
+	assert_true(data[0] == ';' && data[1] == ' ');
+	snprintf(header, sizeof(header), "%.*s", (int) (eol - 2), data + 2);
+	fresh = plain_write(sgn_ctx_current(c), header);
+	assert_int_equal(len, fresh.len);
+	assert_memory_equal(data, fresh.s, len);
+	free(fresh.s);
+	free(data);
+}
+
+static void ctx_holds_no_fd_between_runs_and_still_splices(void **state)
+{
+	unsigned before = count_fds();
+	pol_config *cfg = load_config("{ name = \"example.com.\"; }");
+	const pol_zone *zone = &cfg->zones[0];
+	sgn_run_result res;
+	zk_error err = { 0 };
+	uint64_t seq = 0;
+	sgn_ctx *c = NULL;
+
+	write_input_zone(zone->input_file, "");
+	assert_int_equal(sgn_ctx_open(cfg, zone, NULL, &c, &err), 0);
+	run_ctx(c, 1700000000, &res);
+	assert_int_equal(res.copied, 0);
+	assert_int_equal(fds_settled(before), before);
+
+	/* one name more: the rest of the text comes from the file of the first run */
+	write_input_zone(zone->input_file, "new A 192.0.2.1\n");
+	run_ctx(c, 1700000060, &res);
+	assert_true(res.copied > 0);
+	assert_true(res.copied < res.output_size);
+	assert_output_is_current(c, zone->output_file);
+	assert_int_equal(fds_settled(before), before);
+
+	/* the write-back of the input file twice (the second from the text of the first) */
+	assert_int_equal(sgn_ctx_write_input(c, &seq, &err), 0);
+	assert_int_equal(sgn_ctx_write_input(c, &seq, &err), 0);
+	assert_int_equal(fds_settled(before), before);
+
+	sgn_ctx_free(c);
+	pol_config_free(cfg);
+	assert_int_equal(fds_settled(before), before);
+}
+
+static void replaced_output_is_not_a_splice_source(void **state)
+{
+	pol_config *cfg = load_config("{ name = \"example.com.\"; }");
+	const pol_zone *zone = &cfg->zones[0];
+	sgn_run_result res;
+	zk_error err = { 0 };
+	struct timespec times[2];
+	sgn_ctx *c = NULL;
+	struct stat sb;
+	size_t len;
+	char *data;
+
+	write_input_zone(zone->input_file, "");
+	assert_int_equal(sgn_ctx_open(cfg, zone, NULL, &c, &err), 0);
+	run_ctx(c, 1700000000, &res);
+
+	/*
+	 * Another file of the same size and mtime in its place (a new inode: written while the
+	 * old one still exists): text copied from it by the old block table would be garbage.
+	 */
+	assert_int_equal(stat(zone->output_file, &sb), 0);
+	data = slurp(zone->output_file, &len);
+	for (size_t i = len / 4; i < len; i += 97)
+		if (data[i] != '\n')
+			data[i] = 'X';
+	assert_int_equal(zk_file_write_atomic(zone->output_file, 0644, data, len, NULL), 0);
+	free(data);
+	times[0] = sb.st_atim;
+	times[1] = sb.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, zone->output_file, times, 0), 0);
+
+	write_input_zone(zone->input_file, "new A 192.0.2.1\n");
+	run_ctx(c, 1700000060, &res);
+	assert_int_equal(res.copied, 0);
+	assert_output_is_current(c, zone->output_file);
+
+	/* ... and the run after that splices again, from the file it wrote */
+	write_input_zone(zone->input_file, "new A 192.0.2.2\n");
+	run_ctx(c, 1700000120, &res);
+	assert_true(res.copied > 0);
+	assert_output_is_current(c, zone->output_file);
+
+	sgn_ctx_free(c);
+	pol_config_free(cfg);
+}
+
+static void touch(const char *path)
+{
+	assert_int_equal(zk_file_write_atomic(path, 0600, "x\n", 2, NULL), 0);
+}
+
+static bool exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+static void stale_temps_of_zones_sharing_a_directory(void **state)
+{
+	pol_config *cfg = load_config("{ name = \"a.example.\"; }, { name = \"b.example.\"; },"
+				      " { name = \"c.example.\"; }, { name = \"d.example.\"; }");
+	const pol_zone *zones[3] = { &cfg->zones[0], &cfg->zones[1], &cfg->zones[2] };
+	char p[PATH_MAX], gone[6][PATH_MAX + 64], kept[6][PATH_MAX + 64];
+
+	assert_int_equal(zk_mkdir_p(tmp("out"), 0755), 0);
+	for (size_t i = 0; i < 4; i++) {
+		sgn_key_dir(cfg, &cfg->zones[i], p, sizeof(p));
+		assert_int_equal(zk_mkdir_p(p, 0700), 0);
+	}
+	/* the zones' own: output and input (one directory each for all), state, keys */
+	snprintf(gone[0], sizeof(gone[0]), "%s.tmp.Ab3xYz", zones[0]->output_file);
+	snprintf(gone[1], sizeof(gone[1]), "%s.tmp.000000", zones[2]->output_file);
+	snprintf(gone[2], sizeof(gone[2]), "%s.tmp.q.w.e.", zones[1]->input_file);
+	sgn_state_path(cfg, zones[2], p, sizeof(p));
+	snprintf(gone[3], sizeof(gone[3]), "%s.tmp.123456", p);
+	sgn_keyring_path(cfg, zones[0], p, sizeof(p));
+	snprintf(gone[4], sizeof(gone[4]), "%s.tmp.abcdef", p);
+	sgn_key_dir(cfg, zones[1], p, sizeof(p));
+	snprintf(gone[5], sizeof(gone[5]), "%s/Kb.example.+013+12345.private.tmp.zzzzzz", p);
+	/* not theirs: another file's, a zone not asked for, other suffixes, not a key file */
+	snprintf(kept[0], sizeof(kept[0]), "%s/other.zone.tmp.abcdef", tmp("out"));
+	snprintf(kept[1], sizeof(kept[1]), "%s.tmp.abcdef", cfg->zones[3].output_file);
+	snprintf(kept[2], sizeof(kept[2]), "%s.tmp.abcde", zones[0]->output_file);
+	snprintf(kept[3], sizeof(kept[3]), "%s.tmp.abcdefg", zones[0]->output_file);
+	snprintf(kept[4], sizeof(kept[4]), "%s", zones[1]->output_file);
+	snprintf(kept[5], sizeof(kept[5]), "%s/notakey.tmp.abcdef", p);
+	for (size_t i = 0; i < 6; i++)
+		touch(gone[i]);
+	for (size_t i = 0; i < 6; i++)
+		touch(kept[i]);
+
+	assert_int_equal(sgn_remove_stale_temps_all(cfg, zones, 3), 6);
+	for (size_t i = 0; i < 6; i++)
+		assert_false(exists(gone[i]));
+	for (size_t i = 0; i < 6; i++)
+		assert_true(exists(kept[i]));
+	assert_int_equal(sgn_remove_stale_temps_all(cfg, zones, 3), 0);
+
+	/* one zone alone, as it was done before */
+	touch(gone[0]);
+	touch(gone[1]);
+	assert_int_equal(sgn_remove_stale_temps(cfg, zones[2]), 1);
+	assert_true(exists(gone[0]));
+	assert_false(exists(gone[1]));
+	pol_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +796,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(no_previous_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_zone, setup, teardown),
+		cmocka_unit_test_setup_teardown(ctx_holds_no_fd_between_runs_and_still_splices,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(replaced_output_is_not_a_splice_source, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(stale_temps_of_zones_sharing_a_directory, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
