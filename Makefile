@@ -6,6 +6,8 @@
 #                     tests (plain and ASan+UBSan); builds on every core (JOBS=)
 #   make demo         sign the bundled example and show the result and the validators' verdicts
 #   make bench        signing benchmark against ldns-signzone, dnssec-signzone and kzonesign
+#   make bench-zones  many small zones against Knot (BENCH_ZONES=10000)
+#   make bench-hol    a small zone's writes during a large zone's full re-sign
 #   make interop      the serving matrix in full (NSD, Knot, BIND, PowerDNS, Unbound, DNSViz)
 #   make install      PREFIX=/usr/local DESTDIR=
 #
@@ -198,6 +200,10 @@ bench: all
 bench-zones: all
 	@bash bench/zones.sh $(B) $(BENCH_ZONES)
 
+# a small zone's writes while a large one is fully re-signed: make bench-hol HOL_NAMES=1000000
+bench-hol: all
+	@bash bench/hol.sh $(B) $${TMPDIR:-/tmp}/zonekeeper-hol $(HOL_NAMES)
+
 # ---------------------------------------------------------------------------- install
 # systemd looks for units under /usr/local/lib/systemd too, so PREFIX=/usr/local works
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
@@ -223,5 +229,5 @@ clean:
 
 .PHONY: all deps check check-unit check-layering check-asan check-system check-system-asan \
         check-build units \
-        demo bench interop install clean fuzz check-fuzz clean-fuzz
+        demo bench bench-zones bench-hol interop install clean fuzz check-fuzz clean-fuzz
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -46,7 +46,7 @@ for t in knotd knotc; do
 done
 "$PY" -c 'import dns.message, dns.query' 2>/dev/null ||
 	{ echo "zones.sh: $PY lacks dnspython (apt-get install python3-dnspython)" >&2; exit 1; }
-# zonekeeperd keeps about 2 descriptors open per zone: allow what the hard limit allows
+# the servers may hold many descriptors (Knot, older zonekeeperd): allow the hard limit
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 JSON=${BENCH_JSON:-${TMPDIR:-/tmp}/zonekeeper-zones-$N.json}
 

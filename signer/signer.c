@@ -1186,159 +1186,188 @@ static int keys_commit(sgn_ctx *c, ks_store *store, ks_ring *ring, const ks_ring
 	return r;
 }
 
-int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error *reterr)
-{
-	const pol_zone *zone = c->zone;
-	const pol_policy *p = zone->policy;
-	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = p->max_zone_ttl,
-			     .diag = o->diag, .policy = p,
-			     .include_dir = c->cfg->paths.include_dir };
-	int level = o->verify_level >= 0 ? o->verify_level : (int) p->verify;
-	sgn_zone *z = NULL, *prev = c->current;
-	bool in_place, inc = false, data_changed = false;
-	ks_store *keys = NULL;
-	ks_ring *ring = NULL;
+/*
+ * One run of sgn_ctx_run, passed from phase to phase: the keys, the version to sign (the
+ * published one changed in place, or the input read anew), its denial chain and serial,
+ * the signatures, the check, the publication. A phase returns RUN_NEXT, RUN_DONE (the run
+ * ends here with x->r: nothing to publish, or an error that leaves the version in memory
+ * as it was), or a negative code: a failure after the version in memory may have been
+ * changed, which drops it (run_drop).
+ */
+typedef struct run {
+	sgn_ctx *c;
+	const sgn_run_opts *o;
+	sgn_run_result *res;
+	const pol_policy *p;
+	int level;                 /* verification level */
+	sgn_zone *z, *prev;        /* the version being made; the one in memory before */
+	bool in_place, inc, data_changed, have_id, ring_dirty;
+	ks_store *keys;            /* the keys this run stepped (not a safe run's) */
+	ks_ring *ring;
 	ks_ring_report rep;
-	bool ring_dirty = false;
-	_cleanup_free_ anchors *anc = NULL;
-	sgn_sign_params sp;
-	sgn_denial_params dp;
-	sgn_verify_opts vo;
-	uint32_t serial;
 	keyset ks;
-	char ts[32];
-	struct stat sb;
-	uint64_t seq = 0;
-	bool have_id = false;
+	uint32_t serial;
+	uint64_t seq;              /* the newest API write in z */
+	struct stat sb;            /* the input file as read */
+	sgn_sign_params sp;
 	double t;
+	int r;                     /* RUN_DONE's result */
+} run;
+
+enum { RUN_NEXT = 0, RUN_DONE = 1 };
+
+static int run_done(run *x, int r)
+{
+	x->r = r;
+	return RUN_DONE;
+}
+
+/* The keys: a step of their states (a safe run takes the last run's, unchanged). */
+static int run_keys(run *x, zk_error *reterr)
+{
+	sgn_ctx *c = x->c;
+	const sgn_run_opts *o = x->o;
 	int r;
 
-	memset(res, 0, sizeof(*res));
-	snprintf(res->output, sizeof(res->output), "%s", zone->output_file);
-	t = mono();
-	/* never sign with a clock more than an hour behind the latest signing ever made */
-	if (c->st.signed_at && o->now + 3600 < c->st.signed_at)
-		return zk_fail(reterr, ZK_E_CLOCK,
-			       "the clock (%s) is more than an hour behind the latest signing of "
-			       "%s; refusing to sign", zk_time_iso(o->now, ts, sizeof(ts)),
-			       zone->name);
-	if (o->safe) {
-		if (!c->ring || !c->keys) {
-			/* no run succeeded since start: the key states as they are on disk, with
-			 * no step taken */
-			ring = calloc(1, sizeof(*ring));
-			if (!ring)
-				return zk_fail(reterr, -ENOMEM, "out of memory");
-			r = sgn_ring_open(c->cfg, zone, o->diag, o->now, &keys, ring, reterr);
-			if (r < 0) {
-				ks_store_free(keys);
-				free(ring);
-				return r;
-			}
-			ks_store_free(c->keys);
-			free(c->ring);
-			c->keys = keys;
-			c->ring = ring;
-			keys = NULL;
-			ring = NULL;
-		}
-		if (o->reload_input || o->n_changes || o->full_resign)
-			return zk_fail(reterr, -EINVAL, "a safe run re-signs the published version "
-				       "only");
-		memset(&rep, 0, sizeof(rep));
-		r = pick_keys(c->ring, ks_store_dir(c->keys), &ks, reterr);
-		if (r < 0)
-			return r;
-		ks_ring_status(c->ring, res->key_status, sizeof(res->key_status));
-	} else {
-		ring = calloc(1, sizeof(*ring));
-		if (!ring)
-			return zk_fail(reterr, -ENOMEM, "out of memory");
-		r = keys_step(c, o, &keys, ring, &rep, &ring_dirty, res, reterr);
+	if (!o->safe) {
+		x->ring = calloc(1, sizeof(*x->ring));
+		if (!x->ring)
+			return run_done(x, zk_fail(reterr, -ENOMEM, "out of memory"));
+		r = keys_step(c, o, &x->keys, x->ring, &x->rep, &x->ring_dirty, x->res, reterr);
 		if (r >= 0)
-			r = pick_keys(ring, ks_store_dir(keys), &ks, reterr);
-		if (r < 0)
-			goto out;
+			r = pick_keys(x->ring, ks_store_dir(x->keys), &x->ks, reterr);
+		return r < 0 ? run_done(x, r) : RUN_NEXT;
 	}
+	if (!c->ring || !c->keys) {
+		/* no run succeeded since start: the key states as they are on disk, with no
+		 * step taken */
+		ks_store *keys = NULL;
+		ks_ring *ring = calloc(1, sizeof(*ring));
+
+		if (!ring)
+			return run_done(x, zk_fail(reterr, -ENOMEM, "out of memory"));
+		r = sgn_ring_open(c->cfg, c->zone, o->diag, o->now, &keys, ring, reterr);
+		if (r < 0) {
+			ks_store_free(keys);
+			free(ring);
+			return run_done(x, r);
+		}
+		ks_store_free(c->keys);
+		free(c->ring);
+		c->keys = keys;
+		c->ring = ring;
+	}
+	if (o->reload_input || o->n_changes || o->full_resign)
+		return run_done(x, zk_fail(reterr, -EINVAL, "a safe run re-signs the published "
+					   "version only"));
+	memset(&x->rep, 0, sizeof(x->rep));
+	r = pick_keys(c->ring, ks_store_dir(c->keys), &x->ks, reterr);
+	if (r < 0)
+		return run_done(x, r);
+	ks_ring_status(c->ring, x->res->key_status, sizeof(x->res->key_status));
+	return RUN_NEXT;
+}
+
+/*
+ * The version to sign: the published one changed in place (API writes, a refresh), or
+ * the input file read anew; with the API's writes applied either way.
+ */
+static int run_version(run *x, zk_error *reterr)
+{
+	sgn_ctx *c = x->c;
+	const sgn_run_opts *o = x->o;
+	const pol_zone *zone = c->zone;
+	sgn_load_opts lo = { .mode = SGN_LOAD_UNSIGNED, .max_ttl = x->p->max_zone_ttl,
+			     .diag = o->diag, .policy = x->p,
+			     .include_dir = c->cfg->paths.include_dir };
+	int r;
+
+	x->prev = c->current;
 	if (o->full_resign) {
 		sgn_zone_free(c->current);
-		c->current = prev = NULL;
-	} else if (!prev) {
+		c->current = x->prev = NULL;
+	} else if (!x->prev) {
 		/* dropped after a failure: the published file is the last good version */
-		c->current = prev = load_previous(zone, &c->st, c->apex);
+		c->current = x->prev = load_previous(zone, &c->st, c->apex);
 		c->applied_seq = c->published_seq;
 		c->have_input_id = false;
 		c->inc_ok = false;
 	}
-	if (o->safe && !prev) {
-		r = zk_fail(reterr, ZK_E_ZONE_CONTENT, "the published file %s is not the one "
-			    "zonekeeper wrote last (or is gone): nothing to re-sign",
-			    zone->output_file);
-		goto out;
-	}
-	if (!ks.n_published) {
+	if (o->safe && !x->prev)
+		return run_done(x, zk_fail(reterr, ZK_E_ZONE_CONTENT, "the published file %s is "
+					   "not the one zonekeeper wrote last (or is gone): "
+					   "nothing to re-sign", zone->output_file));
+	if (!x->ks.n_published) {
 		if (o->safe) {
 			/* an unsigned zone has no signatures to keep fresh */
-			res->serial = c->st.serial.value;
-			r = 0;
-			goto out;
+			x->res->serial = c->st.serial.value;
+			return run_done(x, 0);
 		}
 		c->inc_ok = false;
-		r = publish_unsigned(c, o, res, reterr);
-		goto out;
+		return run_done(x, publish_unsigned(c, o, x->res, reterr));
 	}
 	/* re-sign the published version in place unless the input must be read */
-	in_place = prev && !o->reload_input;
-	if (prev && o->reload_input && c->have_input_id && stat(zone->input_file, &sb) == 0 &&
-	    zk_same_file(&sb, &c->input_id))
-		in_place = true; /* our own write-back, or a touch: nothing new to read */
-	if (in_place) {
-		z = prev;
-		inc = can_go_incremental(c, &ks, p->rrsig_refresh + o->pre_refresh, level, o->now);
-		z->dirty_only = inc;
-		res->incremental = inc;
-		seq = c->applied_seq;
-		r = apply_changes(z, p, o, c->applied_seq, &seq, reterr);
+	x->in_place = x->prev && !o->reload_input;
+	if (x->prev && o->reload_input && c->have_input_id &&
+	    stat(zone->input_file, &x->sb) == 0 && zk_same_file(&x->sb, &c->input_id))
+		x->in_place = true; /* our own write-back, or a touch: nothing new to read */
+	if (x->in_place) {
+		x->z = x->prev;
+		x->inc = can_go_incremental(c, &x->ks, x->p->rrsig_refresh + o->pre_refresh,
+					    x->level, o->now);
+		x->z->dirty_only = x->inc;
+		x->res->incremental = x->inc;
+		x->seq = c->applied_seq;
+		r = apply_changes(x->z, x->p, o, c->applied_seq, &x->seq, reterr);
 		if (r < 0)
-			goto fail;
-		data_changed = r > 0;
+			return r;
+		x->data_changed = r > 0;
 	} else {
-		have_id = stat(zone->input_file, &sb) == 0; /* before reading: a later edit is seen */
-		r = sgn_zone_load_file(zone->input_file, c->apex, &lo, &z, reterr);
+		/* before reading: a later edit is seen */
+		x->have_id = stat(zone->input_file, &x->sb) == 0;
+		r = sgn_zone_load_file(zone->input_file, c->apex, &lo, &x->z, reterr);
 		if (r < 0)
-			goto out;
-		res->input_read = true;
-		seq = 0;
-		r = apply_changes(z, p, o, 0, &seq, reterr);
+			return run_done(x, r);
+		x->res->input_read = true;
+		x->seq = 0;
+		r = apply_changes(x->z, x->p, o, 0, &x->seq, reterr);
 		if (r < 0)
-			goto fail;
+			return r;
 	}
-	r = ensure_platform_ns(z, p, reterr);
-	if (r >= 0)
-		r = set_key_rrsets(z, p, &ks, reterr);
-	if (r < 0)
-		goto fail;
+	return RUN_NEXT;
+}
 
-	/* serial: the last one while we find out whether anything changed */
-	if (prev) {
-		serial = c->st.serial.value;
-	} else {
-		r = next_serial(c, z, true, seq > 0, o->now, &serial, reterr);
-		if (r < 0)
-			goto fail;
-	}
-	r = set_soa(z, p, serial, reterr);
+/* What zonekeeper owns in the version: apex NS, keys, SOA (its serial for now), denial. */
+static int run_structure(run *x, zk_error *reterr)
+{
+	sgn_ctx *c = x->c;
+	const pol_policy *p = x->p;
+	sgn_denial_params dp;
+	int r;
+
+	r = ensure_platform_ns(x->z, p, reterr);
+	if (r >= 0)
+		r = set_key_rrsets(x->z, p, &x->ks, reterr);
 	if (r < 0)
-		goto fail;
+		return r;
+	/* serial: the last one while we find out whether anything changed */
+	if (x->prev) {
+		x->serial = c->st.serial.value;
+	} else {
+		r = next_serial(c, x->z, true, x->seq > 0, x->o->now, &x->serial, reterr);
+		if (r < 0)
+			return r;
+	}
+	r = set_soa(x->z, p, x->serial, reterr);
+	if (r < 0)
+		return r;
 	if (p->denial == POL_DENIAL_NSEC3 &&
 	    (!c->st.have_salt || c->st.salt_len != p->nsec3_salt_length)) {
 		/* a new salt only when the policy's length changed: INVARIANTS 23 */
 		c->st.have_salt = true;
 		c->st.salt_len = p->nsec3_salt_length;
-		if (c->st.salt_len && getrandom(c->st.salt, c->st.salt_len, 0) != c->st.salt_len) {
-			r = zk_fail(reterr, -errno, "cannot make an NSEC3 salt");
-			goto fail;
-		}
+		if (c->st.salt_len && getrandom(c->st.salt, c->st.salt_len, 0) != c->st.salt_len)
+			return zk_fail(reterr, -errno, "cannot make an NSEC3 salt");
 	}
 	dp = (sgn_denial_params) {
 		.nsec3 = p->denial == POL_DENIAL_NSEC3,
@@ -1349,16 +1378,30 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		.ttl = p->soa.minimum < p->soa.ttl ? p->soa.minimum : p->soa.ttl, /* RFC 9077 */
 		.threads = p->signing_threads,
 	};
-	r = sgn_denial_build(z, &dp, in_place ? NULL : prev, reterr);
+	r = sgn_denial_build(x->z, &dp, x->in_place ? NULL : x->prev, reterr);
 	if (r < 0)
-		goto fail;
+		return r;
 	/* after the denial build, which (re)creates NSEC3PARAM at the apex */
-	if (prev && !in_place)
-		res->adopted = sgn_zone_adopt(z, prev);
-	res->t_load = mono() - t;
+	if (x->prev && !x->in_place)
+		x->res->adopted = sgn_zone_adopt(x->z, x->prev);
+	x->res->t_load = mono() - x->t;
+	return RUN_NEXT;
+}
 
-	t = mono();
-	sp = (sgn_sign_params) {
+/*
+ * The signatures; when nothing came of it (no data changed, no signature made or
+ * dropped), the run ends: the published file is still right. Else the new serial.
+ */
+static int run_sign(run *x, zk_error *reterr)
+{
+	sgn_ctx *c = x->c;
+	const sgn_run_opts *o = x->o;
+	const pol_policy *p = x->p;
+	sgn_run_result *res = x->res;
+	int r;
+
+	x->t = mono();
+	x->sp = (sgn_sign_params) {
 		.now = o->now,
 		.validity = p->rrsig_validity,
 		/* pre-refresh: what falls due soon is re-signed with what is due now; and a run
@@ -1370,73 +1413,78 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		.batch = true,
 		.inception_offset = p->inception_offset,
 		.threads = p->signing_threads,
-		.ksks = ks.ksks, .n_ksks = ks.n_ksks,
-		.zsks = ks.zsks, .n_zsks = ks.n_zsks,
+		.ksks = x->ks.ksks, .n_ksks = x->ks.n_ksks,
+		.zsks = x->ks.zsks, .n_zsks = x->ks.n_zsks,
 	};
-	r = sign_pass(z, &sp, &res->sign, reterr);
+	r = sign_pass(x->z, &x->sp, &res->sign, reterr);
 	if (r < 0)
-		goto fail;
-	if (prev && res->sign.made == 0 && res->sign.dropped == 0 &&
-	    (in_place ? !data_changed : sgn_zone_same_data(z, prev, 0))) {
+		return r;
+	if (x->prev && res->sign.made == 0 && res->sign.dropped == 0 &&
+	    (x->in_place ? !x->data_changed : sgn_zone_same_data(x->z, x->prev, 0))) {
 		/* nothing new: the published file is still right */
-		res->serial = serial;
-		res->t_sign = mono() - t;
-		if (inc && (!res->sign.earliest_expiry || c->inc_expiry < res->sign.earliest_expiry))
+		res->serial = x->serial;
+		res->t_sign = mono() - x->t;
+		if (x->inc && (!res->sign.earliest_expiry ||
+			       c->inc_expiry < res->sign.earliest_expiry))
 			res->sign.earliest_expiry = c->inc_expiry;
 		res->sign.next_refresh = res->sign.earliest_expiry - p->rrsig_refresh;
-		inc_published(c, z, &ks, res->sign.earliest_expiry);
-		if (!in_place) {
+		inc_published(c, x->z, &x->ks, res->sign.earliest_expiry);
+		if (!x->in_place) {
 			/* z holds the published data and, adopted, its signatures */
-			sgn_zone_free(prev);
-			c->current = z;
-			c->have_input_id = have_id;
-			c->input_id = sb;
+			sgn_zone_free(x->prev);
+			c->current = x->z;
+			c->have_input_id = x->have_id;
+			c->input_id = x->sb;
 		}
-		c->applied_seq = c->published_seq = seq;
-		z = NULL;
-		r = 0;
-		goto out;
+		c->applied_seq = c->published_seq = x->seq;
+		x->z = NULL;
+		return run_done(x, 0);
 	}
-	if (prev) {
-		r = next_serial(c, z, !in_place, seq > 0, o->now, &serial, reterr);
+	if (x->prev) {
+		r = next_serial(c, x->z, !x->in_place, x->seq > 0, o->now, &x->serial, reterr);
 		if (r < 0)
-			goto fail;
-		r = set_soa(z, p, serial, reterr);
+			return r;
+		r = set_soa(x->z, p, x->serial, reterr);
 		if (r >= 0)
-			r = sign_pass(z, &sp, &res->sign, reterr);
+			r = sign_pass(x->z, &x->sp, &res->sign, reterr);
 		if (r < 0)
-			goto fail;
+			return r;
 	}
 	/* an incremental pass saw the dirty names only: the rest expire as they did */
-	if (inc && (!res->sign.earliest_expiry || c->inc_expiry < res->sign.earliest_expiry))
+	if (x->inc && (!res->sign.earliest_expiry || c->inc_expiry < res->sign.earliest_expiry))
 		res->sign.earliest_expiry = c->inc_expiry;
 	res->sign.next_refresh = res->sign.earliest_expiry - p->rrsig_refresh;
-	res->t_sign = mono() - t;
-	check_response_sizes(z, zone, o->diag, res);
+	res->t_sign = mono() - x->t;
+	check_response_sizes(x->z, c->zone, o->diag, res);
+	return RUN_NEXT;
+}
 
-	/* verify before anything becomes visible (INVARIANTS 6) */
-	t = mono();
-	anc = malloc(sizeof(*anc));
-	if (!anc) {
-		r = zk_fail(reterr, -ENOMEM, "out of memory");
-		goto fail;
-	}
-	r = make_anchors(zone, &ks, anc, reterr);
+/* The signed version checked before anything becomes visible (INVARIANTS 6). */
+static int run_verify(run *x, zk_error *reterr)
+{
+	_cleanup_free_ anchors *anc = malloc(sizeof(*anc));
+	sgn_verify_opts vo;
+	int r;
+
+	x->t = mono();
+	if (!anc)
+		return zk_fail(reterr, -ENOMEM, "out of memory");
+	r = make_anchors(x->c->zone, &x->ks, anc, reterr);
 	if (r < 0)
-		goto fail;
+		return r;
 	vo = (sgn_verify_opts) {
-		.now = o->now,
-		.full = level == POL_VERIFY_FULL,
+		.now = x->o->now,
+		.full = x->level == POL_VERIFY_FULL,
 		/*
 		 * Re-signing in place (an API write, a refresh) checks every new signature and a
 		 * smaller sample of the kept ones, which were checked when they were made; a zone
 		 * read anew gets the full sample.
 		 */
-		.sample = in_place ? 100 : 1000,
-		.new_sigs = in_place,
+		.sample = x->in_place ? 100 : 1000,
+		.new_sigs = x->in_place,
 		.first_per_key = 16,
-		.min_remaining = p->rrsig_refresh,
-		.threads = p->signing_threads,
+		.min_remaining = x->p->rrsig_refresh,
+		.threads = x->p->signing_threads,
 		.anchors = anc->rd,
 		.anchor_lens = anc->len,
 		.n_anchors = anc->n,
@@ -1444,75 +1492,124 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 		.extra_key_lens = anc->ahead_len,
 		.n_extra_keys = anc->n_ahead,
 	};
-	r = sgn_zone_verify(z, &vo, &res->verify, reterr);
-	res->t_verify = mono() - t;
-	if (r < 0) {
-		if (r == ZK_E_VERIFY) {
-			zk_error_prefix(reterr, "signed zone failed its own check, not published");
-			if (reterr)
-				reterr->code = ZK_E_SELF_CHECK;
-			r = ZK_E_SELF_CHECK;
-		}
-		goto fail;
+	r = sgn_zone_verify(x->z, &vo, &x->res->verify, reterr);
+	x->res->t_verify = mono() - x->t;
+	if (r == ZK_E_VERIFY) {
+		zk_error_prefix(reterr, "signed zone failed its own check, not published");
+		if (reterr)
+			reterr->code = ZK_E_SELF_CHECK;
+		r = ZK_E_SELF_CHECK;
 	}
+	return r < 0 ? r : RUN_NEXT;
+}
 
-	t = mono();
-	r = publish(c, z, serial, o->now, o->splice, &res->copied, reterr);
+/* Out: the signed file, then the version in memory is the published one. */
+static int run_publish(run *x, zk_error *reterr)
+{
+	sgn_ctx *c = x->c;
+	sgn_run_result *res = x->res;
+	int r;
+
+	x->t = mono();
+	r = publish(c, x->z, x->serial, x->o->now, x->o->splice, &res->copied, reterr);
 	if (r < 0)
-		goto fail;
-	res->t_write = mono() - t;
+		return r;
+	res->t_write = mono() - x->t;
 	res->output_size = c->st.output_size;
 	res->published = true;
-	res->serial = serial;
-	if (!in_place) {
-		sgn_zone_free(prev);
-		c->have_input_id = have_id;
-		c->input_id = sb;
+	res->serial = x->serial;
+	if (!x->in_place) {
+		sgn_zone_free(x->prev);
+		c->have_input_id = x->have_id;
+		c->input_id = x->sb;
 	}
-	c->applied_seq = c->published_seq = seq;
-	c->current = z;
-	inc_published(c, z, &ks, res->sign.earliest_expiry);
-	z = NULL;
-	r = 0;
-	goto out;
-fail:
-	/*
-	 * The version in memory may have lent its signatures to the failed one, or been
-	 * changed in place: drop it. The published file is intact; the next run reloads it.
-	 */
-	if (z != prev)
-		sgn_zone_free(z);
-	z = NULL;
+	c->applied_seq = c->published_seq = x->seq;
+	c->current = x->z;
+	inc_published(c, x->z, &x->ks, res->sign.earliest_expiry);
+	x->z = NULL;
+	return run_done(x, 0);
+}
+
+/*
+ * A failure after the version in memory may have lent its signatures to the failed one,
+ * or been changed in place: drop it. The published file is intact; the next run reloads
+ * it.
+ */
+static void run_drop(run *x)
+{
+	sgn_ctx *c = x->c;
+
+	if (x->z != x->prev)
+		sgn_zone_free(x->z);
+	x->z = NULL;
 	sgn_zone_free(c->current);
 	c->current = NULL;
 	c->have_input_id = false;
 	c->inc_ok = false;
-out:
-	if (r >= 0 && ring_dirty)
-		r = keys_commit(c, keys, ring, &rep, o->now, reterr);
-	res->applied_seq = c->applied_seq;
-	{
-		const sgn_zone *cur = c->current;
+}
 
-		if (cur) {
-			res->names = cur->n_nodes;
-			for (size_t i = 0; i < cur->n_nodes; i++)
-				res->rrsets += cur->nodes[i]->n_rrsets;
-		}
+/* The run is over with `r`: the keys' states saved, the result's counts, the keys kept. */
+static int run_end(run *x, int r, zk_error *reterr)
+{
+	sgn_ctx *c = x->c;
+	const sgn_zone *cur = c->current;
+
+	if (r >= 0 && x->ring_dirty)
+		r = keys_commit(c, x->keys, x->ring, &x->rep, x->o->now, reterr);
+	x->res->applied_seq = c->applied_seq;
+	if (cur) {
+		x->res->names = cur->n_nodes;
+		for (size_t i = 0; i < cur->n_nodes; i++)
+			x->res->rrsets += cur->nodes[i]->n_rrsets;
 	}
 	/* the keys as this run left them, for whoever shows them (the daemon's API) */
-	if (o->safe) {
+	if (x->o->safe) {
 		/* the keys of the last normal run stay: nothing was read or changed */
 	} else if (r >= 0) {
 		ks_store_free(c->keys);
 		free(c->ring);
-		c->keys = keys;
-		c->ring = ring;
+		c->keys = x->keys;
+		c->ring = x->ring;
 	} else {
-		ks_store_free(keys);
-		free(ring);
+		ks_store_free(x->keys);
+		free(x->ring);
 	}
 	return r;
+}
+
+int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error *reterr)
+{
+	static int (*const phases[])(run *, zk_error *) = {
+		run_keys, run_version, run_structure, run_sign, run_verify, run_publish,
+	};
+	run x = {
+		.c = c, .o = o, .res = res, .p = c->zone->policy,
+		.level = o->verify_level >= 0 ? o->verify_level : (int) c->zone->policy->verify,
+	};
+	char ts[32];
+	int r = 0;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->output, sizeof(res->output), "%s", c->zone->output_file);
+	x.t = mono();
+	/* never sign with a clock more than an hour behind the latest signing ever made */
+	if (c->st.signed_at && o->now + 3600 < c->st.signed_at)
+		return zk_fail(reterr, ZK_E_CLOCK,
+			       "the clock (%s) is more than an hour behind the latest signing of "
+			       "%s; refusing to sign", zk_time_iso(o->now, ts, sizeof(ts)),
+			       c->zone->name);
+	for (size_t i = 0; i < ZK_ELEMENTSOF(phases); i++) {
+		r = phases[i](&x, reterr);
+		if (r < 0) {
+			run_drop(&x);
+			break;
+		}
+		if (r == RUN_DONE) {
+			r = x.r;
+			break;
+		}
+	}
+	return run_end(&x, r, reterr);
 }
 
 int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,
