@@ -7,6 +7,7 @@ large re-signings; a reload runs only the zones whose settings changed.
 
 Requests go over the Unix socket from this process (no client process per request), so
 the figures are the daemon's."""
+import calendar
 import json
 import os
 import random
@@ -487,5 +488,44 @@ def test_reload_runs_only_what_changed(tmp_path):
             % (len(ran), ran[:10])
         assert "0 zone(s) added, 1 changed" in d.log_text()
         assert not log_problems(d), log_problems(d)
+    finally:
+        d.close()
+
+
+# ---------------------------------------------------------------- spread over time
+
+def iso_seconds(ts):
+    return calendar.timegm(time.strptime(ts, "%Y-%m-%dT%H:%M:%SZ"))
+
+
+def test_zones_created_together_fall_due_apart(tmp_path):
+    """Zones created in one burst do not all come due at the same instant: their next key
+    event is spread over an hour and their first refresh over the jitter window, each
+    zone at a place its name decides (the same after a restart)."""
+    s = Setup(tmp_path, [])
+    d = Daemon(s)
+    try:
+        d.wait_ready()
+        names = ["spread%02d.scale.test." % i for i in range(60)]
+        for n in names:
+            code, j = call(d, "POST", "/v1/zones?wait=published", {"name": n})
+            assert code == 201 and j["zone"]["serial"], (code, j)
+        zones = by_name(all_zones(d))
+        nexts = sorted(iso_seconds(zones[n]["next_event"]) for n in names)
+        # a new zone's first event is its keys' next step: spread over KEY_SPREAD (1 h)
+        assert len(set(nexts)) >= 50, nexts
+        assert nexts[-1] - nexts[0] >= 40 * 60, (nexts[0], nexts[-1])
+        before = {n: zones[n]["next_event"] for n in names}
+        # the signatures' expirations: each zone at its own place in the 12 h window
+        expiries = sorted(iso_seconds(zones[n]["earliest_expiry"]) for n in names)
+        assert expiries[-1] - expiries[0] >= 6 * 3600, (expiries[0], expiries[-1])
+    finally:
+        d.close()
+    d = Daemon(s)
+    try:
+        d.wait_ready()
+        zones = by_name(all_zones(d))
+        # the same places after a restart
+        assert {n: zones[n]["next_event"] for n in names} == before
     finally:
         d.close()
