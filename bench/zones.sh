@@ -30,7 +30,7 @@
 #   BENCH_KEEP=1 keeps the work directory (/tmp/zonekeeper-zones.XXXXXX; TMPDIR moves it).
 # Needs knotd, knotc and libknot (Debian: knot), /usr/bin/python3 with dnspython
 # (python3-dnspython), curl for CLIENT=cli. The soft limit of open files is raised to the
-# hard one (a zonekeeperd that keeps descriptors per zone needs it).
+# hard one.
 set -euo pipefail
 [ $# -ge 1 ] || { sed -n '4,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -857,12 +857,6 @@ def main():
            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
            "nofile_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
            "zonekeeper": {}, "knot": {}}
-    # zonekeeperd holds about 2 descriptors per zone (its journal, the published file)
-    need = 2 * (a.zones + a.creates) + 100
-    if need > res["nofile_limit"]:
-        log("WARNING: open files limit %d (ulimit -n): a zonekeeperd that keeps 2 descriptors"
-            " per zone (journal, published file) needs about %d for %d zones"
-            % (res["nofile_limit"], need, a.zones))
 
     def guard(s, phase, fn, *args, **kw):
         """Run one phase; a failure ends that server's part of the run, not the other's."""
