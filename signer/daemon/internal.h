@@ -92,7 +92,6 @@ typedef struct dzone {
 	uint64_t config_gen;      /* the configuration load that last listed it (file zones) */
 	/* DELETE /v1/zones/{zone} waiting for the running job to end */
 	api_req *delete_req;
-	bool delete_force;
 	/* POST /v1/zones?wait=published: the creation's reply, sent at the first publication */
 	api_req *create_req;
 	json_t *create_reply;

@@ -264,14 +264,13 @@ static int append(reg *r, const char *line, zk_error *reterr)
 	return 0;
 }
 
-static int maybe_compact(reg *r)
+static void maybe_compact(reg *r)
 {
 	zk_error e;
 
 	/* best effort: the log is complete as it is */
 	if (r->lines > 2 * r->n + REG_COMPACT_MIN)
 		(void) compact(r, &e);
-	return 0;
 }
 
 int reg_add(reg *r, const char *name, const char *policy, zk_time_t now, zk_error *reterr)
@@ -306,5 +305,6 @@ int reg_del(reg *r, const char *name, zk_error *reterr)
 	if (res < 0)
 		return res;
 	drop(r, name);
-	return maybe_compact(r);
+	maybe_compact(r);
+	return 0;
 }

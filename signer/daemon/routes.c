@@ -249,6 +249,13 @@ static void log_write(const dzone *z, api_req *req, const char *what, const rec_
 	     sgn_type_name(rr->type, tbuf), api_req_peer(req));
 }
 
+static bool query_true(api_req *req, const char *key)
+{
+	const char *v = api_req_query(req, key);
+
+	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
+}
+
 static bool want_wait(api_req *req)
 {
 	const char *w = api_req_query(req, "wait");
@@ -691,7 +698,6 @@ out:
 
 static int do_import(manager *m, dzone *z, api_req *req)
 {
-	const char *keep = api_req_query(req, "keep_apex_ns");
 	import_work *w = calloc(1, sizeof(*w));
 	zk_error e = { 0 };
 	int r;
@@ -699,7 +705,7 @@ static int do_import(manager *m, dzone *z, api_req *req)
 	if (!w)
 		return fail_reply(req, -ENOMEM, NULL);
 	*w = (import_work) { .m = m, .z = z, .req = req, .p = z->cfg->policy,
-			     .keep_ns = keep && (!strcmp(keep, "true") || !strcmp(keep, "1")) };
+			     .keep_ns = query_true(req, "keep_apex_ns") };
 	w->body = api_req_body(req, &w->len);
 	snprintf(w->zone, sizeof(w->zone), "%s", z->name);
 	r = writable(z, w->apex, &e);
@@ -718,13 +724,6 @@ static json_t *zone_status(const dzone *z);
 
 #define ZONES_LIMIT 1000        /* a page of GET /v1/zones, unless ?limit= says */
 #define ZONES_LIMIT_MAX 10000
-
-static bool query_true(api_req *req, const char *key)
-{
-	const char *v = api_req_query(req, key);
-
-	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
-}
 
 /* GET /v1/zones?limit=&after=&state=: a page of zones by name, and where the next starts. */
 static int do_zone_list(manager *m, api_req *req)

@@ -153,8 +153,7 @@ static int creation_reply(manager *m, dzone *z, api_req *req, json_t *reply, boo
 		json_object_set_new(reply, "published", json_false());
 		api_reply_json(req, 201, reply);
 	}
-	z->want_urgent = true; /* a client waits for it */
-	mgr_want_run(z, true);
+	mgr_want_run(z, true); /* a client waits for it */
 	return API_LATER;
 }
 
@@ -409,7 +408,6 @@ int mgr_zone_delete(manager *m, dzone *z, bool force, api_req *req, zk_error *re
 			       "Give the zone a policy with insecure = true, wait until its keys "
 			       "show no DS, then delete it (or ?force=true)", tag, z->name);
 	z->delete_req = req;
-	z->delete_force = force;
 	z->want = false;
 	mgr_dequeue(m, z);
 	if (z->job_alive || pool_pending(m->pool)) {
