@@ -27,12 +27,13 @@
 #   Knot's control protocol through libknot and DNS itself) or cli (curl and knotc
 #   processes; their start-up is then part of each latency), TIMEOUT=seconds for any one
 #   wait on all zones (default 600 + N/10), BENCH_JSON=/tmp/zonekeeper-zones-N.json,
-#   BENCH_KEEP=1 keeps the work directory (/tmp/zonekeeper-zones.XXXXXX; TMPDIR moves it).
+#   BENCH_KEEP=1 keeps the work directory (/tmp/zonekeeper-zones.XXXXXX; TMPDIR moves it),
+#   SERVERS=zonekeeper,knot (one of them alone: e.g. 100,000 zones without Knot's hours).
 # Needs knotd, knotc and libknot (Debian: knot), /usr/bin/python3 with dnspython
 # (python3-dnspython), curl for CLIENT=cli. The soft limit of open files is raised to the
 # hard one.
 set -euo pipefail
-[ $# -ge 1 ] || { sed -n '4,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '4,35p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "$1" && pwd)
 N=${2:-${BENCH_ZONES:-1000}}
@@ -89,7 +90,8 @@ echo "zones.sh: $N zones, work directory $W, other load (loadavg)" \
 "$PY" "$HERE/zones_bench.py" --work "$W" --zkd "$B/zonekeeperd" --zk "$B/zonekeeper" \
 	--zones "$N" --json "$JSON" --rounds "${ROUNDS:-1}" --writes "${WRITES:-200}" \
 	--creates "${CREATES:-50}" --seed "${SEED:-42}" --client "${CLIENT:-inproc}" \
-	--timeout "${TIMEOUT:-0}" --verify "${VERIFY:-5}" --pids "$W/pids" &
+	--timeout "${TIMEOUT:-0}" --verify "${VERIFY:-5}" --pids "$W/pids" \
+	--servers "${SERVERS:-zonekeeper,knot}" &
 DRIVER=$!
 rc=0; wait "$DRIVER" || rc=$?
 DRIVER=""

@@ -829,7 +829,12 @@ def main():
     ap.add_argument("--timeout", type=float, default=0)
     ap.add_argument("--verify", type=int, default=5)
     ap.add_argument("--pids")
+    ap.add_argument("--servers", default="zonekeeper,knot",
+                    help="which servers run (comma-separated: zonekeeper, knot)")
     a = ap.parse_args()
+    a.servers = [x.strip() for x in a.servers.split(",") if x.strip()]
+    if not a.servers or set(a.servers) - {"zonekeeper", "knot"}:
+        ap.error("--servers: zonekeeper and/or knot")
     PIDS_FILE = a.pids
     if not a.timeout:
         a.timeout = 600 + 0.1 * a.zones     # per wait for all zones: 100k zones, ~3 h
@@ -877,13 +882,16 @@ def main():
             if s.p is not None:
                 stop(s.p, 60)
 
+    def order(r):
+        return [s for s in ((zk, kn) if r % 2 == 0 else (kn, zk)) if s.key in a.servers]
+
     try:
         for r in range(a.rounds):
-            for s in ((zk, kn) if r % 2 == 0 else (kn, zk)):
+            for s in order(r):
                 guard(s, "cold start", cold, s, a, res, rng)
         for r in range(a.rounds):
             last = r == a.rounds - 1
-            for s in ((zk, kn) if r % 2 == 0 else (kn, zk)):
+            for s in order(r):
                 guard(s, "restart", restart, s, a, res, keep_running=last)
                 if last:
                     guard(s, "record writes", writes, s, a, res, targets)

@@ -250,6 +250,22 @@ static void keep_damaged_copy(const char *path, const char *data, size_t len,
 			     e.message);
 }
 
+/* 0 if a file can be created beside `path` (its directory is writable), else -errno. */
+static int dir_writable(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	return access(slash ? dir : ".", W_OK) < 0 ? -errno : 0;
+}
+
 int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,
 	     size_t *ret_n, zk_error *reterr)
 {
@@ -314,20 +330,26 @@ int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,
 			     "(never acknowledged)", len - good);
 	if (damaged)
 		keep_damaged_copy(path, data, len, diag);
-	/* created now if missing, and checked writable: a failure shows here, at start */
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/*
+	 * Checked writable, so that a failure shows here, at start. A missing journal is
+	 * created by the first write (open_for_append): a zone nobody writes to through the
+	 * API costs no file.
+	 */
+	fd = missing ? dir_writable(path) : open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 || (good < len && ftruncate(fd, (off_t) good) < 0)) {
-		r = -errno;
-		if (fd >= 0)
+		r = fd < 0 && missing ? fd : -errno;
+		if (fd >= 0 && !missing)
 			close(fd);
 		rec_ops_free(ops, n);
 		jnl_free(j);
-		return zk_fail(reterr, r, "cannot open the journal %s%s", path,
-			       r == -ELOOP ? " (a symbolic link; refusing to follow it)" : "");
+		return zk_fail(reterr, r, "cannot %s the journal %s%s", missing ? "create" : "open",
+			       path, r == -ELOOP ? " (a symbolic link; refusing to follow it)" : "");
 	}
-	if (good < len)
-		(void) fdatasync(fd);
-	close(fd);
+	if (!missing) {
+		if (good < len)
+			(void) fdatasync(fd);
+		close(fd);
+	}
 	j->dir_unsynced = missing;
 	j->size = good;
 	j->next_seq = last + 1;

@@ -1582,6 +1582,7 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 	static int (*const phases[])(run *, zk_error *) = {
 		run_keys, run_version, run_structure, run_sign, run_verify, run_publish,
 	};
+	_Static_assert(ZK_ELEMENTSOF(phases) == SGN_PHASE_END, "a phase per sgn_phase");
 	run x = {
 		.c = c, .o = o, .res = res, .p = c->zone->policy,
 		.level = o->verify_level >= 0 ? o->verify_level : (int) c->zone->policy->verify,
@@ -1599,6 +1600,8 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 			       "%s; refusing to sign", zk_time_iso(o->now, ts, sizeof(ts)),
 			       c->zone->name);
 	for (size_t i = 0; i < ZK_ELEMENTSOF(phases); i++) {
+		if (o->phase)
+			o->phase(o->phase_userdata, (sgn_phase) i, x.z ? x.z->n_nodes : 0);
 		r = phases[i](&x, reterr);
 		if (r < 0) {
 			run_drop(&x);
@@ -1609,7 +1612,10 @@ int sgn_ctx_run(sgn_ctx *c, const sgn_run_opts *o, sgn_run_result *res, zk_error
 			break;
 		}
 	}
-	return run_end(&x, r, reterr);
+	r = run_end(&x, r, reterr);
+	if (o->phase)
+		o->phase(o->phase_userdata, SGN_PHASE_END, 0);
+	return r;
 }
 
 int sgn_run(const pol_config *cfg, const pol_zone *zone, const sgn_run_opts *o,

@@ -30,6 +30,17 @@ typedef struct sgn_ds_obs {
 	bool published;      /* served by every agent; false: by none */
 } sgn_ds_obs;
 
+/* The phases of a run, in order, as told to sgn_run_opts.phase. */
+typedef enum sgn_phase {
+	SGN_PHASE_KEYS,      /* key states; new keys written (fsyncs, little CPU) */
+	SGN_PHASE_VERSION,   /* the input read, or the changes applied in place */
+	SGN_PHASE_STRUCTURE, /* denial chain and serial */
+	SGN_PHASE_SIGN,
+	SGN_PHASE_VERIFY,
+	SGN_PHASE_PUBLISH,   /* the signed file written and made durable */
+	SGN_PHASE_END,       /* the run is over */
+} sgn_phase;
+
 typedef struct sgn_run_opts {
 	zk_time_t now;
 	const zk_diag *diag;
@@ -58,6 +69,13 @@ typedef struct sgn_run_opts {
 	uint16_t ds_seen_tag;
 	const sgn_ds_obs *ds_obs; /* the parental agents' answers since the last run */
 	size_t n_ds_obs;
+	/*
+	 * Called on the running thread before each phase and once at the end (if not NULL),
+	 * with the names of the version being made (0 while unknown): the daemon lets a
+	 * small zone's disk-bound phases overlap other zones' signing.
+	 */
+	void (*phase)(void *userdata, sgn_phase ph, size_t names);
+	void *phase_userdata;
 } sgn_run_opts;
 
 typedef struct sgn_run_result {

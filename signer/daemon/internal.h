@@ -27,6 +27,7 @@
 #include "signer/daemon/manager.h"
 #include "signer/daemon/pool.h"
 #include "signer/daemon/registry.h"
+#include "signer/daemon/slots.h"
 #include "signer/daemon/zset.h"
 #include "keystore/keystore.h"
 #include "signer/journal.h"
@@ -183,6 +184,8 @@ typedef struct dzone {
 	bool job_writeback, job_need_recs;
 	bool job_only_wb;         /* nothing to sign: only write the API changes back */
 	bool job_safe;            /* the job is a safe run (opts.safe) */
+	bool job_urgent;          /* a client waits for the job (it came from the urgent queue) */
+	bool job_cpu;             /* job: it holds a CPU slot (m->cpu) */
 	rec_set *job_recs;        /* job: index rebuilt from the zone read anew */
 	rec_rr *job_sys;          /* job: system records of the new version (owned) */
 	size_t job_n_sys;
@@ -221,7 +224,8 @@ struct manager {
 
 	int job_pipe[2];
 	sd_event_source *job_src;
-	unsigned n_jobs, max_jobs; /* zones being signed; how many at once (background) */
+	unsigned n_jobs, max_jobs; /* zones being signed; CPU slots (one per core) */
+	slots cpu;                /* the CPU slots the jobs take while they compute */
 	struct {
 		dzone *head, *tail;
 	} queue[2];               /* zones waiting for a run: urgent, background */

@@ -44,6 +44,8 @@
 #define JOB_NICE 5                      /* signing threads run at this niceness */
 #define KEY_SPREAD 3600                 /* seconds over which zones' key events spread */
 #define MAX_JOBS 16                     /* zones signed at once, at most (one per core) */
+#define JOB_OVERLAP 4                   /* jobs started per CPU slot (slots.h) */
+#define IO_NAMES 10000                  /* below: a zone's publication needs no CPU slot */
 #define STATUS_USEC 200000              /* the service status is updated this often */
 #define POOL_THREADS 2                  /* workers for the loop's heavy work (pool.h) */
 /* A write-back goes with the next run, whatever the timers, once the journal holds this
@@ -202,9 +204,10 @@ zk_time_t mgr_next_key_event(const dzone *z)
 /*
  * Zones that want a run wait in one of two queues, first come first served: urgent for
  * what a client waits on (API writes, a zone created, a key request), background for the
- * rest (refreshes, key events, edited input files, first runs). Up to max_jobs zones are
- * signed at once; an urgent run may take one slot more, so that a customer's write never
- * waits behind other customers' large re-signings. Nothing walks over all zones.
+ * rest (refreshes, key events, edited input files, first runs). JOB_OVERLAP jobs per CPU
+ * slot run at once, max_jobs of them computing (slots.h); an urgent job is started beyond
+ * that and may take one slot more, so that a customer's write never waits behind other
+ * customers' large re-signings. Nothing walks over all zones.
  */
 enum { Q_NONE, Q_URGENT, Q_BACKGROUND };
 
@@ -571,6 +574,23 @@ static void job_write_back(dzone *z)
 	z->wb_usec = mgr_mono_usec() - t0;
 }
 
+/*
+ * A job holds a CPU slot (slots.h) while it computes; a small zone's key files and its
+ * publication are mostly fsync, done without one, so other zones sign meanwhile.
+ */
+static void job_phase(void *userdata, sgn_phase ph, size_t names)
+{
+	dzone *z = userdata;
+	bool cpu = ph != SGN_PHASE_KEYS && ph != SGN_PHASE_END &&
+		   !(ph == SGN_PHASE_PUBLISH && names < IO_NAMES);
+
+	if (cpu && !z->job_cpu)
+		slots_take(&z->m->cpu, z->job_urgent);
+	else if (!cpu && z->job_cpu)
+		slots_give(&z->m->cpu);
+	z->job_cpu = cpu;
+}
+
 static void *job_main(void *arg)
 {
 	dzone *z = arg;
@@ -585,6 +605,7 @@ static void *job_main(void *arg)
 	z->r = 0;
 	if (!z->job_only_wb) {
 		z->r = sgn_ctx_run(z->ctx, &z->opts, z->res, &z->err);
+		job_phase(z, SGN_PHASE_END, 0); /* a run that ended before its phases */
 		job_keys_view(z);
 	}
 	if (!z->job_only_wb && z->r >= 0 && sgn_ctx_current(z->ctx)) {
@@ -640,6 +661,7 @@ static void start_job(manager *m, dzone *z)
 	int r;
 
 	z->want = false;
+	z->job_urgent = z->want_urgent;
 	z->want_urgent = false;
 	z->job_safe = z->want_safe;
 	z->want_safe = false;
@@ -740,6 +762,9 @@ static void start_job(manager *m, dzone *z)
 			 z->ops[z->job_n_changes - 1].seq <= z->published_seq &&
 			 z->job_n_changes == z->n_ops && sgn_ctx_current(z->ctx);
 start:
+	z->opts.phase = job_phase;
+	z->opts.phase_userdata = z;
+	z->job_cpu = false;
 	/* the run's result lives while the job does (job_done): an idle zone carries none */
 	z->res = calloc(1, sizeof(*z->res));
 	if (!z->res) {
@@ -782,9 +807,9 @@ static void schedule(manager *m)
 	for (;;) {
 		dzone *z;
 
-		if (m->queue[0].head && m->n_jobs < m->max_jobs + 1)
+		if (m->queue[0].head && m->n_jobs < (JOB_OVERLAP + 1) * m->max_jobs)
 			z = m->queue[0].head;
-		else if (m->queue[1].head && m->n_jobs < m->max_jobs)
+		else if (m->queue[1].head && m->n_jobs < JOB_OVERLAP * m->max_jobs)
 			z = m->queue[1].head;
 		else
 			return;
@@ -1575,6 +1600,11 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
 		m->max_jobs = cores < 1 ? 1 : cores > MAX_JOBS ? MAX_JOBS : (unsigned) cores;
+		r = slots_init(&m->cpu, m->max_jobs);
+		if (r < 0) {
+			m->max_jobs = 0; /* nothing for manager_free to tear down */
+			return zk_fail(reterr, r, "cannot create the CPU slots");
+		}
 	}
 	m->agents_pipe[0] = m->agents_pipe[1] = -1;
 	m->clock = o->clock;
@@ -1720,6 +1750,8 @@ manager *manager_free(manager *m)
 	sd_event_unref(m->event);
 	pol_config_free(m->config);
 	free(m->config_path);
+	if (m->max_jobs)
+		slots_done(&m->cpu);
 	free(m);
 	return NULL;
 }

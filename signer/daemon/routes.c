@@ -1168,81 +1168,167 @@ static void gauge(FILE *f, const char *name, const char *help, const char *type)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The per-zone series (one metric each). */
+static const struct {
+	const char *name, *help, *type;
+} zone_metrics[] = {
+	{ "zonekeeper_zone_serial", "SOA serial of the published zone", "gauge" },
+	{ "zonekeeper_zone_records", "User records in the zone", "gauge" },
+	{ "zonekeeper_zone_names", "Names in the signed zone", "gauge" },
+	{ "zonekeeper_zone_signatures_made_total", "Signatures made since start", "counter" },
+	{ "zonekeeper_zone_rrsig_expiry_seconds",
+	  "Seconds until the earliest RRSIG expiration in the published zone", "gauge" },
+	{ "zonekeeper_zone_next_event_timestamp_seconds",
+	  "Unix time of the zone's next scheduled signing event", "gauge" },
+	{ "zonekeeper_zone_next_key_event_timestamp_seconds",
+	  "Unix time of the next key state change or parental-agent check", "gauge" },
+	{ "zonekeeper_zone_last_publish_timestamp_seconds", "Unix time of the last publication",
+	  "gauge" },
+	{ "zonekeeper_zone_error", "1 if the last run of the zone failed", "gauge" },
+	{ "zonekeeper_zone_pending_writeback",
+	  "API changes not yet written back to the unsigned zone file", "gauge" },
+	{ "zonekeeper_zone_api_writes_total", "Accepted API writes since start", "counter" },
+	{ "zonekeeper_zone_dnskey_response_bytes",
+	  "Bytes of the DNSKEY answer (RRset, RRSIGs, EDNS) in the published zone", "gauge" },
+	{ "zonekeeper_zone_key_waits_parent", "1 while a key rollover waits for the parent's DS",
+	  "gauge" },
+	{ "zonekeeper_zone_runs_total", "Signing runs since start", "counter" },
+	{ "zonekeeper_zone_failed_runs_total", "Signing runs that failed since start", "counter" },
+	{ "zonekeeper_zone_safe_runs_total",
+	  "Runs that re-signed the last good version while normal runs failed", "counter" },
+	{ "zonekeeper_zone_consecutive_failures",
+	  "Normal runs failed in a row (0: the last one succeeded)", "gauge" },
+	{ "zonekeeper_zone_journal_damaged_lines",
+	  "Damaged journal lines skipped at start (acknowledged writes lost)", "gauge" },
+};
+
+/* Series k of zone z: false if the zone has no value for it. */
+static bool zone_metric(const dzone *z, size_t k, zk_time_t now, double *v)
+{
+	switch (k) {
+	case 0: *v = z->serial; return z->serial != 0;
+	case 1: *v = z->recs ? (double) rec_set_count(z->recs) : 0; return z->recs;
+	case 2: *v = (double) z->names; return true;
+	case 3: *v = (double) z->sigs_total; return true;
+	case 4: *v = (double) (z->earliest_expiry - now); return z->earliest_expiry;
+	case 5: *v = (double) z->next_event; return z->next_event;
+	case 6: *v = (double) mgr_next_key_event(z); return *v != 0;
+	case 7: *v = (double) z->last_published; return z->last_published;
+	case 8: *v = z->last_code != 0; return true;
+	case 9: *v = (double) z->n_ops; return true;
+	case 10: *v = (double) z->api_writes; return true;
+	case 11: *v = (double) z->dnskey_response; return z->dnskey_response;
+	case 12: *v = z->key_status[0] != 0; return true;
+	case 13: *v = (double) z->runs; return true;
+	case 14: *v = (double) z->failed_runs; return true;
+	case 15: *v = (double) z->safe_runs; return true;
+	case 16: *v = (double) z->failures; return true;
+	default: *v = (double) z->journal_damaged; return true;
+	}
+}
+
+/*
+ * A zone that needs an operator's eyes: failing, re-signed by safe runs, writes lost at
+ * start, a rollover waiting for the parent, or signatures expiring within the refresh
+ * margin (they should have been renewed).
+ */
+static bool zone_attention(const dzone *z, zk_time_t now)
+{
+	return z->last_code || z->failures || z->journal_damaged || z->key_status[0] ||
+	       (z->earliest_expiry &&
+		z->earliest_expiry - now < (zk_time_t) z->cfg->policy->rrsig_refresh);
+}
+
+/*
+ * Which zones get their own series: all up to METRICS_ALL_ZONES zones (or with
+ * ?zones=all), else those that need attention; ?zone=NAME gives that zone's only. At
+ * 10,000 zones every series of every zone is several megabytes per scrape, while what a
+ * platform alerts on is in the aggregates and in the zones that need attention.
+ */
+#define METRICS_ALL_ZONES 1000
+
 static int do_metrics(manager *m, api_req *req)
 {
 	zk_time_t now = mgr_now(m);
 	api_status_count st[64];
 	size_t nst = api_status_counts(m->api, st, ZK_ELEMENTSOF(st)), len = 0;
+	const char *one = api_req_query(req, "zone"), *which = api_req_query(req, "zones");
+	bool all = mgr_n_zones(m) <= METRICS_ALL_ZONES || (which && !strcmp(which, "all"));
+	const dzone *only = NULL;
+	zk_error e = { 0 };
 	char *buf = NULL;
-	FILE *f = open_memstream(&buf, &len);
-	uint64_t cum = 0;
-	static const struct {
-		const char *name, *help, *type;
-	} zm[] = {
-		{ "zonekeeper_zone_serial", "SOA serial of the published zone", "gauge" },
-		{ "zonekeeper_zone_records", "User records in the zone", "gauge" },
-		{ "zonekeeper_zone_names", "Names in the signed zone", "gauge" },
-		{ "zonekeeper_zone_signatures_made_total", "Signatures made since start", "counter" },
-		{ "zonekeeper_zone_rrsig_expiry_seconds",
-		  "Seconds until the earliest RRSIG expiration in the published zone", "gauge" },
-		{ "zonekeeper_zone_next_event_timestamp_seconds",
-		  "Unix time of the zone's next scheduled signing event", "gauge" },
-		{ "zonekeeper_zone_next_key_event_timestamp_seconds",
-		  "Unix time of the next key state change or parental-agent check",
-		  "gauge" },
-		{ "zonekeeper_zone_last_publish_timestamp_seconds",
-		  "Unix time of the last publication", "gauge" },
-		{ "zonekeeper_zone_error", "1 if the last run of the zone failed", "gauge" },
-		{ "zonekeeper_zone_pending_writeback",
-		  "API changes not yet written back to the unsigned zone file", "gauge" },
-		{ "zonekeeper_zone_api_writes_total", "Accepted API writes since start", "counter" },
-		{ "zonekeeper_zone_dnskey_response_bytes",
-		  "Bytes of the DNSKEY answer (RRset, RRSIGs, EDNS) in the published zone", "gauge" },
-		{ "zonekeeper_zone_key_waits_parent",
-		  "1 while a key rollover waits for the parent's DS", "gauge" },
-		{ "zonekeeper_zone_runs_total", "Signing runs since start", "counter" },
-		{ "zonekeeper_zone_failed_runs_total", "Signing runs that failed since start",
-		  "counter" },
-		{ "zonekeeper_zone_safe_runs_total",
-		  "Runs that re-signed the last good version while normal runs failed", "counter" },
-		{ "zonekeeper_zone_consecutive_failures",
-		  "Normal runs failed in a row (0: the last one succeeded)", "gauge" },
-		{ "zonekeeper_zone_journal_damaged_lines",
-		  "Damaged journal lines skipped at start (acknowledged writes lost)", "gauge" },
-	};
+	FILE *f;
+	uint64_t cum = 0, sigs = 0, runs = 0, failed = 0, safe = 0, writes = 0;
+	size_t by_state[4] = { 0 }, failing = 0;
+	static const char *const states[] = { "ok", "signing", "error", "pending" };
+	zk_time_t expiry = 0;
 
+	if (which && strcmp(which, "all") && strcmp(which, "attention")) {
+		zk_fail(&e, ZK_E_BAD_REQUEST, "zones must be all or attention");
+		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
+	}
+	if (which && !strcmp(which, "attention"))
+		all = false;
+	if (one && !(only = mgr_find_zone(m, one))) {
+		zk_fail(&e, ZK_E_ZONE_NOT_FOUND, "no zone '%.255s' is configured", one);
+		return fail_reply(req, ZK_E_ZONE_NOT_FOUND, &e);
+	}
+	f = open_memstream(&buf, &len);
 	if (!f)
 		return fail_reply(req, -ENOMEM, NULL);
-	for (size_t k = 0; k < ZK_ELEMENTSOF(zm); k++) {
-		gauge(f, zm[k].name, zm[k].help, zm[k].type);
-		for (size_t i = 0; i < mgr_n_zones(m); i++) {
-			const dzone *z = mgr_zone_at(m, i);
-			double v = 0;
-			bool have = true;
+	for (size_t i = 0; i < mgr_n_zones(m); i++) {
+		const dzone *z = mgr_zone_at(m, i);
+		const char *state = mgr_zone_state(z);
 
-			switch (k) {
-			case 0: v = z->serial; have = z->serial != 0; break;
-			case 1: v = z->recs ? (double) rec_set_count(z->recs) : 0; have = z->recs; break;
-			case 2: v = (double) z->names; break;
-			case 3: v = (double) z->sigs_total; break;
-			case 4: v = (double) (z->earliest_expiry - now); have = z->earliest_expiry; break;
-			case 5: v = (double) z->next_event; have = z->next_event; break;
-			case 6: v = (double) mgr_next_key_event(z); have = v != 0; break;
-			case 7: v = (double) z->last_published; have = z->last_published; break;
-			case 8: v = z->last_code != 0; break;
-			case 9: v = (double) z->n_ops; break;
-			case 10: v = (double) z->api_writes; break;
-			case 11: v = (double) z->dnskey_response; have = z->dnskey_response; break;
-			case 12: v = z->key_status[0] != 0; break;
-			case 13: v = (double) z->runs; break;
-			case 14: v = (double) z->failed_runs; break;
-			case 15: v = (double) z->safe_runs; break;
-			case 16: v = (double) z->failures; break;
-			default: v = (double) z->journal_damaged; break;
-			}
-			if (!have)
+		for (size_t s = 0; s < ZK_ELEMENTSOF(states); s++)
+			by_state[s] += !strcmp(state, states[s]);
+		failing += z->last_code != 0;
+		sigs += z->sigs_total;
+		runs += z->runs;
+		failed += z->failed_runs;
+		safe += z->safe_runs;
+		writes += z->api_writes;
+		if (z->earliest_expiry && (!expiry || z->earliest_expiry < expiry))
+			expiry = z->earliest_expiry;
+	}
+	gauge(f, "zonekeeper_zones", "Zones by state", "gauge");
+	for (size_t s = 0; s < ZK_ELEMENTSOF(states); s++)
+		fprintf(f, "zonekeeper_zones{state=\"%s\"} %zu\n", states[s], by_state[s]);
+	gauge(f, "zonekeeper_zones_failing", "Zones whose last run failed", "gauge");
+	fprintf(f, "zonekeeper_zones_failing %zu\n", failing);
+	if (expiry) {
+		gauge(f, "zonekeeper_rrsig_expiry_min_seconds",
+		      "Seconds until the earliest RRSIG expiration over all published zones", "gauge");
+		fprintf(f, "zonekeeper_rrsig_expiry_min_seconds %lld\n", (long long) (expiry - now));
+	}
+	gauge(f, "zonekeeper_jobs_running", "Zones being signed now", "gauge");
+	fprintf(f, "zonekeeper_jobs_running %u\n", m->n_jobs);
+	gauge(f, "zonekeeper_signatures_made_total", "Signatures made since start, all zones",
+	      "counter");
+	fprintf(f, "zonekeeper_signatures_made_total %llu\n", (unsigned long long) sigs);
+	gauge(f, "zonekeeper_runs_total", "Signing runs since start, all zones", "counter");
+	fprintf(f, "zonekeeper_runs_total %llu\n", (unsigned long long) runs);
+	gauge(f, "zonekeeper_failed_runs_total", "Failed signing runs since start, all zones",
+	      "counter");
+	fprintf(f, "zonekeeper_failed_runs_total %llu\n", (unsigned long long) failed);
+	gauge(f, "zonekeeper_safe_runs_total",
+	      "Safe runs (the last good version re-signed) since start, all zones", "counter");
+	fprintf(f, "zonekeeper_safe_runs_total %llu\n", (unsigned long long) safe);
+	gauge(f, "zonekeeper_api_writes_total", "Accepted API writes since start, all zones",
+	      "counter");
+	fprintf(f, "zonekeeper_api_writes_total %llu\n", (unsigned long long) writes);
+
+	for (size_t k = 0; k < ZK_ELEMENTSOF(zone_metrics); k++) {
+		gauge(f, zone_metrics[k].name, zone_metrics[k].help, zone_metrics[k].type);
+		for (size_t i = 0; i < (only ? 1 : mgr_n_zones(m)); i++) {
+			const dzone *z = only ? only : mgr_zone_at(m, i);
+			double v;
+
+			if (!only && !all && !zone_attention(z, now))
 				continue;
-			fprintf(f, "%s{zone=\"", zm[k].name);
+			if (!zone_metric(z, k, now, &v))
+				continue;
+			fprintf(f, "%s{zone=\"", zone_metrics[k].name);
 			label(f, z->name);
 			fprintf(f, "\"} %.0f\n", v);
 		}

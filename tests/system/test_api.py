@@ -879,6 +879,23 @@ def test_metrics(env):
     after201, seen = api_requests(c, 201)
     assert seen and after201 >= n201 + 1
 
+    # the aggregates over all zones
+    types, samples = metrics(c)
+    agg = {n: v for n, labels, v in samples if not labels}
+    assert agg["zonekeeper_zones_failing"] == 0, agg
+    assert agg["zonekeeper_api_writes_total"] >= 1, agg
+    assert agg["zonekeeper_runs_total"] >= 2, agg
+    assert 0 < agg["zonekeeper_rrsig_expiry_min_seconds"] <= 14 * 86400, agg
+    assert types["zonekeeper_runs_total"] == "counter", types
+    ok = [v for n, labels, v in samples if n == "zonekeeper_zones" and labels == {"state": "ok"}]
+    assert len(ok) == 1 and ok[0] >= 1, ok
+    # one zone's series; an unknown zone or selector is refused
+    r = c.get("/metrics?zone=" + ZONE)
+    assert r.status == 200 and ('zonekeeper_zone_serial{zone="%s"} %d'
+                                % (ZONE, soa_serial(env.out))) in r.text, r.text[:2000]
+    assert_error(c.get("/metrics?zone=nowhere.test."), 404, "ZONE_NOT_FOUND")
+    assert_error(c.get("/metrics?zones=some"), 400, "BAD_REQUEST")
+
 
 # ---------------------------------------------------------------- the TCP listener
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import zktest.daemon
-from zktest.api import raw_http
+from zktest.api import Client, raw_http
 from zktest.daemon import Daemon, wait_for
 from zktest.tools import POLICY_DEFAULTS, Setup, zk
 from zktest.zones import SIMPLE
@@ -284,8 +284,48 @@ def test_fifteen_hundred_zones_start_under_1024_descriptors(tmp_path, monkeypatc
         fds = n_fds(d.proc.pid)
         print("open descriptors with %d zones: %d" % (N_CONF, fds))
         assert fds < FD_BUDGET, fds
+        check_metrics_at_scale(d, zones)
     finally:
         d.close()
+
+
+def metric_lines(text, name):
+    return [ln for ln in text.splitlines() if ln.startswith(name + "{") or
+            ln.startswith(name + " ")]
+
+
+def check_metrics_at_scale(d, zones):
+    """/metrics over many zones: the aggregates always, per-zone series only for zones
+    that need attention (none here), for one zone (?zone=) or for all (?zones=all)."""
+    c = Client(d.api_socket)
+    r = c.get("/metrics")
+    assert r.status == 200, r
+    assert metric_lines(r.text, "zonekeeper_zones") == [
+        'zonekeeper_zones{state="%s"} %d' % (st, N_CONF if st == "ok" else 0)
+        for st in ("ok", "signing", "error", "pending")], r.text[:2000]
+    assert metric_lines(r.text, "zonekeeper_zones_failing") == ["zonekeeper_zones_failing 0"]
+    runs = metric_lines(r.text, "zonekeeper_runs_total")
+    assert len(runs) == 1 and int(runs[0].split()[1]) >= N_CONF, runs
+    expiry = metric_lines(r.text, "zonekeeper_rrsig_expiry_min_seconds")
+    assert len(expiry) == 1 and int(expiry[0].split()[1]) > 7 * 86400, expiry
+    assert metric_lines(r.text, "zonekeeper_zone_serial") == [], "healthy zones listed"
+    print("/metrics with %d healthy zones: %d bytes" % (N_CONF, len(r.text)))
+    assert len(r.text) < 16384, len(r.text)
+
+    one = zones[N_CONF // 2]
+    r = c.get("/metrics?zone=" + one["name"])
+    assert r.status == 200, r
+    assert metric_lines(r.text, "zonekeeper_zone_serial") == [
+        'zonekeeper_zone_serial{zone="%s"} %d' % (one["name"], one["serial"])], r.text[:3000]
+
+    r = c.get("/metrics?zones=all")
+    assert r.status == 200, r
+    serials = metric_lines(r.text, "zonekeeper_zone_serial")
+    assert len(serials) == N_CONF, len(serials)
+
+    for bad, status in (("/metrics?zones=some", 400), ("/metrics?zone=nowhere.test.", 404)):
+        r = c.get(bad)
+        assert r.status == status, (bad, r.status, r.text[:300])
 
 
 # ---------------------------------------------------------------- a directory per customer

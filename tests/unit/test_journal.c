@@ -198,20 +198,21 @@ static void append_sync_reopen(void **state)
 	jnl *j;
 
 	make_ops();
-	/* a fresh journal: empty, 0600 */
+	/* a fresh journal: empty, and no file until the first write */
 	j = open_journal(&log, &got, &n);
 	assert_int_equal(n, 0);
 	assert_int_equal(jnl_next_seq(j), 1);
 	assert_int_equal(jnl_size(j), 0);
-	assert_int_equal(stat(jpath, &sb), 0);
-	assert_int_equal(sb.st_mode & 07777, 0600);
-	assert_int_equal(sb.st_size, 0);
+	assert_int_equal(stat(jpath, &sb), -1);
+	assert_int_equal(errno, ENOENT);
 
 	assert_int_equal(jnl_append(j, ops, 1), 0);
 	/* queued, not written: the size counts it, the file does not have it yet */
 	assert_true(jnl_size(j) > 0);
-	assert_int_equal(file_size(jpath), 0);
+	assert_int_equal(stat(jpath, &sb), -1);
 	assert_int_equal(jnl_sync(j, &err), 0);
+	assert_int_equal(stat(jpath, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
 	assert_int_equal((off_t) jnl_size(j), file_size(jpath));
 	/* group commit: two writes queued, one sync */
 	assert_int_equal(jnl_append(j, ops + 1, 2), 0);
