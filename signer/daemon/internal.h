@@ -316,8 +316,8 @@ void mgr_zone_reconfigured(manager *m, dzone *z);
 /*
  * Accept a validated write: its changes (taken over; ops[].seq is set here) go to the
  * journal, the zone's index and the list of writes to apply. The reply is sent once the
- * journal is synced (or once published, with `wait`). Returns API_LATER, or an error
- * (then nothing changed and the caller answers).
+ * journal is synced (or once published, with `wait`). Takes `reply` in all cases. Returns
+ * API_LATER, or an error (then nothing changed and the caller answers; `ops` stay its).
  */
 int writes_submit(manager *m, dzone *z, rec_op *ops, size_t n, api_req *req, unsigned status,
 		  json_t *reply, bool wait, zk_error *reterr);

@@ -52,10 +52,6 @@
  * much (writes.c: the quiet time and the latest moment) */
 #define WRITEBACK_BYTES (4u << 20)
 
-static zk_time_t now_of(const manager *m)
-{
-	return zk_clock_now(&m->clock);
-}
 
 uint64_t mgr_mono_usec(void)
 {
@@ -95,7 +91,7 @@ int mgr_set_timer(manager *m, sd_event_source **src, uint64_t delay_usec,
 static void on_due(dzone *z)
 {
 	/* early: the fake clock was held by a job, or counts whole seconds */
-	if (z->next_event && z->next_event > now_of(z->m)) {
+	if (z->next_event && z->next_event > mgr_now(z->m)) {
 		arm_due(z, z->next_event);
 		return;
 	}
@@ -184,7 +180,7 @@ bool mgr_event_pending(const dzone *z, zev e)
 
 uint64_t mgr_delay_usec(const manager *m, zk_time_t when)
 {
-	zk_time_t now = now_of(m);
+	zk_time_t now = mgr_now(m);
 	double speed = m->clock.now == zk_clock_real.now ? 1.0 : m->clock.speed;
 
 	if (speed <= 0)
@@ -307,7 +303,7 @@ static void arm_retry(dzone *z)
 
 	if (delay > RETRY_MAX)
 		delay = RETRY_MAX;
-	z->retry_at = now_of(z->m) + delay;
+	z->retry_at = mgr_now(z->m) + delay;
 	arm_next(z);
 }
 
@@ -439,7 +435,7 @@ static dzone *zone_new(manager *m, const pol_config *c, const pol_zone *cfg, pol
 }
 
 /* "Example.COM" -> the zone "example.com.", or NULL */
-static dzone *find_zone(const manager *m, const char *name)
+dzone *mgr_find_zone(const manager *m, const char *name)
 {
 	_cleanup_free_ char *norm = NULL;
 
@@ -686,7 +682,7 @@ static void start_job(manager *m, dzone *z)
 	if (z->job_safe) {
 		/* the published version only, with the keys in memory: see sgn_run_opts.safe */
 		z->opts = (sgn_run_opts) {
-			.now = now_of(m),
+			.now = mgr_now(m),
 			.diag = &z->diag,
 			.safe = true,
 			.verify_level = -1,
@@ -703,7 +699,7 @@ static void start_job(manager *m, dzone *z)
 		goto start;
 	}
 	z->opts = (sgn_run_opts) {
-		.now = now_of(m),
+		.now = mgr_now(m),
 		.diag = &z->diag,
 		/* a broken input is read again only once it changed (want_reload) */
 		.reload_input = z->want_reload,
@@ -972,7 +968,7 @@ static void job_published(manager *m, dzone *z)
 			 * nothing was published yet.
 			 */
 			if (sgn_ctx_serial(z->ctx).set)
-				arm_due(z, now_of(m));
+				arm_due(z, mgr_now(m));
 			else
 				arm_next(z);
 		} else {
@@ -993,7 +989,7 @@ static void job_published(manager *m, dzone *z)
 			 * goes bogus because a normal run cannot complete.
 			 */
 			if (sgn_ctx_serial(z->ctx).set &&
-			    (!z->refresh_at || z->refresh_at <= now_of(m) + PRE_REFRESH)) {
+			    (!z->refresh_at || z->refresh_at <= mgr_now(m) + PRE_REFRESH)) {
 				z->want_safe = true;
 				z->want = true;
 			}
@@ -1299,12 +1295,7 @@ static void update_status(manager *m)
 
 zk_time_t mgr_now(const manager *m)
 {
-	return now_of(m);
-}
-
-dzone *mgr_find_zone(const manager *m, const char *name)
-{
-	return find_zone(m, name);
+	return zk_clock_now(&m->clock);
 }
 
 size_t mgr_n_zones(const manager *m)
@@ -1638,10 +1629,11 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 		pol_config_free(c);
 		return zk_fail(reterr, r, "cannot watch signals");
 	}
-	if (pipe2(m->job_pipe, O_CLOEXEC) < 0 ||
-	    (r = sd_event_add_io(m->event, &m->job_src, m->job_pipe[0], EPOLLIN, on_job_done, m)) < 0) {
+	r = pipe2(m->job_pipe, O_CLOEXEC) < 0 ? -errno :
+	    sd_event_add_io(m->event, &m->job_src, m->job_pipe[0], EPOLLIN, on_job_done, m);
+	if (r < 0) {
 		pol_config_free(c);
-		return zk_fail(reterr, -errno, "cannot create the job pipe");
+		return zk_fail(reterr, r, "cannot create the job pipe");
 	}
 	r = agents_init(m);
 	if (r < 0) {
@@ -1649,15 +1641,16 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 		return zk_fail(reterr, r, "cannot create the parental-agent pipe");
 	}
 	m->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (m->inotify_fd < 0 ||
-	    (r = sd_event_add_io(m->event, &m->inotify_src, m->inotify_fd, EPOLLIN, on_inotify, m)) < 0) {
+	r = m->inotify_fd < 0 ? -errno :
+	    sd_event_add_io(m->event, &m->inotify_src, m->inotify_fd, EPOLLIN, on_inotify, m);
+	if (r < 0) {
 		pol_config_free(c);
-		return zk_fail(reterr, -errno, "cannot watch the input directory");
+		return zk_fail(reterr, r, "cannot watch the input directory");
 	}
 	r = hooks_new(m->event, &m->hooks);
 	if (r < 0) {
 		pol_config_free(c);
-		return zk_fail(reterr, r, "out of memory");
+		return zk_fail(reterr, r, "cannot set up the reload hooks");
 	}
 	{
 		char path[PATH_MAX];

@@ -471,10 +471,8 @@ static int do_update(manager *m, dzone *z, api_req *req, const char *id)
 	memset(&rr, 0, sizeof(rr));
 	log_write(z, req, "update", &ops[n - 1].rr);
 	r = writes_submit(m, z, ops, n, req, 200, reply, want_wait(req), &e);
-	if (r < 0) {
-		json_decref(reply);
+	if (r < 0)
 		rec_ops_free(ops, n);
-	}
 out:
 	rec_rr_clear(&old);
 	rec_rr_clear(&rr);
@@ -507,7 +505,6 @@ static int do_delete(manager *m, dzone *z, api_req *req, const char *id)
 	ops[0] = (rec_op) { .kind = REC_OP_DEL, .rr = old };
 	r = writes_submit(m, z, ops, 1, req, 200, reply, want_wait(req), &e);
 	if (r < 0) {
-		json_decref(reply);
 		rec_ops_free(ops, 1);
 		return fail_reply(req, r, &e);
 	}
@@ -686,7 +683,6 @@ static void import_submit(void *arg)
 	}
 	r = writes_submit(w->m, z, ops, n_ops, req, 200, reply, want_wait(req), &e);
 	if (r < 0) {
-		json_decref(reply);
 		rec_ops_free(ops, n_ops);
 		fail_reply(req, r, &e);
 	}

@@ -386,6 +386,7 @@ int writes_submit(manager *m, dzone *z, rec_op *ops, size_t n, api_req *req, uns
 
 	if (!w || ops_reserve(z, n) < 0) {
 		free(w);
+		json_decref(reply);
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
@@ -393,6 +394,7 @@ int writes_submit(manager *m, dzone *z, rec_op *ops, size_t n, api_req *req, uns
 	r = jnl_append(z->journal, ops, n);
 	if (r < 0) {
 		free(w);
+		json_decref(reply);
 		return zk_fail(reterr, r, "out of memory");
 	}
 	/* the index sees the write at once: the next request is checked against it */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -247,13 +248,36 @@ static void diag_emit_formats_and_forwards(void **state)
 	assert_string_equal(s.message, "salt of 8 bytes");
 }
 
+/* Dropped means dropped: not printed to stderr or stdout in their place. */
 static void diag_emit_without_sink_drops_messages(void **state)
 {
-	zk_diag empty = { 0 };
+	struct seen s = { 0 };
+	zk_diag no_sink = { .emit = NULL, .userdata = &s };
+	FILE *cap = tmpfile();
+	int saved[2];
+	long written;
 
 	(void) state;
+	assert_non_null(cap);
+	fflush(stdout);
+	fflush(stderr);
+	saved[0] = dup(STDOUT_FILENO);
+	saved[1] = dup(STDERR_FILENO);
+	assert_true(saved[0] >= 0 && saved[1] >= 0);
+	assert_true(dup2(fileno(cap), STDOUT_FILENO) >= 0);
+	assert_true(dup2(fileno(cap), STDERR_FILENO) >= 0);
 	zk_diag_emit(NULL, ZK_LOG_ERR, "f", 1, "dropped");
-	zk_diag_emit(&empty, ZK_LOG_ERR, "f", 1, "dropped");
+	zk_diag_emit(&no_sink, ZK_LOG_ERR, "f", 1, "dropped %s", "too");
+	fflush(stdout);
+	fflush(stderr);
+	written = lseek(fileno(cap), 0, SEEK_END);
+	assert_true(dup2(saved[0], STDOUT_FILENO) >= 0);
+	assert_true(dup2(saved[1], STDERR_FILENO) >= 0);
+	close(saved[0]);
+	close(saved[1]);
+	fclose(cap);
+	assert_int_equal(written, 0);
+	assert_int_equal(s.calls, 0);
 }
 
 int main(void)

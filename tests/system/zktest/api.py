@@ -216,6 +216,7 @@ class Snapshot:
 
     def take(self):
         self.state = self._state()
+        self.runs = self.d.zone(self.zone)["runs"]
 
     def check(self, what=""):
         now = self._state()
