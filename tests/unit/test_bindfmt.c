@@ -7,7 +7,6 @@
  * written files have modes 0600/0644/0600; BIND's dnssec-signzone signs with what we write.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include "keystore/keystore.h"
 #include "policy/zk-file.h"
 #include "policy/zk-time.h"
+#include "tests/unit/unit.h"
 
 typedef struct fixture {
 	const char *file; /* under $ZK_TEST_DATA/keys/ */
@@ -75,26 +75,16 @@ static char *tmp_path(const char *name)
 	return p;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void) st;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	(void) state;
-	if (!mkdtemp(strcpy(tmpdir, "/tmp/zk-test-bindfmt-XXXXXX")))
-		return -1;
-	return 0;
+	return unit_tmpdir(tmpdir, sizeof(tmpdir), "bindfmt");
 }
 
 static int teardown(void **state)
 {
 	(void) state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(tmpdir);
 }
 
 static void write_text(const char *path, const char *text, mode_t mode)

@@ -7,7 +7,6 @@
  * ours starts from the clock, and a bad member is refused with the old file kept.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,31 +24,23 @@
 #include "policy/zk-error.h"
 #include "policy/zk-file.h"
 #include "signer/catalog.h"
+#include "tests/unit/unit.h"
 
 #define CAT "catalog.example."
 #define NOW 1700000000
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	(void) state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/zk-test-catalog-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return unit_tmpdir(tmpdir, sizeof(tmpdir), "catalog");
 }
 
 static int teardown(void **state)
 {
 	(void) state;
-	return nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(tmpdir);
 }
 
 static const char *path_in_tmp(const char *name)

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "policy/policy.h"
+#include "tests/unit/unit.h"
 
 #define DAY 86400u
 #define HOUR 3600u
@@ -793,8 +794,7 @@ static void write_temp(char *dir, size_t dir_size, char *path, size_t path_size,
 {
 	FILE *f;
 
-	snprintf(dir, dir_size, "/tmp/zk-test-config-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(unit_tmpdir(dir, dir_size, "config"), 0);
 	snprintf(path, path_size, "%s/zk.conf", dir);
 	f = fopen(path, "we");
 	assert_non_null(f);

@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,28 +26,26 @@
 #include "signer/dname.h"
 #include "signer/journal.h"
 #include "signer/records.h"
+#include "tests/unit/unit.h"
 
 /* ---------------------------------------------------------------- helpers */
 
 static char tmpdir[64];
 static char jpath[128];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	if (!mkdtemp(strcpy(tmpdir, "/tmp/zk-test-journal-XXXXXX")))
-		return -1;
+	int r = unit_tmpdir(tmpdir, sizeof(tmpdir), "journal");
+
+	if (r < 0)
+		return r;
 	snprintf(jpath, sizeof(jpath), "%s/example.journal", tmpdir);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(tmpdir);
 }
 
 typedef struct diag_log {
@@ -602,23 +599,9 @@ static void unreadable_path_is_an_error(void **state)
 	assert_true(err.message[0] != '\0');
 }
 
-/* Open file descriptors of this process (the directory's own counts in every count). */
-static unsigned count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	unsigned n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static void no_fd_is_held_between_calls(void **state)
 {
-	unsigned before = count_fds();
+	unsigned before = unit_count_fds();
 	rec_op more = mkop(4, REC_OP_ADD, "new.example.", 16, 5, "\3abc", 4);
 	rec_op again = mkop(5, REC_OP_DEL, "new.example.", 16, 5, "\3abc", 4);
 	diag_log log = { 0 };
@@ -629,19 +612,19 @@ static void no_fd_is_held_between_calls(void **state)
 
 	make_ops();
 	j = open_journal(&log, &got, &n);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	assert_int_equal(jnl_append(j, ops, 1), 0);
 	assert_int_equal(jnl_sync(j, &err), 0);
 	assert_int_equal(jnl_append(j, ops + 1, 2), 0);
 	assert_int_equal(jnl_append(j, ops + 3, 2), 0);
 	assert_int_equal(jnl_sync(j, &err), 0);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	assert_int_equal(jnl_rewrite(j, ops + 1, 4, &err), 0);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	assert_int_equal(jnl_append(j, &more, 1), 0);
 	assert_int_equal(jnl_sync(j, &err), 0);
 	assert_int_equal((off_t) jnl_size(j), file_size(jpath));
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	jnl_free(j);
 
 	/* reopened by path each time, it still holds every write, in order */
@@ -665,7 +648,7 @@ static void no_fd_is_held_between_calls(void **state)
 	assert_int_equal(log.warnings + log.errors, 0);
 	rec_ops_free(got, n);
 	jnl_free(j);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(unit_count_fds(), before);
 	rec_rr_clear(&more.rr);
 	rec_rr_clear(&again.rr);
 	free_ops();

@@ -6,7 +6,6 @@
  * 10000 times (run under ASan with detect_leaks=1 to prove it does not leak).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +22,7 @@
 #include "keystore/keystore.h"
 #include "policy/zk-codec.h"
 #include "policy/zk-time.h"
+#include "tests/unit/unit.h"
 
 typedef struct alg_case {
 	uint8_t algorithm;
@@ -433,14 +433,6 @@ static void rfc6605_signatures_verify(void **state)
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void) st;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
 static void write_text(const char *dir, const char *name, const char *text)
 {
 	char path[256];
@@ -477,7 +469,7 @@ static void rfc8080_ed25519_signature_is_reproduced(void **state)
 	size_t len;
 
 	(void) state;
-	assert_non_null(mkdtemp(strcpy(tmpdir, "/tmp/zk-test-keys-XXXXXX")));
+	assert_int_equal(unit_tmpdir(tmpdir, sizeof(tmpdir), "keys"), 0);
 	write_text(tmpdir, "Kexample.com.+015+03613.key", key_file);
 	write_text(tmpdir, "Kexample.com.+015+03613.private", private_file);
 	snprintf(path, sizeof(path), "%s/Kexample.com.+015+03613.key", tmpdir);
@@ -499,7 +491,7 @@ static void rfc8080_ed25519_signature_is_reproduced(void **state)
 	ks_pubkey_free(p);
 	ks_signer_free(s);
 	ks_key_free(k);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(tmpdir);
 }
 
 /* ---------------------------------------------------------------- malformed DNSKEYs */

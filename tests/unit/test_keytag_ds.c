@@ -9,7 +9,6 @@
  * (`-f` for the non-SEP RFC 4034 key) before it was written down here.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +24,7 @@
 #include "keystore/internal.h"
 #include "keystore/keystore.h"
 #include "policy/zk-codec.h"
+#include "tests/unit/unit.h"
 
 typedef struct ds_vector {
 	const char *source;
@@ -276,14 +276,6 @@ static void rfc8078_delete_forms(void **state)
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void) st;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
 static bool have_tool(const char *name)
 {
 	char cmd[256];
@@ -301,7 +293,7 @@ static void generated_key_ds_matches_ldns_key2ds(void **state)
 		print_message("  ldns-key2ds not installed: skipping the cross-check\n");
 		skip();
 	}
-	assert_non_null(mkdtemp(strcpy(tmpdir, "/tmp/zk-test-ds-XXXXXX")));
+	assert_int_equal(unit_tmpdir(tmpdir, sizeof(tmpdir), "ds"), 0);
 	for (size_t i = 0; i < sizeof(algs); i++) {
 		for (uint8_t dt = 2; dt <= 4; dt += 2) {
 			ks_key *k = NULL;
@@ -343,7 +335,7 @@ static void generated_key_ds_matches_ldns_key2ds(void **state)
 			ks_key_free(k);
 		}
 	}
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(tmpdir);
 }
 
 int main(void)

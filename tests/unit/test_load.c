@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +31,7 @@
 #include "signer/load.h"
 #include "signer/rdata.h"
 #include "signer/zone.h"
+#include "tests/unit/unit.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -990,14 +990,6 @@ static void signed_mode_refuses_a_bad_nsec3_owner_label(void **state)
 
 /* ---------------------------------------------------------------- files */
 
-static void make_tmpdir(char *dir, size_t size)
-{
-	const char *t = getenv("TMPDIR");
-
-	snprintf(dir, size, "%s/zk-test-load-XXXXXX", t && *t ? t : "/tmp");
-	assert_non_null(mkdtemp(dir));
-}
-
 /* "<dir>/<name>" into out (asserted to fit). */
 static char *join(char *out, size_t size, const char *dir, const char *name)
 {
@@ -1024,17 +1016,6 @@ static void write_file(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb, (void) flag, (void) ftw;
-	return remove(path);
-}
-
-static void remove_tree(const char *dir)
-{
-	assert_int_equal(nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
 /* Load `path` (origin example.) with an include directory; the result code. */
 static int load_path(const char *path, const char *include_dir, sgn_zone **z, zk_error *err)
 {
@@ -1052,7 +1033,7 @@ static void fifos_devices_and_directories_are_refused_without_waiting(void **sta
 	sgn_zone *z;
 
 	(void) state;
-	make_tmpdir(dir, sizeof(dir));
+	assert_int_equal(unit_tmpdir(dir, sizeof(dir), "load"), 0);
 	join(fifo, sizeof(fifo), dir, "fifo.zone");
 	join(main_zone, sizeof(main_zone), dir, "main.zone");
 	assert_int_equal(mkfifo(fifo, 0600), 0);
@@ -1074,7 +1055,7 @@ static void fifos_devices_and_directories_are_refused_without_waiting(void **sta
 	assert_int_equal(err.line, 5);
 	assert_non_null(strstr(err.message, "is not a regular file"));
 	alarm(0);
-	remove_tree(dir);
+	assert_int_equal(unit_rmtree(dir), 0);
 }
 
 static void a_file_is_read_whole_and_a_change_while_reading_is_retried(void **state)
@@ -1089,7 +1070,7 @@ static void a_file_is_read_whole_and_a_change_while_reading_is_retried(void **st
 	int fd;
 
 	(void) state;
-	make_tmpdir(dir, sizeof(dir));
+	assert_int_equal(unit_tmpdir(dir, sizeof(dir), "load"), 0);
 	join(path, sizeof(path), dir, "z.zone");
 	write_file(path, text);
 	assert_int_equal(load_path(path, NULL, &z, &err), 0);
@@ -1142,7 +1123,7 @@ static void a_file_is_read_whole_and_a_change_while_reading_is_retried(void **st
 	assert_non_null(strstr(buf, "Name:"));
 	free(buf);
 	close(fd);
-	remove_tree(dir);
+	assert_int_equal(unit_rmtree(dir), 0);
 }
 
 /* HEAD, then "big TXT" with `n` strings of 255 characters and one of `last` (0: none). */
@@ -1294,7 +1275,7 @@ static void make_inc_tree(inc_tree *t)
 {
 	char p[PATH_MAX];
 
-	make_tmpdir(t->root, sizeof(t->root));
+	assert_int_equal(unit_tmpdir(t->root, sizeof(t->root), "load"), 0);
 	join(t->zones, sizeof(t->zones), t->root, "zones");
 	join(t->main, sizeof(t->main), t->zones, "main.zone");
 	assert_int_equal(mkdir(t->zones, 0700), 0);
@@ -1395,7 +1376,7 @@ static void includes_are_confined_to_the_include_directory(void **state)
 	expect_include_refused(&t, "inner.inc", "/nonexistent-zk-dir",
 			       "include directory /nonexistent-zk-dir cannot be used");
 	alarm(0);
-	remove_tree(t.root);
+	assert_int_equal(unit_rmtree(t.root), 0);
 }
 
 int main(void)

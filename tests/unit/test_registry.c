@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,26 +26,21 @@
 #include "signer/daemon/registry.h"
 #include "signer/daemon/zset.h"
 #include "signer/signer.h"
+#include "tests/unit/unit.h"
 
 static char tmpdir[64];
 static char rpath[128];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/zk-registry-XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	assert_int_equal(unit_tmpdir(tmpdir, sizeof(tmpdir), "registry"), 0);
 	snprintf(rpath, sizeof(rpath), "%s/zones.registry", tmpdir);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rmtree(tmpdir);
 	return 0;
 }
 

@@ -7,7 +7,6 @@
  * older version adopted by their timing, archived keys, and malformed files.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include "keystore/ring.h"
 #include "policy/policy.h"
 #include "policy/zk-file.h"
+#include "tests/unit/unit.h"
 
 #define ZONE "ring.test."
 #define T0 ((zk_time_t) 1790000000) /* 2026-09-21 */
@@ -39,24 +39,16 @@ typedef struct fixture {
 	ks_ring_policy rp;
 } fixture;
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	(void) state;
-	return mkdtemp(strcpy(tmpdir, "/tmp/zk-test-ring-XXXXXX")) ? 0 : -1;
+	return unit_tmpdir(tmpdir, sizeof(tmpdir), "ring");
 }
 
 static int teardown(void **state)
 {
 	(void) state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(tmpdir);
 }
 
 static void fixture_open(fixture *f, const pol_policy *p)

@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,26 +34,20 @@
 #include "signer/output.h"
 #include "signer/signer.h"
 #include "signer/zone.h"
+#include "tests/unit/unit.h"
 
 /* ---------------------------------------------------------------- helpers */
 
 static char tmpdir[64];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	if (!mkdtemp(strcpy(tmpdir, "/tmp/zk-test-splice-XXXXXX")))
-		return -1;
-	return 0;
+	return unit_tmpdir(tmpdir, sizeof(tmpdir), "splice");
 }
 
 static int teardown(void **state)
 {
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(tmpdir);
 }
 
 static const char *tmp(const char *name)
@@ -544,28 +537,14 @@ static void empty_zone(void **state)
 
 /* ---------------------------------------------------------------- a zone kept across runs */
 
-/* Open file descriptors of this process (the directory's own counts in every count). */
-static unsigned count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	unsigned n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* The replaced output is closed off the publishing path: wait (bounded) for that close. */
 static unsigned fds_settled(unsigned want)
 {
-	unsigned n = count_fds();
+	unsigned n = unit_count_fds();
 
 	for (unsigned i = 0; i < 500 && n > want; i++) {
 		usleep(10000);
-		n = count_fds();
+		n = unit_count_fds();
 	}
 	return n;
 }
@@ -648,7 +627,7 @@ static void assert_output_is_current(sgn_ctx *c, const char *path)
 
 static void ctx_holds_no_fd_between_runs_and_still_splices(void **state)
 {
-	unsigned before = count_fds();
+	unsigned before = unit_count_fds();
 	pol_config *cfg = load_config("{ name = \"example.com.\"; }");
 	const pol_zone *zone = &cfg->zones[0];
 	sgn_run_result res;

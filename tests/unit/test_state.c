@@ -6,7 +6,6 @@
  * the file: never a guessed serial (INVARIANTS 4, 11).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,28 +21,20 @@
 #include "policy/zk-error.h"
 #include "policy/zk-file.h"
 #include "signer/state.h"
+#include "tests/unit/unit.h"
 
 static char tmpdir[64];
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void) sb;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
 	(void) state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/zk-test-state-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return unit_tmpdir(tmpdir, sizeof(tmpdir), "state");
 }
 
 static int teardown(void **state)
 {
 	(void) state;
-	return nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(tmpdir);
 }
 
 static const char *path_in_tmp(const char *name)

@@ -7,7 +7,6 @@
  * tampered key in the directory).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +23,7 @@
 #include "keystore/keystore.h"
 #include "policy/zk-file.h"
 #include "policy/zk-time.h"
+#include "tests/unit/unit.h"
 
 static char tmpdir[64];
 
@@ -84,24 +84,16 @@ static const char *new_dir(const char *name)
 	return p;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void) st;
-	(void) flag;
-	(void) ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	(void) state;
-	return mkdtemp(strcpy(tmpdir, "/tmp/zk-test-store-XXXXXX")) ? 0 : -1;
+	return unit_tmpdir(tmpdir, sizeof(tmpdir), "store");
 }
 
 static int teardown(void **state)
 {
 	(void) state;
-	return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return unit_rmtree(tmpdir);
 }
 
 static void copy_file(const char *from, const char *to, mode_t mode)
