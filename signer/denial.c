@@ -13,6 +13,7 @@
 
 #include "policy/zk-macro.h"
 #include "signer/denial.h"
+#include "signer/par.h"
 #include "signer/rdata.h"
 #include "signer/sign.h"
 
@@ -233,8 +234,6 @@ int sgn_nsec3_hash_all(sgn_n3 *n3, size_t n, const sgn_denial_params *p)
 {
 	unsigned t = sgn_thread_count(p->threads);
 	hash_job jobs[64];
-	pthread_t th[64];
-	unsigned started = 0;
 	int r = 0;
 
 	if (t > 64)
@@ -243,14 +242,7 @@ int sgn_nsec3_hash_all(sgn_n3 *n3, size_t n, const sgn_denial_params *p)
 		t = 1;
 	for (unsigned i = 0; i < t; i++)
 		jobs[i] = (hash_job) { .n3 = n3, .from = n * i / t, .to = n * (i + 1) / t, .p = p };
-	for (started = 1; started < t; started++)
-		if (pthread_create(&th[started], NULL, hash_range, &jobs[started]))
-			break;
-	hash_range(&jobs[0]);
-	for (unsigned i = 1; i < started; i++)
-		pthread_join(th[i], NULL);
-	for (unsigned i = started; i < t; i++)
-		hash_range(&jobs[i]); /* threads that could not start: do their share here */
+	par_run(t, hash_range, jobs, sizeof(jobs[0]));
 	for (unsigned i = 0; i < t; i++)
 		if (jobs[i].error)
 			r = jobs[i].error;

@@ -19,6 +19,7 @@
 
 #include "policy/zk-macro.h"
 #include "signer/output.h"
+#include "signer/par.h"
 #include "signer/rdata.h"
 #include "signer/sign.h"
 
@@ -372,15 +373,30 @@ typedef struct writer {
 	int abort;
 } writer;
 
+/* Format the f-th block to format into its ring slot (free), and mark it ready. */
+static void format_block(writer *w, size_t f)
+{
+	slot *s = &w->ring[f % w->n_ring];
+	size_t b = w->fmt[f];
+	int r = 0;
+
+	s->b.len = 0;
+	for (size_t i = w->blocks[b].from; i < w->blocks[b].to && !r; i++)
+		r = put_item(&s->b, w->z, w->order[i], w->filter);
+	pthread_mutex_lock(&w->lock);
+	s->block = f;
+	s->error = r;
+	s->ready = 1;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* A worker (par.h): formats the next blocks in order, a ring's length ahead at most. */
 static void *format_worker(void *arg)
 {
 	writer *w = arg;
 
 	for (;;) {
-		size_t b;
-		slot *s;
-		int r = 0;
-
 		size_t f;
 
 		pthread_mutex_lock(&w->lock);
@@ -390,23 +406,13 @@ static void *format_worker(void *arg)
 			return NULL;
 		}
 		w->next_fmt++;
-		s = &w->ring[f % w->n_ring];
 		/* the slot is free once the block n_ring earlier has been written */
 		while (f >= w->written + w->n_ring && !w->abort)
 			pthread_cond_wait(&w->cond, &w->lock);
 		pthread_mutex_unlock(&w->lock);
 		if (w->abort)
 			return NULL;
-		s->b.len = 0;
-		b = w->fmt[f];
-		for (size_t i = w->blocks[b].from; i < w->blocks[b].to && !r; i++)
-			r = put_item(&s->b, w->z, w->order[i], w->filter);
-		pthread_mutex_lock(&w->lock);
-		s->block = f;
-		s->error = r;
-		s->ready = 1;
-		pthread_cond_broadcast(&w->cond);
-		pthread_mutex_unlock(&w->lock);
+		format_block(w, f);
 	}
 }
 
@@ -437,24 +443,13 @@ static int plan_blocks(writer *w, unsigned n_threads, const sgn_splice *prev, bo
 		return -ENOMEM;
 	}
 	{
-		pthread_t th[64];
 		hash_job jobs[64];
-		bool started[64] = { false };
-		unsigned t;
 
-		for (t = 0; t < n_threads; t++) {
+		for (unsigned t = 0; t < n_threads; t++)
 			jobs[t] = (hash_job) { .z = w->z, .order = w->order, .h1 = h1, .h2 = h2,
 					       .from = n * t / n_threads,
 					       .to = n * (t + 1) / n_threads };
-			if (t > 0 && pthread_create(&th[t], NULL, hash_worker, &jobs[t]) == 0)
-				started[t] = true;
-			else if (t > 0)
-				hash_worker(&jobs[t]);
-		}
-		hash_worker(&jobs[0]);
-		for (t = 1; t < n_threads; t++)
-			if (started[t])
-				pthread_join(th[t], NULL);
+		par_run(n_threads, hash_worker, jobs, sizeof(jobs[0]));
 	}
 	for (size_t i = 0, from = 0; i < n; i++) {
 		wblock *b = &w->blocks[nb];
@@ -483,8 +478,8 @@ static int write_zone(const sgn_zone *z, const char *head, unsigned threads,
 		      const rr_filter *filter, zk_error *reterr)
 {
 	writer w = { .z = z, .filter = filter };
-	pthread_t th[64];
-	unsigned n_threads = sgn_thread_count(threads), started = 0;
+	unsigned n_threads = sgn_thread_count(threads);
+	par_batch workers;
 	uint64_t off = 0, copied = 0;
 	sgn_block_ref *refs = NULL;
 	int r = 0;
@@ -520,11 +515,8 @@ static int write_zone(const sgn_zone *z, const char *head, unsigned threads,
 	/* a publication that changed a few names formats a few blocks: few threads */
 	if (n_threads > w.n_fmt)
 		n_threads = w.n_fmt ? (unsigned) w.n_fmt : 1;
-	for (; started < n_threads && r == 0; started++)
-		if (pthread_create(&th[started], NULL, format_worker, &w))
-			break;
-	if (started == 0 && r == 0)
-		r = -EAGAIN;
+	/* workers format ahead; the writer formats a block itself when none has taken it */
+	par_submit(&workers, r == 0 ? n_threads : 0, format_worker, &w, 0);
 	/*
 	 * The calling thread writes, in order. Copied blocks that follow each other in the
 	 * previous file too (the common case) go out as one copy.
@@ -555,8 +547,18 @@ static int write_zone(const sgn_zone *z, const char *head, unsigned threads,
 					c_len = 0;
 				}
 				pthread_mutex_lock(&w.lock);
-				while (!(s->ready && s->block == f))
+				while (!(s->ready && s->block == f)) {
+					if (w.next_fmt == f) {
+						/* no worker free for it: everything before is
+						 * written, so its slot is free */
+						w.next_fmt++;
+						pthread_mutex_unlock(&w.lock);
+						format_block(&w, f);
+						pthread_mutex_lock(&w.lock);
+						continue;
+					}
 					pthread_cond_wait(&w.cond, &w.lock);
+				}
 				pthread_mutex_unlock(&w.lock);
 				if (r == 0)
 					r = s->error;
@@ -582,8 +584,7 @@ static int write_zone(const sgn_zone *z, const char *head, unsigned threads,
 	w.abort = 1;
 	pthread_cond_broadcast(&w.cond);
 	pthread_mutex_unlock(&w.lock);
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
+	par_finish(&workers);
 	for (size_t i = 0; i < w.n_ring; i++)
 		free(w.ring[i].b.s);
 	free(w.ring);

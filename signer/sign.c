@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "policy/zk-macro.h"
+#include "signer/par.h"
 #include "signer/sign.h"
 
 #define CHUNK 256
@@ -64,7 +65,6 @@ typedef struct shared {
 
 typedef struct worker {
 	shared *sh;
-	pthread_t thread;
 	ks_signer *ksk_signers[MAX_KEYS];
 	ks_signer *zsk_signers[MAX_KEYS];
 	uint8_t *buf;
@@ -434,7 +434,6 @@ int sgn_sign_zone(sgn_zone *z, const sgn_sign_params *p, sgn_sign_stats *stats,
 	unsigned n_threads = sgn_thread_count(p->threads);
 	_cleanup_free_ worker *workers = NULL;
 	shared sh = { .z = z, .p = p };
-	unsigned started = 0;
 	int r;
 
 	if (p->n_ksks > MAX_KEYS || p->n_zsks > MAX_KEYS)
@@ -461,13 +460,8 @@ int sgn_sign_zone(sgn_zone *z, const sgn_sign_params *p, sgn_sign_stats *stats,
 		if (r < 0)
 			goto out;
 	}
-	/* the calling thread is worker 0 */
-	for (started = 1; started < n_threads; started++)
-		if (pthread_create(&workers[started].thread, NULL, worker_main, &workers[started]))
-			break;
-	worker_main(&workers[0]);
-	for (unsigned t = 1; t < started; t++)
-		pthread_join(workers[t].thread, NULL);
+	/* the calling thread is worker 0; the others are the process's (par.h) */
+	par_run(n_threads, worker_main, workers, sizeof(*workers));
 	r = sh.error;
 	if (r < 0) {
 		if (reterr)

@@ -17,6 +17,7 @@
 #include "keystore/keystore.h"
 #include "policy/zk-macro.h"
 #include "signer/denial.h"
+#include "signer/par.h"
 #include "signer/rdata.h"
 #include "signer/sign.h"
 #include "signer/verify.h"
@@ -343,8 +344,6 @@ static void *crypto_worker(void *arg)
 static int run_crypto(vstate *v)
 {
 	unsigned n = sgn_thread_count(v->o->threads);
-	pthread_t th[64];
-	unsigned started;
 	char name[DN_TEXTMAX], tb[16];
 
 	v->n_run = v->must.n + v->sample.n;
@@ -360,12 +359,7 @@ static int run_crypto(vstate *v)
 	if (v->n_run < 64)
 		n = 1;
 	atomic_init(&v->cursor, 0);
-	for (started = 1; started < n; started++)
-		if (pthread_create(&th[started], NULL, crypto_worker, v))
-			break;
-	crypto_worker(v);
-	for (unsigned i = 1; i < started; i++)
-		pthread_join(th[i], NULL);
+	par_run(n, crypto_worker, v, 0); /* every call takes tasks from v->cursor */
 	for (size_t i = 0; i < v->n_run; i++) {
 		task *t = &v->run[i];
 
