@@ -107,6 +107,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cmd_record(int argc, char **argv);
 int cmd_zone(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 int cmd_key_rollover(int argc, char **argv); /* `key rollover ZONE --type T` */
 int cmd_key_ds_seen(int argc, char **argv);  /* `key ds-seen ZONE TAG` */
 

@@ -113,6 +113,7 @@ static void usage(FILE *f)
 	      "Through the daemon's API socket (--socket PATH, default: api.socket of --config\n"
 	      "FILE or of " CL_DEFAULT_CONFIG "; --json prints the daemon's reply):\n"
 	      "  status                      the daemon and each zone's state\n"
+	      "  reload                      reload the daemon's configuration, wait until applied\n"
 	      "  zone list [--state S] [--page-size N] | zone show ZONE\n"
 	      "        the zones and their publication state\n"
 	      "  zone import ZONE FILE [--wait]\n"
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
 		{ "check-config", cmd_check_config },
 		{ "simulate", cmd_simulate },
 		{ "status", cmd_status },
+		{ "reload", cmd_reload },
 		{ "zone", cmd_zone },
 		{ "record", cmd_record },
 	};

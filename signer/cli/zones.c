@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * signer/cli/zones.c -- `zonekeeper zone list|show|import|add|delete|restore`,
- * `zonekeeper status`, and the daemon's side of `zonekeeper keys ZONE` / `zonekeeper ds ZONE`.
+ * `zonekeeper status`, `zonekeeper reload`, and the daemon's side of `zonekeeper keys ZONE` / `zonekeeper ds ZONE`.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -67,6 +67,20 @@ static const char status_usage[] =
 	COMMON_HELP
 	"\n"
 	"Exit status: 0 the daemon answers (zones in error included), 1 it does not, 2 usage.\n";
+
+static const char reload_usage[] =
+	"Usage: zonekeeper reload [--socket PATH] [--config FILE] [--json]\n"
+	"\n"
+	"Make the daemon read its configuration again, as SIGHUP does, and wait until it has\n"
+	"been applied (after the zones being signed at that moment): zones added are queued,\n"
+	"changed ones signed again, removed ones stop; the others are left alone. Prints how\n"
+	"many zones were added, changed and removed. A configuration that does not load is\n"
+	"refused and the running one kept: the error is printed and the exit status is 3,\n"
+	"so a `systemctl reload` whose ExecReload= runs this command fails with it.\n"
+	"\n"
+	COMMON_HELP
+	"\n"
+	"Exit status: 0 applied, 1 the daemon does not answer, 2 usage, 3 refused.\n";
 
 static void oom(void)
 {
@@ -751,6 +765,26 @@ int cmd_status(int argc, char **argv)
 	cl_response_clear(&health);
 	json_decref(zones);
 	cl_client_free(c);
+	return r;
+}
+
+int cmd_reload(int argc, char **argv)
+{
+	cl_response rsp = { 0 };
+	cli_api o;
+	int r = parse("reload", reload_usage, argc, argv, 0, 0, &o, false);
+
+	if (r >= 0)
+		return r == CLI_OK + 100 ? CLI_OK : r;
+	o.wait = true; /* the long timeout: the reload comes after the running signings */
+	r = cli_api_call(&o, "POST", "/v1/reload", NULL, &rsp);
+	if (r == CLI_OK && !o.json)
+		printf("configuration applied: %lld zones, %lld added, %lld changed, %lld removed\n",
+		       (long long) json_integer_value(json_object_get(rsp.json, "zones")),
+		       (long long) json_integer_value(json_object_get(rsp.json, "added")),
+		       (long long) json_integer_value(json_object_get(rsp.json, "changed")),
+		       (long long) json_integer_value(json_object_get(rsp.json, "removed")));
+	cl_response_clear(&rsp);
 	return r;
 }
 

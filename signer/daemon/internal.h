@@ -233,6 +233,8 @@ struct manager {
 	sd_event_source *purge_timer;
 	dzone **deletes;          /* deletes waiting for a job or the workers to end */
 	size_t n_deletes;
+	api_req **reload_reqs;    /* POST /v1/reload waiting for the reload to be applied */
+	size_t n_reload_reqs;
 	sd_event_source *catalog_timer;
 	uint32_t catalog_serial;
 
@@ -294,6 +296,13 @@ zk_time_t mgr_next_key_event(const dzone *z);
 uint64_t mgr_delay_usec(const manager *m, zk_time_t when);
 int mgr_set_timer(manager *m, sd_event_source **src, uint64_t delay_usec,
 		  sd_event_time_handler_t cb, void *userdata);
+/*
+ * POST /v1/reload: reload the configuration as SIGHUP does, and answer once it has been
+ * applied (or refused: the error), after the running jobs. API_LATER, API_DONE (answered
+ * already) or -ENOMEM.
+ */
+int mgr_reload_request(manager *m, api_req *req);
+
 /* The zone wants a run: `urgent` when a client waits for it. */
 void mgr_want_run(dzone *z, bool urgent);
 /* Event `e` of the zone in `delay_usec` (UINT64_MAX: never), or not at all (clear). */

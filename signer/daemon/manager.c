@@ -1416,12 +1416,12 @@ static int registry_zone(manager *m, const pol_config *c, const reg_entry *re)
  * Refused, with nothing changed, when the registry's zones do not fit `c` (a policy they
  * use is gone, or the file now lists one of them). No job may run.
  */
-static int apply_config(manager *m, pol_config *c, zk_error *reterr)
+static int apply_config(manager *m, pol_config *c, size_t counts[3], zk_error *reterr)
 {
 	size_t n_reg = 0;
 	const reg_entry *re = reg_entries(m->registry, &n_reg);
 	uint64_t gen = ++m->config_gen;
-	size_t added = 0, changed = 0;
+	size_t added = 0, changed = 0, removed = 0;
 
 	for (size_t i = 0; i < n_reg; i++)
 		if (!pol_config_policy(c, re[i].policy))
@@ -1490,10 +1490,14 @@ static int apply_config(manager *m, pol_config *c, zk_error *reterr)
 		writes_answer_waiters(z, UINT64_MAX, ZK_E_ZONE_NOT_FOUND, &e);
 		zone_unlink(m, z);
 		zone_free(z);
+		removed++;
 	}
 	if (m->config)
-		dlog(ZK_LOG_INFO, NULL, "configuration applied: %zu zone(s) added, %zu changed",
-		     added, changed);
+		dlog(ZK_LOG_INFO, NULL, "configuration applied: %zu zone(s) added, %zu changed, "
+		     "%zu removed", added, changed, removed);
+	counts[0] = added;
+	counts[1] = changed;
+	counts[2] = removed;
 	pol_config_free(m->config);
 	m->config = c;
 	return 0;
@@ -1503,6 +1507,7 @@ static void do_reload(manager *m)
 {
 	pol_config *c = NULL;
 	zk_error e = { 0 };
+	size_t counts[3] = { 0 };
 	char buf[1024];
 	int r;
 
@@ -1516,13 +1521,26 @@ static void do_reload(manager *m)
 
 		dlog(ZK_LOG_ERR, &f, "configuration refused, keeping the running one: %s",
 		     zk_error_str(&e, r, buf, sizeof(buf)));
-	} else if ((r = apply_config(m, c, &e)) < 0) {
+	} else if ((r = apply_config(m, c, counts, &e)) < 0) {
 		dlog_fields f = { .error_code = r, .signatures = -1 };
 
 		dlog(ZK_LOG_ERR, &f, "configuration refused, keeping the running one: %s",
 		     zk_error_str(&e, r, buf, sizeof(buf)));
 		pol_config_free(c);
 	}
+	/* POST /v1/reload (`zonekeeper reload`, the unit's ExecReload): answered now */
+	for (size_t i = 0; i < m->n_reload_reqs; i++) {
+		if (r < 0)
+			api_reply_error(m->reload_reqs[i], r, &e);
+		else
+			api_reply_json(m->reload_reqs[i], 200,
+				       json_pack("{s:s,s:I,s:I,s:I,s:I}", "status", "ok", "zones",
+						 (json_int_t) m->zones.n, "added",
+						 (json_int_t) counts[0], "changed",
+						 (json_int_t) counts[1], "removed",
+						 (json_int_t) counts[2]));
+	}
+	m->n_reload_reqs = 0;
 	on_status(NULL, 0, m);
 	notify_ready();
 	schedule(m);
@@ -1542,15 +1560,31 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 	return 0;
 }
 
-static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+static void reload_soon(manager *m)
 {
-	manager *m = userdata;
-
 	m->reload_pending = true;
 	/* not under a job or a worker's feet: both borrow the configuration */
 	if (!m->n_jobs && !pool_pending(m->pool))
 		do_reload(m);
+}
+
+static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	reload_soon(userdata);
 	return 0;
+}
+
+int mgr_reload_request(manager *m, api_req *req)
+{
+	api_req **v = realloc(m->reload_reqs, (m->n_reload_reqs + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	m->reload_reqs = v;
+	m->reload_reqs[m->n_reload_reqs++] = req;
+	reload_soon(m);
+	/* answered by do_reload, now or once the running jobs are over */
+	return m->n_reload_reqs ? API_LATER : API_DONE;
 }
 
 /* ---------------------------------------------------------------- life cycle */
@@ -1673,7 +1707,11 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 			dlog(ZK_LOG_ERR, NULL, "%s: %zu damaged line(s) skipped: the zones they "
 			     "named are not loaded", path, damaged);
 	}
-	r = apply_config(m, c, reterr);
+	{
+		size_t counts[3];
+
+		r = apply_config(m, c, counts, reterr);
+	}
 	if (r < 0) {
 		pol_config_free(c);
 		return r;
@@ -1726,6 +1764,7 @@ manager *manager_free(manager *m)
 	sd_event_source_disable_unref(m->purge_timer);
 	sd_event_source_disable_unref(m->catalog_timer);
 	free(m->deletes);
+	free(m->reload_reqs); /* unanswered: api_free closes their connections */
 	m->api = api_free(m->api);
 	m->hooks = hooks_free(m->hooks);
 	watch_clear(m);

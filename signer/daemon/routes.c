@@ -1413,6 +1413,14 @@ int routes_handle(void *userdata, api_req *req)
 								     "unixtime", (json_int_t) now))
 				      : method_not_allowed(req, "GET");
 	}
+	if (!strcmp(path, "/v1/reload")) {
+		int r;
+
+		if (!is(req, "POST"))
+			return method_not_allowed(req, "POST");
+		r = mgr_reload_request(m, req);
+		return r < 0 ? fail_reply(req, r, NULL) : r;
+	}
 	if (!strcmp(path, "/metrics"))
 		return is(req, "GET") ? do_metrics(m, req) : method_not_allowed(req, "GET");
 	if (!strcmp(path, "/v1/zones") || !strcmp(path, "/v1/zones/")) {

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """zonekeeperd as a process: the systemd notify protocol, change events of every kind,
 broken input, restarts, the API socket."""
+import json
 import re
 import signal
 import time
@@ -8,7 +9,7 @@ import time
 import pytest
 
 from zktest.daemon import Daemon, wait_for
-from zktest.tools import Setup, ldns_verify, run, sha256
+from zktest.tools import Setup, ldns_verify, run, sha256, zk
 from zktest.zones import SIMPLE
 
 A, B = "example.com.", "example.org."
@@ -158,6 +159,42 @@ def test_sighup_adds_and_removes_zones_and_refuses_a_broken_config(two_zones):
     d.wait_notify("READY=1", after=n)
     assert d.api("/v1/zones/example.net.")[0] == 200
     assert "configuration refused" in d.log_text()
+
+
+def test_reload_command_waits_until_applied_and_fails_on_a_broken_config(two_zones):
+    """`zonekeeper reload` (POST /v1/reload): returns once the configuration is applied,
+    with what changed; a configuration that does not load fails the command (exit 3, the
+    error naming what is wrong) and the running one stays."""
+    s, d = two_zones
+    d.wait_ready()
+    c = "example.net."
+    s.write_zone(c, SIMPLE.format(origin=c))
+    good = s.config.read_text()
+    s.config.write_text(good.replace('{ name = "example.org."; }',
+                                     '{ name = "example.org."; }, { name = "example.net."; }'))
+    out = zk("reload", "--socket", str(s.api_socket), timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == \
+        "configuration applied: 3 zones, 1 added, 0 changed, 0 removed", out.stdout
+    # applied before the answer: the zone is there at once, no waiting
+    code, j = d.api("/v1/zones/" + c)
+    assert code == 200 and j["zone"]["name"] == c, j
+    wait_for(lambda: s.output_file(c).exists(), what="the added zone published")
+
+    s.config.write_text(good.replace("policies", "polices"))
+    out = zk("reload", "--socket", str(s.api_socket), timeout=120)
+    assert out.returncode == 3, (out.returncode, out.stdout, out.stderr)
+    assert "CONFIG_INVALID" in out.stderr and "polices" in out.stderr, out.stderr
+    assert d.api("/v1/zones/" + c)[0] == 200  # the running configuration stays
+
+    s.config.write_text(good)
+    out = zk("reload", "--socket", str(s.api_socket), "--json", timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"status": "ok", "zones": 2, "added": 0, "changed": 0,
+                                      "removed": 1}, out.stdout
+    assert d.api("/v1/zones/" + c)[0] == 404
+    code, j = d.api("/v1/reload")
+    assert code == 405 and j["error"]["code"] == "METHOD_NOT_ALLOWED", j
 
 
 def test_api_health_and_errors(two_zones):
