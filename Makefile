@@ -218,6 +218,7 @@ install: all
 	install -D -m 0644 examples/zonekeeper.conf $(DESTDIR)$(SYSCONFDIR)/zonekeeper/zonekeeper.conf.example
 	@mkdir -p $(DESTDIR)$(SYSTEMDDIR)
 	sed -e 's|/usr/sbin/zonekeeperd|$(SBINDIR)/zonekeeperd|g' \
+	    -e 's|/usr/bin/zonekeeper |$(BINDIR)/zonekeeper |g' \
 	    -e 's|/etc/zonekeeper/|$(SYSCONFDIR)/zonekeeper/|g' units/zonekeeperd.service \
 	    > $(DESTDIR)$(SYSTEMDDIR)/zonekeeperd.service
 	install -m 0644 units/zonekeeperd.socket $(DESTDIR)$(SYSTEMDDIR)/zonekeeperd.socket

@@ -25,7 +25,8 @@ def test_units_verify(tmp_path):
     need("systemd-analyze")
     # verify checks ExecStart= paths on this host: point them at the build
     svc = (UNITS / "zonekeeperd.service").read_text().replace(
-        "/usr/sbin/zonekeeperd", str(BUILD / "zonekeeperd"))
+        "/usr/sbin/zonekeeperd", str(BUILD / "zonekeeperd")).replace(
+        "/usr/bin/zonekeeper ", str(BUILD / "zonekeeper") + " ")
     (tmp_path / "zonekeeperd.service").write_text(svc)
     shutil.copy(UNITS / "zonekeeperd.socket", tmp_path / "zonekeeperd.socket")
     p = run(["systemd-analyze", "verify", "--man=no", tmp_path / "zonekeeperd.socket",
@@ -130,8 +131,24 @@ def test_under_real_systemd(sandbox, tmp_path):
                   "/var/lib/zonekeeper/signed/example.com.zone").stdout.split()
     assert owner == ["zonekeeper:700", "zonekeeper:644"], owner
 
-    # reload: RELOADING=1 / READY=1, the service stays up
+    # reload: returns once applied (a zone added is there at once), the service stays up
+    sb.cmd("cp", tmp_path / "example.com.zone", "/var/lib/zonekeeper/unsigned/example.org.zone")
+    sb.sh("sed -i 's/zones = ( { name = \"example.com.\"; } );/zones = ( { name = "
+          "\"example.com.\"; }, { name = \"example.org.\"; } );/' /etc/zonekeeper/zonekeeper.conf"
+          " && sed -i 's/example.com./example.org./g' "
+          "/var/lib/zonekeeper/unsigned/example.org.zone && "
+          "chown zonekeeper:zonekeeper /var/lib/zonekeeper/unsigned/example.org.zone")
     sb.sh("systemctl reload zonekeeperd && systemctl is-active zonekeeperd")
+    p = sb.sh("curl -sS --max-time 20 --unix-socket /run/zonekeeper/api.sock "
+              "http://zonekeeper/v1/zones/example.org.")
+    assert '"example.org."' in p.stdout, p.stdout
+    # a configuration that does not load: the reload fails, the running one stays
+    sb.sh("cp /etc/zonekeeper/zonekeeper.conf /etc/zonekeeper/good.conf && "
+          "echo 'polices = 1;' >> /etc/zonekeeper/zonekeeper.conf")
+    r = sb.sh("systemctl reload zonekeeperd", check=False)
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert sb.sh("systemctl is-active zonekeeperd").stdout.strip() == "active"
+    sb.sh("mv /etc/zonekeeper/good.conf /etc/zonekeeper/zonekeeper.conf")
 
     # structured journal fields
     j = sb.sh("journalctl -u zonekeeperd -o json --no-pager").stdout
