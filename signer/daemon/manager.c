@@ -52,7 +52,6 @@
  * much (writes.c: the quiet time and the latest moment) */
 #define WRITEBACK_BYTES (4u << 20)
 
-
 uint64_t mgr_mono_usec(void)
 {
 	struct timespec ts;
