@@ -48,6 +48,99 @@ static void zone_file_name(const char *zone, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int) (zone[n - 1] == '.' ? n - 1 : n), zone);
 }
 
+/*
+ * 0 if `dir` is a writable directory, or missing with a writable directory as its nearest
+ * existing parent (it can be made); else -errno and in `why` the path that fails.
+ */
+static int dir_usable(const char *dir, char *why, size_t size)
+{
+	char p[PATH_MAX];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (;;) {
+		if (stat(p, &sb) == 0) {
+			snprintf(why, size, "%s", p);
+			if (!S_ISDIR(sb.st_mode))
+				return -ENOTDIR;
+			return access(p, W_OK | X_OK) < 0 ? -errno : 0;
+		}
+		if (errno != ENOENT) {
+			snprintf(why, size, "%s", p);
+			return -errno;
+		}
+		/* missing: what decides is whether its parent lets us make it */
+		char *slash = strrchr(p, '/');
+
+		if (!slash || slash == p)
+			snprintf(p, sizeof(p), "%s", slash ? "/" : ".");
+		else
+			*slash = '\0';
+	}
+}
+
+static int check_dir(const char *what, const char *dir, bool required, const zk_diag *diag,
+		     zk_error *reterr)
+{
+	char why[PATH_MAX];
+	int r = dir_usable(dir, why, sizeof(why));
+
+	if (r >= 0)
+		return 0;
+	if (!required) {
+		zk_diag_emit(diag, ZK_LOG_WARNING, NULL, 0,
+			     "%s %s cannot be written (%s: %s, uid %u): API changes to its zones "
+			     "stay in the journal instead of being written back",
+			     what, dir, why, strerror(-r), (unsigned) geteuid());
+		return 0;
+	}
+	return zk_fail(reterr, ZK_E_CONFIG, "%s %s cannot be used: %s: %s (running as uid %u)",
+		       what, dir, why, strerror(-r), (unsigned) geteuid());
+}
+
+/* The directory of `file` into `dir` (PATH_MAX). */
+static void dir_of(const char *file, char *dir)
+{
+	const char *slash = strrchr(file, '/');
+
+	if (!slash)
+		snprintf(dir, PATH_MAX, ".");
+	else if (slash == file)
+		snprintf(dir, PATH_MAX, "/");
+	else
+		snprintf(dir, PATH_MAX, "%.*s", (int) (slash - file), file);
+}
+
+int sgn_check_paths(const pol_config *cfg, const zk_diag *diag, zk_error *reterr)
+{
+	char dir[PATH_MAX], last_in[PATH_MAX] = "", last_out[PATH_MAX] = "";
+	int r;
+
+	r = check_dir("state directory", cfg->paths.state_dir, true, diag, reterr);
+	if (r < 0)
+		return r;
+	r = check_dir("output directory", cfg->paths.output_dir, true, diag, reterr);
+	if (r < 0)
+		return r;
+	r = check_dir("input directory", cfg->paths.input_dir, false, diag, reterr);
+	/* zones of their own paths; zones side by side share a directory: checked once */
+	for (size_t i = 0; r >= 0 && i < cfg->n_zones; i++) {
+		const pol_zone *z = &cfg->zones[i];
+
+		dir_of(z->output_file, dir);
+		if (strcmp(dir, last_out) && strcmp(dir, cfg->paths.output_dir)) {
+			r = check_dir("output directory", dir, true, diag, reterr);
+			memcpy(last_out, dir, sizeof(dir));
+		}
+		dir_of(z->input_file, dir);
+		if (r >= 0 && strcmp(dir, last_in) && strcmp(dir, cfg->paths.input_dir)) {
+			r = check_dir("input directory", dir, false, diag, reterr);
+			memcpy(last_in, dir, sizeof(dir));
+		}
+	}
+	return r;
+}
+
 void sgn_zone_dir(const pol_config *cfg, const pol_zone *zone, char *dir, size_t size)
 {
 	char name[DN_TEXTMAX];

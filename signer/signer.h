@@ -103,6 +103,15 @@ typedef struct sgn_run_result {
 	char output[4096];
 } sgn_run_result;
 
+/*
+ * Whether the directories the configuration names can be used by this process: the state
+ * directory and every output directory must exist and be writable, or be creatable (their
+ * nearest existing parent writable). An input directory that is not writable only keeps
+ * API changes from being written back to the input files: a warning to `diag`. ZK_E_CONFIG
+ * with one line naming the path and why (the uid it runs as) otherwise.
+ */
+int sgn_check_paths(const pol_config *cfg, const zk_diag *diag, zk_error *reterr);
+
 /* Per-zone paths under the state directory. Buffers of PATH_MAX. */
 void sgn_zone_dir(const pol_config *cfg, const pol_zone *zone, char *dir, size_t size);
 void sgn_key_dir(const pol_config *cfg, const pol_zone *zone, char *dir, size_t size);

@@ -214,7 +214,10 @@ int cmd_check_config(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'h':
 			puts("Usage: zonekeeper check-config --config FILE\n\n"
-			     "Parse and check the configuration exactly as the daemon does.");
+			     "Parse and check the configuration exactly as the daemon does, and\n"
+			     "that the state and output directories exist or can be created and\n"
+			     "are writable by the user running this (an input directory that is\n"
+			     "not writable: a warning).");
 			return CLI_OK;
 		default: return CLI_USAGE;
 		}
@@ -226,6 +229,16 @@ int cmd_check_config(int argc, char **argv)
 	cfg = cli_load_config(config);
 	if (!cfg)
 		return CLI_USAGE;
+	{
+		zk_error e = { 0 };
+		int r = sgn_check_paths(cfg, &cli_diag, &e);
+
+		if (r < 0) {
+			pol_config_free(cfg);
+			cli_error(config, r, &e);
+			return CLI_USAGE;
+		}
+	}
 	printf("%s: ok, %zu polic%s, %zu zone%s\n", config, cfg->n_policies,
 	       cfg->n_policies == 1 ? "y" : "ies", cfg->n_zones, cfg->n_zones == 1 ? "" : "s");
 	pol_config_free(cfg);

@@ -13,6 +13,7 @@
 #include "policy/policy.h"
 #include "signer/daemon/log.h"
 #include "signer/daemon/manager.h"
+#include "signer/signer.h"
 
 #define VERSION "0.1.0"
 
@@ -27,7 +28,8 @@ static void usage(FILE *f)
 	      "  --config FILE     configuration file (default /etc/zonekeeper/zonekeeper.conf)\n"
 	      "  --foreground      accepted for compatibility: zonekeeperd never daemonizes\n"
 	      "                    (systemd runs it as Type=notify)\n"
-	      "  --check-config    parse and check the configuration, then exit\n"
+	      "  --check-config    parse and check the configuration and its directories\n"
+	      "                    (writable by this user, or creatable), then exit\n"
 	      "  --debounce MS     apply input changes MS milliseconds after the last one\n"
 	      "                    (default 300)\n"
 	      "  --version, --help\n"
@@ -65,6 +67,15 @@ static void limit_arenas(void)
 
 	(void) mallopt(M_ARENA_MAX, (int) (cores > 0 && cores < 512 ? 2 * cores : 8));
 }
+
+static void check_warning(void *userdata, zk_level level, const char *file, unsigned line,
+			  const char *msg)
+{
+	fprintf(stderr, "zonekeeperd: %s: %s\n", level <= ZK_LOG_ERR ? "error" : "warning", msg);
+}
+
+/* --check-config: what may not work (an input directory it cannot write) on stderr */
+static const zk_diag check_diag = { .emit = check_warning };
 
 int main(int argc, char **argv)
 {
@@ -104,6 +115,8 @@ int main(int argc, char **argv)
 		pol_config *cfg = NULL;
 
 		r = pol_config_load(mo.config_path, NULL, &cfg, &e);
+		if (r >= 0 && (r = sgn_check_paths(cfg, &check_diag, &e)) < 0)
+			pol_config_free(cfg);
 		if (r < 0) {
 			fprintf(stderr, "zonekeeperd: configuration refused: %s [%s]\n",
 				zk_error_str(&e, r, buf, sizeof(buf)), zk_code_name(r));

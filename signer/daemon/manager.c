@@ -1639,6 +1639,12 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 	r = pol_config_load(o->config_path, &config_diag, &c, reterr);
 	if (r < 0)
 		return r;
+	/* a start that cannot work stops here, naming the path (systemctl status shows it) */
+	r = sgn_check_paths(c, &config_diag, reterr);
+	if (r < 0) {
+		pol_config_free(c);
+		return r;
+	}
 
 	/* signals are handled by the loop; SIGCHLD for the reload command's child source */
 	sigemptyset(&mask);

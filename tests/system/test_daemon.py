@@ -2,6 +2,7 @@
 """zonekeeperd as a process: the systemd notify protocol, change events of every kind,
 broken input, restarts, the API socket."""
 import json
+import os
 import re
 import signal
 import time
@@ -195,6 +196,46 @@ def test_reload_command_waits_until_applied_and_fails_on_a_broken_config(two_zon
     assert d.api("/v1/zones/" + c)[0] == 404
     code, j = d.api("/v1/reload")
     assert code == 405 and j["error"]["code"] == "METHOD_NOT_ALLOWED", j
+
+
+def test_unusable_directories_are_named_by_check_config_and_at_start():
+    """A state directory the service user cannot create: `--check-config` and
+    `zonekeeper check-config` refuse the configuration naming the path, and a start exits
+    at once with that line instead of never becoming ready. Run as nobody (setpriv)."""
+    import shutil
+    import subprocess
+    import tempfile
+    from zktest.daemon import ZONEKEEPERD
+    from zktest.tools import ZONEKEEPER
+
+    if not shutil.which("setpriv") or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to run as another user")
+    top = tempfile.mkdtemp(prefix="zk-paths-", dir="/tmp")
+    try:
+        os.chmod(top, 0o755)
+        root_only = os.path.join(top, "root-only")
+        os.mkdir(root_only, 0o755)
+        conf = os.path.join(top, "zonekeeper.conf")
+        with open(conf, "w") as f:
+            f.write('paths = { state_dir = "%s/state"; output_dir = "%s/out"; };\n'
+                    'api = { socket = "%s/api.sock"; };\n'
+                    'policies = ( { name = "default"; nameservers = [ "ns1.example.net." ]; } );\n'
+                    'zones = ( { name = "example.com."; } );\n' % (root_only, top, top))
+        os.chmod(conf, 0o644)
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        want = "state directory %s/state cannot be used: %s: Permission denied" % (
+            root_only, root_only)
+        for argv in ([str(ZONEKEEPERD), "--check-config", "--config", conf],
+                     [str(ZONEKEEPER), "check-config", "--config", conf]):
+            p = run(nobody + argv, timeout=30)
+            assert p.returncode == 2 and want in p.stderr, (argv, p.returncode, p.stderr)
+        p = run(nobody + [str(ZONEKEEPERD), "--config", conf], timeout=30)
+        assert p.returncode == 1 and "cannot start: " + want in p.stderr, p.stderr
+        # as root the same configuration is fine: the directory can be made
+        p = run([str(ZONEKEEPERD), "--check-config", "--config", conf], timeout=30)
+        assert p.returncode == 0, p.stderr
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def test_api_health_and_errors(two_zones):
