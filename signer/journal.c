@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -253,17 +254,11 @@ static void keep_damaged_copy(const char *path, const char *data, size_t len,
 /* 0 if a file can be created beside `path` (its directory is writable), else -errno. */
 static int dir_writable(const char *path)
 {
-	_cleanup_free_ char *dir = strdup(path);
-	char *slash;
+	_cleanup_free_ char *copy = strdup(path);
 
-	if (!dir)
+	if (!copy)
 		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	return access(slash ? dir : ".", W_OK) < 0 ? -errno : 0;
+	return access(dirname(copy), W_OK) < 0 ? -errno : 0;
 }
 
 int jnl_open(const char *path, const zk_diag *diag, jnl **ret, rec_op **ret_ops,

@@ -101,14 +101,10 @@ static int check_dir(const char *what, const char *dir, bool required, const zk_
 /* The directory of `file` into `dir` (PATH_MAX). */
 static void dir_of(const char *file, char *dir)
 {
-	const char *slash = strrchr(file, '/');
+	char copy[PATH_MAX];
 
-	if (!slash)
-		snprintf(dir, PATH_MAX, ".");
-	else if (slash == file)
-		snprintf(dir, PATH_MAX, "/");
-	else
-		snprintf(dir, PATH_MAX, "%.*s", (int) (slash - file), file);
+	snprintf(copy, sizeof(copy), "%s", file);
+	snprintf(dir, PATH_MAX, "%s", dirname(copy));
 }
 
 int sgn_check_paths(const pol_config *cfg, const zk_diag *diag, zk_error *reterr)

@@ -1249,7 +1249,7 @@ static int do_metrics(manager *m, api_req *req)
 	api_status_count st[64];
 	size_t nst = api_status_counts(m->api, st, ZK_ELEMENTSOF(st)), len = 0;
 	const char *one = api_req_query(req, "zone"), *which = api_req_query(req, "zones");
-	bool all = mgr_n_zones(m) <= METRICS_ALL_ZONES || (which && !strcmp(which, "all"));
+	bool all = which ? !strcmp(which, "all") : mgr_n_zones(m) <= METRICS_ALL_ZONES;
 	const dzone *only = NULL;
 	zk_error e = { 0 };
 	char *buf = NULL;
@@ -1263,8 +1263,6 @@ static int do_metrics(manager *m, api_req *req)
 		zk_fail(&e, ZK_E_BAD_REQUEST, "zones must be all or attention");
 		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
 	}
-	if (which && !strcmp(which, "attention"))
-		all = false;
 	if (one && !(only = mgr_find_zone(m, one))) {
 		zk_fail(&e, ZK_E_ZONE_NOT_FOUND, "no zone '%.255s' is configured", one);
 		return fail_reply(req, ZK_E_ZONE_NOT_FOUND, &e);
