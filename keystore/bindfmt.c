@@ -837,7 +837,7 @@ int ks_key_write(const ks_key *k, const char *dir, zk_error *reterr)
 		return zk_fail(reterr, -ENOMEM, "out of memory");
 
 	/*
-	 * Order matters for a crash in between (INVARIANTS 22): the private key is durable
+	 * Order matters for a crash in between (invariant 22): the private key is durable
 	 * before the .key that makes the store see the key, and .zk, the committed metadata,
 	 * comes last.
 	 */

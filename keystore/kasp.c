@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * keystore/kasp.c -- see kasp.h. The rule numbers (3a-3i) are those of "Flexible and
- * Robust Key Rollover" (Mekking et al.) and INVARIANTS §3.6.
+ * Robust Key Rollover" (Mekking et al.) and invariant 10.
  *
  * A "pattern" names a state per record type; ANY matches every state, and HIDDEN also
  * matches a record the key does not have. Patterns are checked against the key ring as it

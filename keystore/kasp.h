@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * keystore/kasp.h -- the key-state model of rollovers (INVARIANTS §3.6; the "flexible and
+ * keystore/kasp.h -- the key-state model of rollovers (invariant 10; the "flexible and
  * robust key rollover" model of Mekking et al., as OpenDNSSEC 2 and BIND's dnssec-policy
  * implement it).
  *

@@ -660,7 +660,7 @@ int ks_key_self_test(const ks_key *k, zk_error *reterr)
 	r = ks_pubkey_from_dnskey(k->dnskey, k->dnskey_len, &p, reterr);
 	if (r < 0)
 		return r;
-	/* INVARIANTS 6, 17: the key we hold must match the DNSKEY we would publish. */
+	/* Invariants 6, 17: the key we hold must match the DNSKEY we would publish. */
 	if (ks_pubkey_verify(p, probe, sizeof(probe), sig, (size_t) n) != 0)
 		return zk_fail(reterr, ZK_E_KEY, "private key of %s does not match its DNSKEY",
 			       k->basename);

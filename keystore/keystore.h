@@ -90,7 +90,7 @@ const char *ks_key_state_name(const ks_key *k, zk_time_t now);
 
 /*
  * Sign `data` and verify the signature with the key's own DNSKEY: proves the private key
- * and the published public key belong together (INVARIANTS 6, 17). ZK_E_KEY if not.
+ * and the published public key belong together (invariants 6, 17). ZK_E_KEY if not.
  */
 int ks_key_self_test(const ks_key *k, zk_error *reterr);
 
@@ -181,7 +181,7 @@ ks_key *ks_store_find(const ks_store *s, uint8_t algorithm, uint16_t tag); /* bo
 
 /*
  * Generate a new key whose tag (and the tag of its revoked variant) collides with no key in
- * the store (INVARIANTS 17), set `timing`, write it durably and add it to the store. The
+ * the store (invariant 17), set `timing`, write it durably and add it to the store. The
  * returned key is borrowed from the store.
  */
 int ks_store_generate(ks_store *s, uint8_t algorithm, ks_role role, const ks_timing *timing,

@@ -9,7 +9,7 @@
  * keys that left the zone for good. The signer then publishes and signs from the states
  * (ks_ring_publishes, ks_ring_signs_zone, ...).
  *
- * Durability (INVARIANTS 22, 23): a key is generated (and written durably) before the ring
+ * Durability (invariants 22, 23): a key is generated (and written durably) before the ring
  * that names it is saved; a key found in the store but not in the ring, made after the ring
  * was last saved, is the one an interrupted step generated and is taken back as that
  * step's successor, so a crash never generates a key twice nor skips a step. Keys found
@@ -84,7 +84,7 @@ int ks_ring_save(const char *path, ks_ring *r, zk_time_t now, zk_error *reterr);
 /*
  * Tie the ring's entries to the keys of `s` and take in keys it does not know (see the
  * header comment). An entry whose key is missing from the store is an error: its DNSKEY
- * may be in caches and there is no private key to sign with (INVARIANTS 22).
+ * may be in caches and there is no private key to sign with (invariant 22).
  * Returns the number of keys taken in, or a negative code.
  */
 int ks_ring_attach(ks_ring *r, ks_store *s, const ks_ring_policy *rp, zk_time_t now,
@@ -131,7 +131,7 @@ int ks_ring_ds_seen(ks_ring *r, uint16_t tag, bool published, zk_time_t now,
 bool ks_ring_publishes(const ks_ring *r, size_t i);  /* DNSKEY in the zone */
 bool ks_ring_signs_zone(const ks_ring *r, size_t i); /* RRSIGs over zone data */
 bool ks_ring_signs_keys(const ks_ring *r, size_t i); /* RRSIGs over DNSKEY/CDS/CDNSKEY */
-bool ks_ring_cds(const ks_ring *r, size_t i);        /* in CDS/CDNSKEY (INVARIANTS 15) */
+bool ks_ring_cds(const ks_ring *r, size_t i);        /* in CDS/CDNSKEY (invariant 15) */
 /* Going insecure with a DS still possibly at the parent: CDS/CDNSKEY delete (RFC 8078). */
 bool ks_ring_cds_delete(const ks_ring *r);
 

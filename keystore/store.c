@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * keystore/store.c -- the key directory of one zone: mode 0700, .private files 0600
- * (repaired with a warning, as BIND does, INVARIANTS 21), every K<zone>+*.key in it loaded
+ * (repaired with a warning, as BIND does, invariant 21), every K<zone>+*.key in it loaded
  * and self-tested, and new keys generated or imported with key tags that collide with no
- * other key of the zone, revoked variants included (INVARIANTS 17).
+ * other key of the zone, revoked variants included (invariant 17).
  *
  * Owns: the ks_store and every ks_key in it; keys handed out are borrowed.
  */
@@ -144,7 +144,7 @@ oom:
 	return zk_fail(reterr, -ENOMEM, "out of memory");
 }
 
-/* INVARIANTS 21 / BIND dst_parse.c: a private key readable by others is made 0600. */
+/* Invariant 21, as BIND does: a private key readable by others is made 0600. */
 static int repair_private_mode(const char *priv_path, const zk_diag *diag, zk_error *reterr)
 {
 	struct stat st;
@@ -240,7 +240,7 @@ int ks_store_open(const char *dir, const char *zone, const zk_diag *diag, ks_sto
 		/* Tolerated, since the files exist, but the zone should not be signed so. */
 		if (ks_key_collides(k, s->keys, s->n_keys, &other))
 			zk_diag_emit(diag, ZK_LOG_WARNING, key_path, 0,
-				     "key tag of %s collides with %s (INVARIANTS 17)", k->basename,
+				     "key tag of %s collides with %s", k->basename,
 				     other->basename);
 		r = store_add(s, k);
 		if (r < 0) {
@@ -304,7 +304,7 @@ static int store_commit(ks_store *s, ks_key *k, ks_key **ret, zk_error *reterr)
 	r = store_add(s, key);
 	if (r < 0)
 		return zk_fail(reterr, r, "out of memory");
-	/* Durable before the caller may publish it (INVARIANTS 22). */
+	/* Durable before the caller may publish it (invariant 22). */
 	r = ks_key_write(key, s->dir, reterr);
 	if (r < 0) {
 		store_remove_last(s);
@@ -335,7 +335,7 @@ int ks_store_generate_with(ks_store *s, uint8_t algorithm, ks_role role,
 		if (r < 0)
 			return r;
 		/*
-		 * INVARIANTS 17 (.ru 2024): a tag shared with any key of the zone, or with its
+		 * Invariant 17 (.ru 2024): a tag shared with any key of the zone, or with its
 		 * revoked variant, makes validators try the wrong key. Draw again.
 		 */
 		if (ks_key_collides(k, s->keys, s->n_keys, NULL)) {

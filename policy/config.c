@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * policy/config.c -- the configuration file (SPEC §8): libconfig tree -> pol_config.
+ * policy/config.c -- the configuration file (zonekeeper.conf(5)): libconfig tree -> pol_config.
  *
  * Each group of the file has a table of {key, parser, offsetof} (STYLE 2.8). A key that is
  * not in its group's table is an error, so a typo can never fall back to a default
@@ -152,8 +152,8 @@ const char *pol_verify_name(pol_verify v)
 
 void pol_policy_defaults(pol_policy *p)
 {
-	/* SPEC §3; RFC 8624 (algorithm 13), RFC 9276 (NSEC3 0 iterations, no salt, no
-	 * opt-out), RFC 7583 timing inputs with the values BIND and Knot ship. The SOA
+	/* The documented defaults: RFC 8624 (algorithm 13), RFC 9276 (NSEC3 0 iterations,
+	 * no salt, no opt-out), RFC 7583 timing inputs with the values BIND and Knot ship. The SOA
 	 * names are left NULL: the loader sets mname to the first nameserver and rname to
 	 * "" ("hostmaster.<zone>", filled in by the signer). */
 	*p = (pol_policy) {
@@ -175,7 +175,7 @@ void pol_policy_defaults(pol_policy *p)
 			.retry = 15 * MINUTE,
 			/* 6d, not the customary 14d: with the 7d refresh window a secondary
 			 * that loses its primary expires the zone before it could serve an
-			 * expired signature (INVARIANTS 9) */
+			 * expired signature (invariant 9) */
 			.expire = 6 * DAY,
 			.minimum = 1 * HOUR,
 			.ttl = 1 * HOUR,
@@ -1391,7 +1391,7 @@ static int finish_policy(const struct ctx *ctx, const config_setting_t *g, const
 			    "rrsig_refresh (%s)",
 			    prefix, dur(p->rrsig_jitter, a, sizeof(a)),
 			    dur(p->rrsig_validity - p->rrsig_refresh, b, sizeof(b)));
-	/* INVARIANTS 7/20: a signature published with R left must still be valid after it
+	/* Invariants 7 and 20: a signature published with R left must still be valid after it
 	 * has reached every secondary (Dprp) and every cache (TTLsig). */
 	need = (uint64_t) p->propagation_delay + p->max_zone_ttl;
 	if (p->rrsig_refresh < need)
@@ -1478,7 +1478,7 @@ static int finish_policy(const struct ctx *ctx, const config_setting_t *g, const
 		     "%snsec3_opt_out is on; RFC 9276: opt-out SHOULD only be used for very large, "
 		     "delegation-centric zones (insecure delegations lose signed denial)",
 		     prefix);
-	/* INVARIANTS 9: a secondary cut off from the primary keeps serving the zone until
+	/* Invariant 9: a secondary cut off from the primary keeps serving the zone until
 	 * SOA expire; its signatures must last that long after they were published. */
 	need = (uint64_t) p->soa.expire + p->propagation_delay;
 	if (p->rrsig_refresh < need)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * policy/policy.h -- the configuration file (SPEC §8) as typed structs, and the record
- * ownership rules (SPEC §1) as a pure function.
+ * policy/policy.h -- the configuration file (zonekeeper.conf(5)) as typed structs, and the
+ * record ownership rules (invariant 19) as a pure function.
  *
  * The libconfig tree is read once by pol_config_load() and dropped: nothing outside
  * policy/config.c sees libconfig. Strings with a fixed vocabulary become enums, durations
@@ -44,7 +44,7 @@ typedef enum pol_keys {
 } pol_keys;
 
 typedef enum pol_denial {
-	POL_DENIAL_NSEC3, /* default (SPEC §3) */
+	POL_DENIAL_NSEC3, /* default */
 	POL_DENIAL_NSEC,
 	_POL_DENIAL_MAX,
 } pol_denial;
@@ -99,7 +99,7 @@ typedef struct pol_policy {
 	size_t n_nameservers;
 	pol_soa soa;                /* defaults: mname = first nameserver, rname
 				       "hostmaster.<zone>" when unset (empty string), refresh 1h,
-				       retry 15m, expire 6d (INVARIANTS 9: within the
+				       retry 15m, expire 6d (invariant 9: within the
 				       7d refresh window), minimum 1h, ttl 1h */
 	uint32_t dnskey_ttl;        /* default 1h */
 	uint32_t propagation_delay; /* Dprp, default 5m */
@@ -223,7 +223,7 @@ int pol_name_normalize(const char *in, char **ret);
 bool pol_policy_equal(const pol_policy *a, const pol_policy *b);
 bool pol_zone_equal(const pol_zone *a, const pol_zone *b);
 
-/* A policy with every default of SPEC §3 (used by tests and the loader). Allocates
+/* A policy with every documented default (used by tests and the loader). Allocates
  * nothing: name, nameservers, soa.mname and soa.rname are left NULL (NULL rname, like "",
  * means "hostmaster.<zone>"). */
 void pol_policy_defaults(pol_policy *p);
@@ -237,7 +237,7 @@ const char *pol_serial_name(pol_serial s);
 const char *pol_verify_name(pol_verify v);
 
 /* ------------------------------------------------------------------------------------ */
-/* Record ownership rules (SPEC §1). Pure: no I/O, no clock, no global state.            */
+/* Record ownership rules (invariant 19). Pure: no I/O, no clock, no global state.       */
 
 /* True for the types only zonekeeper may write: DNSKEY RRSIG NSEC NSEC3 NSEC3PARAM CDS
  * CDNSKEY (SOA and the platform apex NS are protected too, but by other rules). */
@@ -292,7 +292,7 @@ typedef struct pol_change {
 } pol_change;
 
 /*
- * Accept (return 0) or reject a user write, with the code of SPEC §1 and a message that
+ * Accept (return 0) or reject a user write, with the error code of doc/api.md and a message that
  * names what was refused and why:
  *   ZK_E_PROTECTED_RECORD  SOA; DNSSEC types; deleting/changing a platform apex NS
  *   ZK_E_OUT_OF_ZONE       owner not at or below the apex

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * policy/rules.c -- who may write what (SPEC §1): the checks every user write passes,
+ * policy/rules.c -- who may write what (invariant 19): the checks every user write passes,
  * whatever its source (the API, an input zone file). The zone is seen only through the
  * pol_zone_view callback. Nothing here allocates, logs, reads the clock or keeps state,
  * so a change gets the same answer on every path and a failed allocation can never turn
@@ -262,7 +262,7 @@ static int fail_platform_ns(const pol_zone_view *v, const ldns_rr *rr, zk_error 
 		       name_str(ldns_rr_rdf(rr, 0), target, sizeof(target)), list);
 }
 
-/* SPEC §1 rows 1-3: SOA, platform apex NS, DNSSEC types. */
+/* The records zonekeeper owns: SOA, platform apex NS, DNSSEC types. */
 static int check_protected(const pol_zone_view *v, const pol_change *c, const ldns_rr *const *rrs,
 			   size_t n, zk_error *reterr)
 {
@@ -348,7 +348,7 @@ static uint32_t name_types_count(const struct name_types *nt, uint16_t type)
 	return n;
 }
 
-/* SPEC §1: CNAME at the apex, CNAME beside other data, other data beside a CNAME. */
+/* CNAME at the apex, CNAME beside other data, other data beside a CNAME (RFC 1034 3.6.2). */
 static int check_cname(const pol_zone_view *v, const pol_change *c, const struct name_types *nt,
 		       zk_error *reterr)
 {

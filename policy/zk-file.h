@@ -3,7 +3,7 @@
  * policy/zk-file.h -- durable file replacement and small-file helpers, shared by the key
  * store, the serial state and zone publication.
  *
- * Atomic replacement (INVARIANTS §5.1): a temporary file in the same directory created
+ * Atomic replacement (invariant 5): a temporary file in the same directory created
  * with the final mode before any byte is written (never readable by others for an
  * instant), written, fsynced, closed, renamed over the target, and the directory fsynced.
  * On any failure the temporary file is removed and the old file stays.

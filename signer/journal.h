@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * signer/journal.h -- the per-zone journal of accepted API writes: what makes a write
- * durable before it is acknowledged (SPEC §5).
+ * durable before it is acknowledged (doc/invariants.md, nothing acknowledged is lost).
  *
  * One text line per write: its sequence number, its changes (owner, type, TTL and RDATA
  * in hex wire form, so no parser ambiguity on replay) and a checksum. Appends are

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * signer/serial.h -- SOA serials: RFC 1982 arithmetic, the schemes of SPEC §2, and the
+ * signer/serial.h -- SOA serials: RFC 1982 arithmetic, the schemes of README "Serials", and the
  * persisted "last published" serial.
  *
  * Every function here is pure; the last published serial is persisted by signer/state.h.
- * The last published serial is the floor for every new one (INVARIANTS 1-4): a new serial is
+ * The last published serial is the floor for every new one (invariants 1-4): a new serial is
  * strictly greater, in RFC 1982 terms, than the last one published, whatever the clock,
  * the input or a restart say.
  */

@@ -428,12 +428,12 @@ static int set_key_rrsets(sgn_zone *z, const pol_policy *p, const keyset *ks, zk
 		if (rdlist_add(keys, rd, len) < 0)
 			return zk_fail(reterr, ZK_E_KEY, "too many keys");
 	}
-	/* INVARIANTS 14: exactly one record each, never mixed with keys */
+	/* Invariant 14: exactly one record each, never mixed with keys */
 	if (p->cds && ks->cds_delete &&
 	    (rdlist_add(cds, ks_cds_delete_rdata, sizeof(ks_cds_delete_rdata)) < 0 ||
 	     rdlist_add(cdnskey, ks_cdnskey_delete_rdata, sizeof(ks_cdnskey_delete_rdata)) < 0))
 		return zk_fail(reterr, -ENOMEM, "out of memory");
-	/* INVARIANTS 15: the key states say which KSKs the parent should list */
+	/* Invariant 15: the key states say which KSKs the parent should list */
 	for (size_t i = 0; p->cds && !ks->cds_delete && i < ks->n_cds; i++) {
 		size_t len;
 		const uint8_t *rd = ks_key_dnskey(ks->cds[i], &len);
@@ -1041,7 +1041,7 @@ static void close_in_background(int fd)
 		close(fd);
 }
 
-/* Write the zone durably, the serial state first (INVARIANTS 4, 5). */
+/* Write the zone durably, the serial state first (invariants 4, 5). */
 static int publish(sgn_ctx *c, const sgn_zone *z, uint32_t serial, zk_time_t now,
 		   bool splice, uint64_t *ret_copied, zk_error *reterr)
 {
@@ -1131,7 +1131,7 @@ static size_t response_size(const sgn_zone *z, uint16_t type)
 	return n;
 }
 
-/* INVARIANTS 28: DNSKEY, CDS and CDNSKEY answers within the policy's budget, or a warning. */
+/* Invariant 28: DNSKEY, CDS and CDNSKEY answers within the policy's budget, or a warning. */
 static void check_response_sizes(const sgn_zone *z, const pol_zone *zone, const zk_diag *diag,
 				 sgn_run_result *res)
 {
@@ -1452,7 +1452,7 @@ static int run_structure(run *x, zk_error *reterr)
 		return r;
 	if (p->denial == POL_DENIAL_NSEC3 &&
 	    (!c->st.have_salt || c->st.salt_len != p->nsec3_salt_length)) {
-		/* a new salt only when the policy's length changed: INVARIANTS 23 */
+		/* a new salt only when the policy's length changed: invariant 23 */
 		c->st.have_salt = true;
 		c->st.salt_len = p->nsec3_salt_length;
 		if (c->st.salt_len && getrandom(c->st.salt, c->st.salt_len, 0) != c->st.salt_len)
@@ -1548,7 +1548,7 @@ static int run_sign(run *x, zk_error *reterr)
 	return RUN_NEXT;
 }
 
-/* The signed version checked before anything becomes visible (INVARIANTS 6). */
+/* The signed version checked before anything becomes visible (invariant 6). */
 static int run_verify(run *x, zk_error *reterr)
 {
 	_cleanup_free_ anchors *anc = malloc(sizeof(*anc));

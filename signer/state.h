@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * signer/state.h -- what a zone must remember between runs, in <state_dir>/zones/<zone>/:
- * the last published serial (so serials never go back, INVARIANTS 4 and 11), when it was
- * last signed (clock sanity, INVARIANTS 29) and the NSEC3 salt (stable across restarts,
- * INVARIANTS 23). One small text file, replaced atomically and fsynced before the zone
+ * the last published serial (so serials never go back, invariant 4), when it was
+ * last signed (clock sanity, invariant 29) and the NSEC3 salt (stable across restarts,
+ * invariant 23). One small text file, replaced atomically and fsynced before the zone
  * it describes becomes visible.
  */
 #pragma once

@@ -9,7 +9,7 @@
  * match, and whose validity window contains `now` (+ min_remaining); no signature over
  * delegation NS or glue; no orphan signature; the NSEC or NSEC3 chain complete (every name
  * that needs a record has one, nothing else does), closed, and with exact bitmaps
- * (INVARIANTS 6, 14, 18).
+ * (invariants 6, 14, 18).
  *
  * Cryptographic verification, by level:
  *   sample: every signature over DNSKEY, CDS and CDNSKEY; each key's first signatures in

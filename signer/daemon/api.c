@@ -848,7 +848,7 @@ int api_listen_socket(const char *path, int *ret_fd, bool *ret_activated, zk_err
 	(void) unlink(path); /* a stale socket of an earlier run */
 	if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
 		return zk_fail(reterr, -errno, "cannot bind the API socket %s", path);
-	/* 0660: the service's user and group only (INVARIANTS 25) */
+	/* 0660: the service's user and group only (invariant 25) */
 	if (chmod(path, 0660) < 0 || listen(fd, 64) < 0)
 		return zk_fail(reterr, -errno, "cannot set up the API socket %s", path);
 	*ret_fd = ZK_TAKE_FD(fd);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * signer/daemon/api.h -- the HTTP/1.1 server of the record API (SPEC §5, doc/api.md):
+ * signer/daemon/api.h -- the HTTP/1.1 server of the record API (doc/api.md):
  * libmicrohttpd driven from the daemon's sd-event loop (each listener's epoll fd is one
  * event source; no thread of its own), on the Unix socket and, when configured, on a TCP
  * listener that demands a bearer token.

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The record API (doc/api.md, SPEC §1 and §5) from the outside: zonekeeperd started as a
+"""The record API (doc/api.md, invariant 19) from the outside: zonekeeperd started as a
 process, requests made with curl over its Unix socket (and its TCP listener), results read
 back from the published signed file. Every refusal has the one error shape and changes
 nothing: not the published bytes, not the serial, not the input file, not the listing."""
@@ -161,7 +161,7 @@ def comparable(records):
                   if r["type"] not in ("SOA", "RRSIG", "NSEC", "NSEC3"))
 
 
-# ---------------------------------------------------------------- SPEC §1, row by row
+# ------------------------------------------------- the records zonekeeper owns, one by one
 
 def test_soa_create_update_delete_is_protected(env):
     c = env.c

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""An acknowledged API write survives kill -9 (SPEC §5): each round starts the daemon,
-writes one record, and SIGKILLs the daemon the moment the 201 arrives (no wait for
-publication); after the last restart every acknowledged record is published, the serial
-never went down and the zone validates."""
+"""An acknowledged API write survives kill -9 (nothing acknowledged is lost): each round
+starts the daemon, writes one record, and SIGKILLs the daemon the moment the 201 arrives
+(no wait for publication); after the last restart every acknowledged record is published,
+the serial never went down and the zone validates."""
 import json
 import os
 

@@ -100,7 +100,7 @@ def test_unreadable_key_file_is_refused(signed):
 
 
 def test_tampered_key_fails_its_self_test(signed):
-    """A private key that does not match its DNSKEY is never used (INVARIANTS 6, 17)."""
+    """A private key that does not match its DNSKEY is never used (invariants 6, 17)."""
     priv = private_files(signed)[0]
     text = priv.read_text()
     m = re.search(r"PrivateKey: (\S+)", text)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Crash safety: kill -9 at random moments during a stream of edits, 50 times. After each
 kill the published file is a complete valid signed zone and the serial never went down;
-after the last restart the zone converges to the latest input (INVARIANTS 4, 5, 23)."""
+after the last restart the zone converges to the latest input (invariants 4, 5, 23)."""
 import random
 import re
 

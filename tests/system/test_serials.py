@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Serials strictly increase across runs, whatever the clock does (INVARIANTS 1-4, 29),
+"""Serials strictly increase across runs, whatever the clock does (invariants 1-4, 29),
 under every scheme, and survive in the state directory."""
 import re
 
@@ -56,7 +56,7 @@ def test_dateserial_150_edits_in_a_day_and_the_clock_stepping_back(zone):
     assert serials[99] == 2026112799
     assert serials[100] == 2026112800  # borrowed from tomorrow, as BIND does
     assert all(gt(b, a) for a, b in zip(serials, serials[1:]))
-    # the clock steps back three days: refused (INVARIANTS 29), serial and file untouched
+    # the clock steps back three days: refused (invariant 29), serial and file untouched
     before = s.output_file(ZONE).read_bytes()
     p = sign_at(s, t - 3 * DAY, edit="e IN TXT \"back\"\n")
     assert p.returncode == 1 and "[CLOCK_INSANE]" in p.stderr, p.stderr
@@ -112,12 +112,12 @@ def test_unchanged_zone_keeps_its_serial_and_file(zone):
 
 
 def test_due_signatures_are_refreshed_with_a_new_serial(zone):
-    """With no edit, signatures are refreshed once under 7 days remain (INVARIANTS 8)."""
+    """With no edit, signatures are refreshed once under 7 days remain (invariant 8)."""
     s = zone("dateserial")
     sign_at(s, T0)
     assert "\tCDS\t" not in s.output_file(ZONE).read_text()
     # the DNSKEYs are in every cache after Dprp + TTLkey + safety (2h05m), but the first
-    # DS is asked for (CDS/CDNSKEY, INVARIANTS 15) only once the zone's signatures are in
+    # DS is asked for (CDS/CDNSKEY, invariant 15) only once the zone's signatures are in
     # every cache too (Dprp + max_zone_ttl): a validator holding the DS must never meet
     # unsigned answers cached from before
     p = sign_at(s, T0 + 2 * 3600 + 600)

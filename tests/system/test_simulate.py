@@ -155,7 +155,7 @@ def at(versions, t):
 
 
 def test_going_insecure_withdraws_the_ds_before_anything_else(tmp_path):
-    """INVARIANTS 14: CDS/CDNSKEY delete, every key and signature kept until the DS can be
+    """Invariant 14: CDS/CDNSKEY delete, every key and signature kept until the DS can be
     in no cache (seen gone + parent_ds_ttl + parent_propagation_delay), then unsigned."""
     pol = dict(POLICY)
     off = dict(POLICY, insecure="true")
@@ -185,7 +185,7 @@ def test_going_insecure_withdraws_the_ds_before_anything_else(tmp_path):
 
 
 def test_dnskey_answer_size_is_measured_and_warned_over_budget(tmp_path):
-    """INVARIANTS 28: RSA-2048 double-KSK is the worst case; a tight budget warns."""
+    """Invariant 28: RSA-2048 double-KSK is the worst case; a tight budget warns."""
     rsa = dict(POLICY, algorithm='"RSASHA256"', dnskey_size_budget="1000")
     tl, versions, p = simulate_out(tmp_path, 20, {"default": rsa})
     sizes = [v[2]["dnskey_response"] for v in versions]

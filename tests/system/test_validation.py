@@ -63,7 +63,7 @@ def test_nsec3_with_salt_and_opt_out_validates(tmp_path):
     # opt-out: insecure delegations get no NSEC3 record, and the flag is set
     assert "\tNSEC3\t1 1 0 %s " % salt in text
     assert_valid_everywhere(out, "edge.test.")
-    # the salt is kept across runs (INVARIANTS 23)
+    # the salt is kept across runs (invariant 23)
     s.write_zone("edge.test.", edge_zone() + "new IN A 192.0.2.77\n")
     s.sign()
     text2 = out.read_text()
@@ -72,7 +72,7 @@ def test_nsec3_with_salt_and_opt_out_validates(tmp_path):
 
 
 def test_exact_bitmaps_at_wildcard_and_delegations(tmp_path):
-    """INVARIANTS 1a and 18: bitmaps are exactly the types present (Slack 2021)."""
+    """Invariant 18: bitmaps are exactly the types present (Slack 2021)."""
     s = Setup(tmp_path, ["edge.test."], {"denial": '"nsec"'})
     s.write_zone("edge.test.", edge_zone())
     s.sign()

@@ -155,7 +155,7 @@ static const pol_policy *find_policy(const pol_config *c, const char *name)
 	return NULL;
 }
 
-/* Every field of `p` is the SPEC §3 default (the names aside). */
+/* Every field of `p` is the documented default (the names aside). */
 static void assert_policy_defaults(const pol_policy *p)
 {
 	assert_int_equal(p->algorithm, 13);
@@ -346,7 +346,7 @@ static void omitted_settings_take_their_defaults(void **state)
 	assert_string_equal(c->zones[0].output_file,
 			    "/var/lib/zonekeeper/signed/example.com.zone");
 
-	/* The defaults satisfy INVARIANTS 9 (refresh 7d >= expire 6d + 5m): no warning. */
+	/* The defaults satisfy invariant 9 (refresh 7d >= expire 6d + 5m): no warning. */
 	assert_int_equal(log.n, 0);
 	pol_config_free(c);
 }

@@ -3,8 +3,8 @@
  * tests/unit/test_denial_sign_verify.c -- denial of existence (signer/denial.c), signing
  * (signer/sign.c) and verification (signer/verify.c) end to end in process, with real
  * ECDSA P-256 keys: NSEC3 hashes and whole chains against RFC 5155 Appendix A and
- * ldns-signzone, exact bitmaps (INVARIANTS 18), a signed zone that verifies, faults the
- * verifier must catch with the owner named (INVARIANTS 6), signature reuse (same `now`,
+ * ldns-signzone, exact bitmaps (invariant 18), a signed zone that verifies, faults the
+ * verifier must catch with the owner named (invariant 6), signature reuse (same `now`,
  * refresh window, adoption between versions), each zone's place in the jitter window and
  * one refresh batch per period, and the written zone loading back valid.
  */

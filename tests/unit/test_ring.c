@@ -120,7 +120,7 @@ static size_t count(const fixture *f, bool (*pred)(const ks_ring *, size_t), ks_
 
 /*
  * Every instant: a published key signs the DNSKEY RRset and one signs the zone, and each
- * algorithm in the DNSKEY RRset signs the zone (INVARIANTS 16; a new algorithm's
+ * algorithm in the DNSKEY RRset signs the zone (invariant 16; a new algorithm's
  * signatures may come before its DNSKEY, never after).
  */
 static void assert_signable(const fixture *f)
@@ -261,7 +261,7 @@ static void ksk_rollover_waits_for_the_ds_however_long(void **state)
 	for (size_t i = 0; i < f.ring.n; i++)
 		if (f.ring.k[i].tag == new)
 			assert_true(ks_ring_cds(&f.ring, i)); /* CDS asks the parent for it */
-	/* seen: the old KSK's DNSKEY goes once the new DS is in every cache (INVARIANTS
+	/* seen: the old KSK's DNSKEY goes once the new DS is in every cache (invariant
 	 * 13: Trem(N) - T_DSseen(N+1) >= DprpP + TTLds + safety) */
 	for (size_t i = 0; i < f.ring.n; i++)
 		if (f.ring.k[i].tag == old)
@@ -490,7 +490,7 @@ static void algorithm_change_rolls_both_keys_signatures_first(void **state)
 	fixture_close(&f);
 }
 
-/* INVARIANTS 14: CDS/CDNSKEY delete, full signing until the DS is gone from every cache. */
+/* Invariant 14: CDS/CDNSKEY delete, full signing until the DS is gone from every cache. */
 static void going_insecure_keeps_signing_until_the_ds_is_gone(void **state)
 {
 	pol_policy p;

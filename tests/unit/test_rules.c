@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/unit/test_rules.c -- the record ownership rules (policy/rules.c) against every row
- * of SPEC §1's table, over a small fake zone: example.com with the platform nameservers
- * ns1/ns2.example.net, one other provider's apex NS, a few names with data, a CNAME, a
- * name with only DNSSEC records, and two delegations (one with a DS).
+ * tests/unit/test_rules.c -- the record ownership rules (policy/rules.c, invariant 19)
+ * against every case of the README's "Records: who owns what", over a small fake zone:
+ * example.com with the platform nameservers ns1/ns2.example.net, one other provider's
+ * apex NS, a few names with data, a CNAME, a name with only DNSSEC records, and two
+ * delegations (one with a DS).
  */
 #include <errno.h>
 #include <setjmp.h>

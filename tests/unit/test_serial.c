@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/unit/test_serial.c -- SOA serials (signer/serial.c): a table of scheme x (last,
- * input, now) -> next serial for sgn_serial_next (INVARIANTS 1-3, §4.1-4.2): dateserial in
+ * input, now) -> next serial for sgn_serial_next (invariants 1-3): dateserial in
  * UTC with the borrow after the 99th change of a day, clock steps backwards, the calendar
  * catching up, month, year and leap-day boundaries; unixtime; increment across the wrap
  * (never 0); keep refusing stale input. And RFC 1982 comparison around the wrap and at the
@@ -59,7 +59,7 @@ static void check_rows(const row *rows, size_t n)
 				      r->want, err.message);
 		assert_int_equal(ret, 0);
 		assert_int_equal(got, r->want);
-		/* INVARIANTS 1, 2: strictly greater than the last one, never 0 */
+		/* Invariants 1, 2: strictly greater than the last one, never 0 */
 		assert_int_not_equal(got, 0);
 		if (r->last.set)
 			assert_int_equal(sgn_serial_compare(got, r->last.value), SGN_SERIAL_GT);

@@ -3,7 +3,7 @@
  * tests/unit/test_state.c -- the per-zone state file (signer/state.c): what is stored comes
  * back (serial, signing time, NSEC3 salt, identity of the published file), the file is
  * private (0600), a missing file is an empty state, and a damaged one is an error naming
- * the file: never a guessed serial (INVARIANTS 4, 11).
+ * the file: never a guessed serial (invariant 4).
  */
 #include <errno.h>
 #include <setjmp.h>

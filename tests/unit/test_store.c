@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/unit/test_store.c -- the key directory of a zone: created 0700, wider modes repaired
- * with a warning (INVARIANTS 21), keys persisted and reloaded with roles and timing, key
- * tags unique including revoked variants (INVARIANTS 17, with a generator forced to collide),
+ * with a warning (invariant 21), keys persisted and reloaded with roles and timing, key
+ * tags unique including revoked variants (invariant 17, with a generator forced to collide),
  * imports of dnssec-keygen and ldns-keygen keys, and refusals (another zone, a collision, a
  * tampered key in the directory).
  */
@@ -178,7 +178,7 @@ static void readable_private_key_is_repaired(void **state)
 	copy_key("bind/Kexample.com.+013+42945", dir, 0644);
 	assert_int_equal(mode_of(priv), 0644);
 	assert_int_equal(ks_store_open(dir, "example.com.", &d, &s, NULL), 0);
-	/* INVARIANTS 21: repaired, as BIND does, with a warning naming the file. */
+	/* Invariant 21: repaired, as BIND does, with a warning naming the file. */
 	assert_int_equal(mode_of(priv), 0600);
 	assert_int_equal(w.warnings, 1);
 	assert_non_null(strstr(w.last, priv));
@@ -310,7 +310,7 @@ static void save_refuses_a_foreign_key(void **state)
 static void tags_collide_rules(void **state)
 {
 	(void) state;
-	/* (tag, revoked tag) pairs: any shared value is a collision (INVARIANTS 17). */
+	/* (tag, revoked tag) pairs: any shared value is a collision (invariant 17). */
 	assert_true(ks_tags_collide(100, 228, 100, 228));
 	assert_true(ks_tags_collide(100, 228, 228, 356)); /* a's revoked = b */
 	assert_true(ks_tags_collide(228, 356, 100, 228)); /* b's revoked = a */

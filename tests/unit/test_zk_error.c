@@ -48,7 +48,7 @@ static void domain_code_names_are_unique_and_upper_case(void **state)
 	}
 }
 
-/* SPEC §1: the API names and HTTP statuses are a contract. */
+/* The API's error names and HTTP statuses are a contract (doc/api.md). */
 static void spec_table_codes_map_to_their_api_names_and_statuses(void **state)
 {
 	static const struct {
