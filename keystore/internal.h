@@ -124,7 +124,7 @@ int ks_key_assemble(const char *zone, const uint8_t *dnskey, size_t dnskey_len, 
 uint16_t ks_keytag_revoked(const uint8_t *dnskey_rdata, size_t len);
 
 /*
- * True if two keys cannot both be in a zone (INVARIANTS 17): same tag, or the tag of one
+ * True if two keys cannot both be in a zone (invariant 17): same tag, or the tag of one
  * equals the revoked-variant tag of the other, or both revoked variants are equal. Knot's
  * keytag_conflict check, extended to revocation because RFC 5011 revokes keys in place.
  */
