@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * signer/signer.h -- one zone from input file to published signed file, as `zonekeeper
- * sign` runs it and the daemon will: keys, input, policy records at the apex (SOA, platform
+ * sign` and the daemon run it: keys, input, policy records at the apex (SOA, platform
  * NS, DNSKEY, CDS/CDNSKEY), reuse of still-valid signatures of the last publication,
  * denial chain, signing, verification, serial, durable publication.
  *

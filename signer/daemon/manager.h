@@ -2,13 +2,14 @@
 /*
  * signer/daemon/manager.h -- zonekeeperd's one manager object. It owns the sd-event loop
  * and every source: signals (SIGHUP reload, SIGTERM/SIGINT stop), inotify on the input
- * directories, one due timer and one debounce timer per zone, the job pipe, the API
- * socket, and the hooks run after publication.
+ * directories, one timer per zone for all its events (due, debounce, write-back, agents),
+ * the job pipe, the API socket, and the hooks run after publication.
  *
- * Signing runs on a worker thread, one zone at a time (signing already uses every core),
- * so the loop keeps answering the API and feeding the watchdog while a large zone signs.
- * A zone's signing context is touched only by the job running for it, or by the loop
- * when no job runs.
+ * A zone's run is a job on a thread of its own; several zones' jobs run at once, and they
+ * share the CPU slots (slots.h) and the worker set (signer/par.h), so the loop keeps
+ * answering the API and feeding the watchdog while large zones sign. A zone's signing
+ * context is touched only by the job running for it, or by the loop when no job runs.
+ * doc/design.md has the whole picture.
  *
  * Time: every instant comes from the manager's clock (real, or ZONEKEEPER_FAKE_TIME);
  * timers are armed as real monotonic delays computed from it, so a fake clock running at
