@@ -9,16 +9,21 @@
 #   make bench-zones  many small zones against Knot (BENCH_ZONES=10000)
 #   make bench-hol    a small zone's writes during a large zone's full re-sign
 #   make interop      the serving matrix in full (NSD, Knot, BIND, PowerDNS, Unbound, DNSViz)
-#   make install      PREFIX=/usr/local DESTDIR=
+#   make install      PREFIX=/usr/local DESTDIR=   the programs, units, sysusers.d and
+#                     tmpfiles.d snippets, manual pages, documentation, and
+#                     /etc/zonekeeper/zonekeeper.conf when there is none
+#   make uninstall    the same files removed; the configuration and the state are kept
 #
 # Every target first runs scripts/deps.sh, which installs missing Debian packages when run
-# as root (or says which are missing and how to get them).
+# as root (or says which are missing and how to get them): only the build packages when
+# every goal is a build or an install (DEPS=build), the test tools too otherwise (DEPS=all).
 
 PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/zonekeeper
 SYSCONFDIR ?= /etc
 DESTDIR    ?=
 B          ?= build
@@ -48,8 +53,13 @@ UNIT := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
 all: $(B)/zonekeeper $(B)/zonekeeperd
 
+# the goals that need the build packages only; any other goal (check, demo, bench, ...)
+# needs the test tools as well
+BUILD_GOALS := all install uninstall clean $(B)/zonekeeper $(B)/zonekeeperd
+DEPS ?= $(if $(filter-out $(BUILD_GOALS),$(or $(MAKECMDGOALS),all)),all,build)
+
 deps:
-	@sh scripts/deps.sh
+	@sh scripts/deps.sh $(DEPS)
 
 $(B)/%.o: %.c | deps
 	@mkdir -p $(@D)
@@ -209,13 +219,20 @@ bench-hol: all
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+CONFFILE    = $(SYSCONFDIR)/zonekeeper/zonekeeper.conf
+DOC_FILES  := README.md $(wildcard doc/*.md)
+EXAMPLES   := examples/zonekeeper.conf examples/zonekeeper.conf.production
+# $(call on_host,COMMAND ARGS): run it when the command exists, else say what to do
+on_host = if command -v $(firstword $(1)) >/dev/null; then echo "$(1)"; $(1) || exit 1; \
+	  else echo "$(firstword $(1)) not found: do by hand what $(lastword $(1)) says" >&2; fi
 
+# The production configuration goes in only where there is none: an operator's file is
+# never replaced (the current default is in $(DOCDIR)/examples/ to compare). Without
+# DESTDIR, as root, the user and the directories are created here; otherwise it prints
+# the two systemd-* commands to run (on the target: README.md, "Install").
 install: all
 	install -D -m 0755 $(B)/zonekeeper $(DESTDIR)$(BINDIR)/zonekeeper
 	install -D -m 0755 $(B)/zonekeeperd $(DESTDIR)$(SBINDIR)/zonekeeperd
-	install -D -m 0644 man/zonekeeper.1 $(DESTDIR)$(MANDIR)/man1/zonekeeper.1
-	install -D -m 0644 man/zonekeeperd.8 $(DESTDIR)$(MANDIR)/man8/zonekeeperd.8
-	install -D -m 0644 examples/zonekeeper.conf $(DESTDIR)$(SYSCONFDIR)/zonekeeper/zonekeeper.conf.example
 	@mkdir -p $(DESTDIR)$(SYSTEMDDIR)
 	sed -e 's|/usr/sbin/zonekeeperd|$(SBINDIR)/zonekeeperd|g' \
 	    -e 's|/usr/bin/zonekeeper |$(BINDIR)/zonekeeper |g' \
@@ -224,11 +241,46 @@ install: all
 	install -m 0644 units/zonekeeperd.socket $(DESTDIR)$(SYSTEMDDIR)/zonekeeperd.socket
 	install -D -m 0644 units/zonekeeper.sysusers $(DESTDIR)$(SYSUSERSDIR)/zonekeeper.conf
 	install -D -m 0644 units/zonekeeper.tmpfiles $(DESTDIR)$(TMPFILESDIR)/zonekeeper.conf
+	install -D -m 0644 man/zonekeeper.1 $(DESTDIR)$(MANDIR)/man1/zonekeeper.1
+	install -D -m 0644 man/zonekeeper.conf.5 $(DESTDIR)$(MANDIR)/man5/zonekeeper.conf.5
+	install -D -m 0644 man/zonekeeperd.8 $(DESTDIR)$(MANDIR)/man8/zonekeeperd.8
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	@if [ -e $(DESTDIR)$(CONFFILE) ]; then \
+	  echo "kept $(DESTDIR)$(CONFFILE) (the default: $(DOCDIR)/examples/zonekeeper.conf.production)"; \
+	else \
+	  echo "install -D -m 0644 examples/zonekeeper.conf.production $(DESTDIR)$(CONFFILE)"; \
+	  install -D -m 0644 examples/zonekeeper.conf.production $(DESTDIR)$(CONFFILE); \
+	fi
+	@if [ -n "$(DESTDIR)" ] || [ "$$(id -u)" != 0 ]; then \
+	  where=$$([ -n "$(DESTDIR)" ] && echo "on the target" || echo "as root"); \
+	  echo "$$where: systemd-sysusers $(SYSUSERSDIR)/zonekeeper.conf"; \
+	  echo "$$where: systemd-tmpfiles --create $(TMPFILESDIR)/zonekeeper.conf"; \
+	else \
+	  $(call on_host,systemd-sysusers $(SYSUSERSDIR)/zonekeeper.conf); \
+	  $(call on_host,systemd-tmpfiles --create $(TMPFILESDIR)/zonekeeper.conf); \
+	  if [ -d /run/systemd/system ]; then echo "systemctl daemon-reload"; \
+	    systemctl daemon-reload || exit 1; fi; \
+	fi
+
+# the configuration ($(SYSCONFDIR)/zonekeeper), the state (/var/lib/zonekeeper) and the
+# user stay
+uninstall:
+	$(RM) $(DESTDIR)$(BINDIR)/zonekeeper $(DESTDIR)$(SBINDIR)/zonekeeperd \
+	      $(DESTDIR)$(SYSTEMDDIR)/zonekeeperd.service $(DESTDIR)$(SYSTEMDDIR)/zonekeeperd.socket \
+	      $(DESTDIR)$(SYSUSERSDIR)/zonekeeper.conf $(DESTDIR)$(TMPFILESDIR)/zonekeeper.conf \
+	      $(DESTDIR)$(MANDIR)/man1/zonekeeper.1 $(DESTDIR)$(MANDIR)/man5/zonekeeper.conf.5 \
+	      $(DESTDIR)$(MANDIR)/man8/zonekeeperd.8 \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOC_FILES))) \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	@rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/zonekeeper, $(DESTDIR)/var/lib/zonekeeper and the user zonekeeper"
 
 clean:
 	$(RM) -r build build-asan
 
 .PHONY: all deps check check-unit check-layering check-asan check-system check-system-asan \
         check-build units \
-        demo bench bench-zones bench-hol interop install clean fuzz check-fuzz clean-fuzz
+        demo bench bench-zones bench-hol interop install uninstall clean fuzz check-fuzz clean-fuzz
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

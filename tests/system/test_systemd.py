@@ -1,24 +1,72 @@
 # SPDX-License-Identifier: MIT
 """The units under systemd: `systemd-analyze verify` and the security score on the host,
-and a real systemd (PID 1 of an nspawn container, ../shared/tools/systemd-sandbox) running
-the installed build: socket activation by the first API request, status text, reload,
-journal fields, a clean stop, and a sandbox that keeps the service in its directories."""
+and a real systemd (PID 1 of an nspawn container) on which README.md's install block is
+followed line by line: the container has the runtime packages the block names and
+nothing else of ours, `make install` runs here into the container's root (DESTDIR: the
+container has no compiler), every other line runs inside it, and the test edits the
+configuration where the block says to. Then: socket activation by the first API request,
+status text, reload, journal fields, a clean stop, and a sandbox that keeps the service
+in its directories."""
 import json
 import os
 import re
+import shlex
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 
-from zktest.tools import REPO, ZONEKEEPER, BUILD, ldns_verify, need, run
+from zktest.tools import REPO, BUILD, ldns_verify, need, run
 from zktest.zones import SIMPLE
 
 UNITS = REPO / "units"
 SANDBOX = REPO.parent / "shared" / "tools" / "systemd-sandbox"
-PACKAGES = "libldns3,libconfig9,libjansson4,libmicrohttpd12,libssl3,curl,util-linux"
+README = REPO / "README.md"
+
+
+def install_steps():
+    """The commands of README.md's install block, in order: comments and blank lines
+    dropped, continuation lines joined."""
+    m = re.search(r"<!-- install:begin -->\n```sh\n(.*?)```\n<!-- install:end -->",
+                  README.read_text(), re.S)
+    assert m, "README.md: no ```sh block between <!-- install:begin --> and <!-- install:end -->"
+    steps, cur = [], ""
+    for raw in m.group(1).splitlines():
+        line = raw.strip()
+        if not cur and (not line or line.startswith("#")):
+            continue
+        if line.endswith("\\"):
+            cur += line[:-1] + " "
+            continue
+        steps.append(cur + line)
+        cur = ""
+    return steps
+
+
+def runtime_packages(steps):
+    """The packages of the block's one apt-get line."""
+    apt = [s for s in steps if s.startswith("apt-get install ")]
+    assert len(apt) == 1, steps
+    return [w for w in shlex.split(apt[0])[2:] if not w.startswith("-")]
+
+
+def test_readme_install_block():
+    """The block has what the test below relies on: the runtime packages, an install,
+    the user and directories made from the installed snippets, the edit, the start."""
+    steps = install_steps()
+    pkgs = runtime_packages(steps)
+    assert {"libldns3", "libconfig9", "libssl3", "libjansson4", "libmicrohttpd12",
+            "libsystemd0", "libcurl4"} <= set(pkgs), pkgs
+    assert not [p for p in pkgs if p.endswith("-dev")], pkgs
+    assert any(s.startswith("make install") for s in steps), steps
+    for want in ("systemd-sysusers /usr/lib/sysusers.d/zonekeeper.conf",
+                 "systemd-tmpfiles --create /usr/lib/tmpfiles.d/zonekeeper.conf",
+                 "editor /etc/zonekeeper/zonekeeper.conf",
+                 "systemctl enable --now zonekeeperd.socket zonekeeperd.service"):
+        assert want in steps, (want, steps)
+    assert steps.index("editor /etc/zonekeeper/zonekeeper.conf") < steps.index(
+        "systemctl enable --now zonekeeperd.socket zonekeeperd.service")
 
 
 def test_units_verify(tmp_path):
@@ -48,6 +96,7 @@ class Sandbox:
     def __init__(self):
         self.name = "zk" + uuid.uuid4().hex[:8]
         self.booted = False
+        self.after_edit = []
 
     def cmd(self, *args, check=True, timeout=300):
         p = run([SANDBOX, args[0], "-n", self.name, *args[1:]], timeout=timeout)
@@ -63,6 +112,21 @@ class Sandbox:
         base = Path(os.environ.get("SYSTEMD_SANDBOX_DIR", "/tmp/systemd-sandbox"))
         return base / ("run-" + self.name) / "root"
 
+    def readme_step(self, line):
+        """One line of the README's block: `make` here, into the container's root (the
+        build under test, DESTDIR), anything else inside the container."""
+        if line.startswith("make "):
+            # the build under test as it is (-o: not rebuilt)
+            args = shlex.split(line)
+            p = run([args[0], "-s", "-C", REPO, "-o", BUILD / "zonekeeper", "-o",
+                     BUILD / "zonekeeperd", *args[1:], "B=%s" % BUILD,
+                     "DESTDIR=%s" % self.root], timeout=300)
+        else:
+            p = self.sh(line, check=False)
+        assert p.returncode == 0, "README install step failed: %s\n%s%s" % (
+            line, p.stdout, p.stderr)
+        return p
+
 
 @pytest.fixture(scope="module")
 def sandbox():
@@ -72,10 +136,15 @@ def sandbox():
         pytest.skip("%s is missing: SKIPPED, not run" % SANDBOX)
     for t in ("systemd-nspawn", "debootstrap", "nsenter"):
         need(t)
+    steps = install_steps()
+    edit = [i for i, s in enumerate(steps) if s.startswith("editor ")]
+    assert len(edit) == 1, steps
     sb = Sandbox()
     try:
-        p = sb.cmd("boot", "--packages", PACKAGES, "--max-seconds", "900", check=False,
-                   timeout=900)
+        # the README's runtime packages, and only those (the container has no network:
+        # they go in with the base root, and the README's apt-get line then finds them)
+        p = sb.cmd("boot", "--packages", ",".join(runtime_packages(steps)),
+                   "--max-seconds", "900", check=False, timeout=900)
         if p.returncode != 0:
             # the sandbox tool can report "offline" while PID 1 is still coming up (its
             # bus not there yet): wait for the boot to finish ourselves, bounded
@@ -85,10 +154,9 @@ def sandbox():
             assert st.returncode == 0, "the container did not boot:\n%s%s%s" % (
                 p.stdout, p.stderr, st.stdout)
         sb.booted = True
-        # the build goes in the way a package would put it
-        p = run(["make", "-s", "-C", REPO, "install", "B=%s" % BUILD, "PREFIX=/usr",
-                 "SYSCONFDIR=/etc", "DESTDIR=%s" % sb.root], timeout=300)
-        assert p.returncode == 0, p.stdout + p.stderr
+        for line in steps[:edit[0]]:
+            sb.readme_step(line)
+        sb.after_edit = steps[edit[0] + 1:]
         yield sb
     finally:
         sb.cmd("stop", check=False, timeout=120)
@@ -97,25 +165,39 @@ def sandbox():
 @pytest.mark.slow  # runs once, against the plain build (the container has no ASan runtime)
 def test_under_real_systemd(sandbox, tmp_path):
     sb = sandbox
-    conf = ('paths = { state_dir = "/var/lib/zonekeeper"; };\n'
-            'policies = ( { name = "default"; nameservers = [ "ns1.example.net." ]; } );\n'
-            'zones = ( { name = "example.com."; } );\n')
-    (tmp_path / "zonekeeper.conf").write_text(conf)
+    # the installed configuration, edited as the README says: the platform's nameservers
+    # instead of the placeholders, and a zone with its unsigned file
+    conf_file = sb.root / "etc/zonekeeper/zonekeeper.conf"
+    conf = conf_file.read_text()
+    assert 'state_dir  = "/var/lib/zonekeeper";' in conf, conf
+    conf, n = re.subn(r'nameservers = \[ "ns1\.example\.net\.", "ns2\.example\.net\." \];',
+                      'nameservers = [ "ns1.platform.example.", "ns2.platform.example." ];', conf)
+    assert n == 1, conf
+    conf, n = re.subn(r"^zones = \( \);$", 'zones = ( { name = "example.com."; } );', conf,
+                      flags=re.M)
+    assert n == 1, conf
+    conf_file.write_text(conf)
     (tmp_path / "example.com.zone").write_text(SIMPLE.format(origin="example.com."))
     (tmp_path / "secret").write_text("not for the signer\n")
-    sb.cmd("cp", tmp_path / "zonekeeper.conf", "/etc/zonekeeper/zonekeeper.conf")
     sb.cmd("cp", tmp_path / "secret", "/home/someone/secret")
-    sb.sh("systemd-sysusers && systemd-tmpfiles --create && systemctl daemon-reload")
     sb.cmd("cp", tmp_path / "example.com.zone", "/var/lib/zonekeeper/unsigned/example.com.zone")
     sb.sh("chown -R zonekeeper:zonekeeper /var/lib/zonekeeper/unsigned && "
           "chmod 0644 /home/someone/secret")
 
-    # socket activation: the socket listens, the service starts on the first request
-    sb.sh("systemctl start zonekeeperd.socket")
+    # the rest of the README's block: check, enable and start, status
+    out = [sb.readme_step(line).stdout for line in sb.after_edit]
+    assert "ok, 1 zone" in "".join(out), out
+    assert "ok on /run/zonekeeper/api.sock, 1 zone" in out[-1], out
+    enabled = sb.sh("systemctl is-enabled zonekeeperd.socket zonekeeperd.service").stdout.split()
+    assert enabled == ["enabled", "enabled"], enabled
+
+    # socket activation: with the service stopped the socket listens, and the first
+    # request starts the service
+    sb.sh("systemctl stop zonekeeperd.service")
+    assert sb.sh("systemctl is-active zonekeeperd.socket").stdout.strip() == "active"
     assert sb.sh("systemctl is-active zonekeeperd.service", check=False).stdout.strip() != "active"
-    p = sb.sh("curl -sS --max-time 60 --unix-socket /run/zonekeeper/api.sock "
-              "http://zonekeeper/v1/health")
-    assert '"ok"' in p.stdout
+    p = sb.sh("zonekeeper status")
+    assert "zonekeeperd: ok" in p.stdout, p.stdout
     sb.sh("for i in $(seq 300); do [ \"$(systemctl show -P SubState zonekeeperd)\" = running ] "
           "&& exit 0; sleep 0.1; done; systemctl status --no-pager zonekeeperd; exit 1")
     status = sb.sh("systemctl status --no-pager zonekeeperd").stdout
@@ -127,6 +209,8 @@ def test_under_real_systemd(sandbox, tmp_path):
     signed = tmp_path / "signed.zone"
     shutil.copy(sb.root / "var/lib/zonekeeper/signed/example.com.zone", signed)
     assert ldns_verify(signed).returncode == 0
+    assert re.search(r"^example\.com\.\s+\d+\s+IN\s+NS\s+ns2\.platform\.example\.$",
+                     signed.read_text(), re.M), signed.read_text()[:2000]
     owner = sb.sh("stat -c %U:%a /var/lib/zonekeeper/zones/example.com/keys "
                   "/var/lib/zonekeeper/signed/example.com.zone").stdout.split()
     assert owner == ["zonekeeper:700", "zonekeeper:644"], owner
@@ -139,9 +223,8 @@ def test_under_real_systemd(sandbox, tmp_path):
           "/var/lib/zonekeeper/unsigned/example.org.zone && "
           "chown zonekeeper:zonekeeper /var/lib/zonekeeper/unsigned/example.org.zone")
     sb.sh("systemctl reload zonekeeperd && systemctl is-active zonekeeperd")
-    p = sb.sh("curl -sS --max-time 20 --unix-socket /run/zonekeeper/api.sock "
-              "http://zonekeeper/v1/zones/example.org.")
-    assert '"example.org."' in p.stdout, p.stdout
+    p = sb.sh("zonekeeper zone show example.org.")
+    assert "example.org." in p.stdout, p.stdout
     # a configuration that does not load: the reload fails, the running one stays
     sb.sh("cp /etc/zonekeeper/zonekeeper.conf /etc/zonekeeper/good.conf && "
           "echo 'polices = 1;' >> /etc/zonekeeper/zonekeeper.conf")
