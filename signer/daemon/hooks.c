@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,96 +21,258 @@
 #include "policy/zk-macro.h"
 #include "signer/daemon/hooks.h"
 #include "signer/daemon/log.h"
+#include "signer/daemon/zset.h"
 
-#define NOTIFY_TRIES 5
-#define NOTIFY_INTERVAL_USEC (2 * 1000000ull)
+/*
+ * A failed hook is retried after HOOK_RETRY_MIN seconds of zone time, doubling up to
+ * HOOK_RETRY_MAX: quick while a server restarts, a few tries an hour while it stays down.
+ */
+#define HOOK_RETRY_MIN 2
+#define HOOK_RETRY_MAX (5 * 60)
 #define MAX_ARGS 64
 
-typedef struct pending {
-	struct pending *next, **pprev;
-	hooks *h;
-	char zone[300];
-	/* reload command */
-	sd_event_source *child, *timeout;
-	pid_t pid;
-	char cmd[256];
-	/*
-	 * Publications while it runs: the command runs once more when it is over (with the
-	 * last publication's file), however many came meanwhile. At most one per zone at a
-	 * time: a slow command must not pile up one process per publication.
-	 */
-	bool again;
-	char *again_cmd, *again_file;
-	uint32_t again_timeout;
-	/* NOTIFY */
+typedef struct hzone hzone;
+
+/* The NOTIFY of one zone to one target: the last serial's, sent until acknowledged. */
+typedef struct ntarget {
+	struct ntarget *next;
+	hzone *hz;
 	sd_event_source *io, *retry;
 	int fd;
 	uint16_t id;
 	uint8_t *wire;
 	size_t wire_len;
-	struct sockaddr_storage to;
-	socklen_t to_len;
-	char target[80];
-	unsigned tries;
+	char target[80];          /* "address@port" */
 	uint32_t serial;
-} pending;
+	unsigned tries;           /* sent for this serial */
+	unsigned failed;          /* tries that failed in a row, whatever the serial: the backoff */
+	bool answered;            /* the last try was answered (with an error: counted then) */
+	zk_time_t retry_at;
+} ntarget;
+
+/* A zone's hooks: its reload command (at most one process) and its NOTIFYs. */
+struct hzone {
+	hooks *h;
+	char *name;
+	char *dir;                /* its state directory: the marks of the hooks owed (or NULL) */
+	bool gone;                /* forgotten: only its running command is left */
+	hzone *next_gone;
+	/* reload command */
+	sd_event_source *child, *timeout, *retry;
+	pid_t pid;
+	char *cmd, *file;         /* the last publication's: what runs next, and what retries */
+	uint32_t cmd_timeout;
+	char running[256];        /* the command that runs (the log names it) */
+	bool again;               /* a publication while it ran: once more when it is over */
+	bool timed_out;
+	/* NOTIFY */
+	ntarget *targets;
+	hook_stat st[_HOOK_MAX];
+	bool used[_HOOK_MAX];     /* the hook ran for the zone since start */
+	unsigned owed;            /* the marks made in `dir` (1 << hook_kind) */
+};
 
 struct hooks {
 	sd_event *event;
-	pending *list;
-	unsigned n;
+	const zk_clock *clock;
+	zset zones;               /* hzone, by name */
+	hzone *gone;              /* forgotten zones whose command still runs */
 };
 
-static void pending_free(pending *p)
+static const char *const owed_names[_HOOK_MAX] = {
+	[HOOK_RELOAD] = "reload.owed",
+	[HOOK_NOTIFY] = "notify.owed",
+};
+
+static void reload_start(hzone *hz);
+static int on_reload_retry(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* ---------------------------------------------------------------- time */
+
+static zk_time_t hooks_now(const hooks *h)
 {
-	if (!p)
-		return;
-	*p->pprev = p->next;
-	if (p->next)
-		p->next->pprev = p->pprev;
-	p->h->n--;
-	sd_event_source_disable_unref(p->child);
-	sd_event_source_disable_unref(p->timeout);
-	sd_event_source_disable_unref(p->io);
-	sd_event_source_disable_unref(p->retry);
-	if (p->pid > 0) {
-		/* the loop is going away with the command still running: end it */
-		kill(p->pid, SIGKILL);
-		(void) waitpid(p->pid, NULL, 0);
+	return zk_clock_now(h->clock);
+}
+
+/* The delay before retry `n` (1: the first), in seconds of zone time. */
+static zk_time_t backoff(unsigned n)
+{
+	unsigned shift = n ? n - 1 : 0;
+	zk_time_t d = (zk_time_t) HOOK_RETRY_MIN << (shift < 16 ? shift : 16);
+
+	return d > HOOK_RETRY_MAX ? HOOK_RETRY_MAX : d;
+}
+
+/*
+ * Arm `*src` for `seconds` of zone time from now; returns the zone time it is for. A fake
+ * clock runs faster (tests); a frozen one counts as real time, or nothing would be retried.
+ */
+static zk_time_t arm(hooks *h, sd_event_source **src, zk_time_t seconds,
+		     sd_event_time_handler_t cb, void *userdata)
+{
+	double speed = h->clock->now == zk_clock_real.now ? 1.0 : h->clock->speed;
+	uint64_t now, at;
+	int r;
+
+	if (speed <= 0)
+		speed = 1.0;
+	sd_event_now(h->event, CLOCK_MONOTONIC, &now);
+	at = now + (uint64_t) ((double) seconds * 1e6 / speed);
+	if (!*src)
+		r = sd_event_add_time(h->event, src, CLOCK_MONOTONIC, at, 1000, cb, userdata);
+	else if ((r = sd_event_source_set_time(*src, at)) >= 0)
+		r = sd_event_source_set_enabled(*src, SD_EVENT_ONESHOT);
+	if (r < 0) {
+		dlog(ZK_LOG_ERR, NULL, "cannot arm a hook's retry timer: %s", strerror(-r));
+		return 0;
 	}
-	if (p->fd >= 0)
-		close(p->fd);
-	free(p->wire);
-	free(p->again_cmd);
-	free(p->again_file);
-	free(p);
+	return hooks_now(h) + seconds;
 }
 
-static pending *pending_new(hooks *h, const char *zone)
+static void disarm(sd_event_source *src)
 {
-	pending *p = calloc(1, sizeof(*p));
-
-	if (!p)
-		return NULL;
-	p->h = h;
-	p->fd = -1;
-	snprintf(p->zone, sizeof(p->zone), "%s", zone);
-	p->next = h->list;
-	if (p->next)
-		p->next->pprev = &p->next;
-	p->pprev = &h->list;
-	h->list = p;
-	h->n++;
-	return p;
+	if (src)
+		(void) sd_event_source_set_enabled(src, SD_EVENT_OFF);
 }
 
-int hooks_new(sd_event *e, hooks **ret)
+/* ---------------------------------------------------------------- the hooks owed */
+
+/*
+ * A mark per hook in the zone's state directory while one is owed: made before the hook
+ * runs, removed once it succeeded. Not fsynced: a daemon that stops or crashes leaves it
+ * (what it is for); a machine that loses power restarts its servers too.
+ */
+static void mark(hzone *hz, hook_kind k, bool on)
+{
+	char path[PATH_MAX];
+	unsigned bit = 1u << k;
+	int fd;
+
+	if (hz->gone || !hz->dir || (bool) (hz->owed & bit) == on)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", hz->dir, owed_names[k]);
+	if (!on) {
+		(void) unlink(path);
+		hz->owed &= ~bit;
+		return;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return; /* no state directory (yet): nothing to run again after a restart */
+	close(fd);
+	hz->owed |= bit;
+}
+
+unsigned hooks_owed(const char *dir)
+{
+	char path[PATH_MAX];
+	unsigned owed = 0;
+
+	for (int k = 0; k < _HOOK_MAX; k++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, owed_names[k]);
+		if (access(path, F_OK) == 0)
+			owed |= 1u << k;
+	}
+	return owed;
+}
+
+void hooks_clear_owed(const char *dir, hook_kind k)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, owed_names[k]);
+	(void) unlink(path);
+}
+
+/* ---------------------------------------------------------------- zones */
+
+static const char *hzone_key(const void *item)
+{
+	return ((const hzone *) item)->name;
+}
+
+static void target_free(ntarget *t)
+{
+	ntarget **pp = &t->hz->targets;
+
+	while (*pp != t)
+		pp = &(*pp)->next;
+	*pp = t->next;
+	sd_event_source_disable_unref(t->io);
+	sd_event_source_disable_unref(t->retry);
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->wire);
+	free(t);
+}
+
+static void hzone_free(hzone *hz)
+{
+	if (!hz)
+		return;
+	while (hz->targets)
+		target_free(hz->targets);
+	sd_event_source_disable_unref(hz->child);
+	sd_event_source_disable_unref(hz->timeout);
+	sd_event_source_disable_unref(hz->retry);
+	if (hz->pid > 0) {
+		/* the loop is going away with the command still running: end it */
+		kill(hz->pid, SIGKILL);
+		(void) waitpid(hz->pid, NULL, 0);
+	}
+	free(hz->cmd);
+	free(hz->file);
+	free(hz->dir);
+	free(hz->name);
+	free(hz);
+}
+
+/* The zone's hooks, made on first use; its state directory as the caller gives it now. */
+static hzone *hzone_get(hooks *h, const char *zone, const char *dir)
+{
+	hzone *hz = zset_find(&h->zones, zone);
+
+	if (!hz) {
+		hz = calloc(1, sizeof(*hz));
+		if (!hz || !(hz->name = strdup(zone)) || zset_insert(&h->zones, hz) < 0) {
+			if (hz)
+				free(hz->name);
+			free(hz);
+			return NULL;
+		}
+		hz->h = h;
+	}
+	if (dir && (!hz->dir || strcmp(hz->dir, dir) != 0)) {
+		char *d = strdup(dir);
+
+		if (d) {
+			free(hz->dir);
+			hz->dir = d;
+			hz->owed = 0; /* marks in another directory: made again there */
+		}
+	}
+	return hz;
+}
+
+static void gone_remove(hzone *hz)
+{
+	hzone **pp = &hz->h->gone;
+
+	while (*pp && *pp != hz)
+		pp = &(*pp)->next_gone;
+	if (*pp)
+		*pp = hz->next_gone;
+}
+
+int hooks_new(sd_event *e, const zk_clock *clock, hooks **ret)
 {
 	hooks *h = calloc(1, sizeof(*h));
 
 	if (!h)
 		return -ENOMEM;
 	h->event = sd_event_ref(e);
+	h->clock = clock;
+	h->zones.key = hzone_key;
 	*ret = h;
 	return 0;
 }
@@ -118,68 +281,208 @@ hooks *hooks_free(hooks *h)
 {
 	if (!h)
 		return NULL;
-	while (h->list)
-		pending_free(h->list);
+	for (size_t i = 0; i < h->zones.n; i++)
+		hzone_free(h->zones.v[i]);
+	zset_done(&h->zones);
+	while (h->gone) {
+		hzone *hz = h->gone;
+
+		h->gone = hz->next_gone;
+		hzone_free(hz);
+	}
 	sd_event_unref(h->event);
 	free(h);
 	return NULL;
 }
 
+void hooks_forget(hooks *h, const char *zone)
+{
+	hzone *hz = h ? zset_find(&h->zones, zone) : NULL;
+
+	if (!hz)
+		return;
+	zset_remove(&h->zones, hz);
+	while (hz->targets)
+		target_free(hz->targets);
+	hz->retry = sd_event_source_disable_unref(hz->retry);
+	if (hz->pid <= 0) {
+		hzone_free(hz);
+		return;
+	}
+	hz->gone = true;
+	hz->next_gone = h->gone;
+	h->gone = hz;
+}
+
+static unsigned reload_pending(const hzone *hz)
+{
+	bool waiting = hz->retry && sd_event_source_get_enabled(hz->retry, NULL) > 0;
+
+	return (hz->pid > 0) + hz->again + waiting;
+}
+
+static unsigned notify_pending(const hzone *hz)
+{
+	unsigned n = 0;
+
+	for (const ntarget *t = hz->targets; t; t = t->next)
+		n++;
+	return n;
+}
+
 unsigned hooks_pending(const hooks *h)
 {
-	return h ? h->n : 0;
+	unsigned n = 0;
+
+	if (!h)
+		return 0;
+	for (size_t i = 0; i < h->zones.n; i++)
+		n += reload_pending(h->zones.v[i]) + notify_pending(h->zones.v[i]);
+	for (const hzone *hz = h->gone; hz; hz = hz->next_gone)
+		n += reload_pending(hz);
+	return n;
+}
+
+bool hooks_stat(const hooks *h, const char *zone, hook_kind k, hook_stat *ret)
+{
+	const hzone *hz = h ? zset_find(&h->zones, zone) : NULL;
+
+	if (!hz || !hz->used[k])
+		return false;
+	*ret = hz->st[k];
+	if (k == HOOK_RELOAD) {
+		ret->pending = reload_pending(hz);
+		return true;
+	}
+	/* NOTIFY: what the targets not yet acknowledged say */
+	ret->pending = ret->failures = 0;
+	ret->retry_at = 0;
+	for (const ntarget *t = hz->targets; t; t = t->next) {
+		ret->pending++;
+		ret->failures += t->failed;
+		if (t->failed && (!ret->retry_at || t->retry_at < ret->retry_at))
+			ret->retry_at = t->retry_at;
+	}
+	return true;
+}
+
+bool hooks_failing(const hooks *h, const char *zone)
+{
+	hook_stat st;
+
+	for (int k = 0; k < _HOOK_MAX; k++)
+		if (hooks_stat(h, zone, (hook_kind) k, &st) && st.failures)
+			return true;
+	return false;
+}
+
+size_t hooks_n_zones(const hooks *h)
+{
+	return h ? h->zones.n : 0;
+}
+
+const char *hooks_zone_name(const hooks *h, size_t i)
+{
+	return ((const hzone *) h->zones.v[i])->name;
 }
 
 /* ---------------------------------------------------------------- reload command */
 
+/* The run (or its start) failed with `why`: counted, and retried unless a newer one waits. */
+static void reload_failed(hzone *hz, const char *why)
+{
+	dlog_fields f = { .zone = hz->name, .signatures = -1 };
+	hook_stat *st = &hz->st[HOOK_RELOAD];
+	char ts[32];
+
+	if (hz->gone || !hz->cmd) {
+		dlog(ZK_LOG_WARNING, &f, "reload command '%s' %s (%s: not retried)", hz->running,
+		     why, hz->gone ? "the zone is gone" : "no longer configured");
+		return;
+	}
+	st->failures++;
+	st->failures_total++;
+	snprintf(st->last_error, sizeof(st->last_error), "'%.150s' %s", hz->running, why);
+	if (hz->again) {
+		/* a newer publication's run replaces the retry, now */
+		dlog(ZK_LOG_WARNING, &f, "reload command '%s' %s", hz->running, why);
+		return;
+	}
+	st->retry_at = arm(hz->h, &hz->retry, backoff(st->failures), on_reload_retry, hz);
+	dlog(ZK_LOG_WARNING, &f, "reload command '%s' %s; retrying at %s (failure %u in a row)",
+	     hz->running, why, zk_time_iso(st->retry_at, ts, sizeof(ts)), st->failures);
+}
+
+static void reload_succeeded(hzone *hz)
+{
+	dlog_fields f = { .zone = hz->name, .signatures = -1 };
+	hook_stat *st = &hz->st[HOOK_RELOAD];
+
+	dlog(ZK_LOG_INFO, &f, "reload command '%s' succeeded", hz->running);
+	if (hz->gone)
+		return;
+	if (st->failures)
+		dlog(ZK_LOG_NOTICE, &f, "the reload command succeeded after %u failure(s)",
+		     st->failures);
+	st->failures = 0;
+	st->retry_at = 0;
+	st->last_error[0] = '\0';
+	st->last_success = hooks_now(hz->h);
+	if (!hz->again)
+		mark(hz, HOOK_RELOAD, false);
+}
+
 static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
-	pending *p = userdata;
-	dlog_fields f = { .zone = p->zone, .signatures = -1 };
+	hzone *hz = userdata;
+	char why[96];
 
-	if (si->si_code == CLD_EXITED && si->si_status == 0)
-		dlog(ZK_LOG_INFO, &f, "reload command '%s' succeeded", p->cmd);
-	else if (si->si_code == CLD_EXITED)
-		dlog(ZK_LOG_WARNING, &f, "reload command '%s' exited with status %d", p->cmd,
-		     si->si_status);
-	else
-		dlog(ZK_LOG_WARNING, &f, "reload command '%s' was killed by signal %d", p->cmd,
-		     si->si_status);
-	/* reap it ourselves: the source goes away in pending_free, before sd-event would */
-	(void) waitpid(p->pid, NULL, WNOHANG);
-	p->pid = 0;
-	if (p->again) {
-		hooks *h = p->h;
-		char zone[sizeof(p->zone)];
-		char *cmd = p->again_cmd, *file = p->again_file;
-		uint32_t timeout = p->again_timeout;
-		int r;
-
-		snprintf(zone, sizeof(zone), "%s", p->zone);
-		p->again_cmd = p->again_file = NULL;
-		pending_free(p);
-		r = hooks_run_reload(h, cmd, timeout, zone, file);
-		if (r < 0) {
-			dlog_fields g = { .zone = zone, .signatures = -1 };
-
-			dlog(ZK_LOG_WARNING, &g, "cannot run the reload command: %s", strerror(-r));
-		}
-		free(cmd);
-		free(file);
-		return 0;
+	/* reap it ourselves: the source goes away below, before sd-event would */
+	(void) waitpid(hz->pid, NULL, WNOHANG);
+	hz->pid = 0;
+	hz->child = sd_event_source_disable_unref(hz->child);
+	hz->timeout = sd_event_source_disable_unref(hz->timeout);
+	if (si->si_code == CLD_EXITED && si->si_status == 0) {
+		reload_succeeded(hz);
+	} else {
+		if (hz->timed_out)
+			snprintf(why, sizeof(why), "timed out after %u s and was killed by "
+				 "signal %d", hz->cmd_timeout, si->si_status);
+		else if (si->si_code == CLD_EXITED)
+			snprintf(why, sizeof(why), "exited with status %d", si->si_status);
+		else
+			snprintf(why, sizeof(why), "was killed by signal %d", si->si_status);
+		reload_failed(hz, why);
 	}
-	pending_free(p);
+	if (hz->again) {
+		hz->again = false;
+		reload_start(hz);
+	}
+	if (hz->gone && hz->pid <= 0) {
+		gone_remove(hz);
+		hzone_free(hz);
+	}
 	return 0;
 }
 
 static int on_reload_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	pending *p = userdata;
-	dlog_fields f = { .zone = p->zone, .signatures = -1 };
+	hzone *hz = userdata;
+	dlog_fields f = { .zone = hz->name, .signatures = -1 };
 
-	dlog(ZK_LOG_WARNING, &f, "reload command '%s' timed out, killing it", p->cmd);
-	if (p->pid > 0)
-		kill(p->pid, SIGKILL); /* on_child reports and cleans up */
+	dlog(ZK_LOG_WARNING, &f, "reload command '%s' timed out, killing it", hz->running);
+	hz->timed_out = true;
+	if (hz->pid > 0)
+		kill(hz->pid, SIGKILL); /* on_child reports and cleans up */
+	return 0;
+}
+
+static int on_reload_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	hzone *hz = userdata;
+
+	hz->st[HOOK_RELOAD].retry_at = 0;
+	reload_start(hz);
 	return 0;
 }
 
@@ -222,59 +525,30 @@ static void free_argv(char **argv)
 		free(argv[i]);
 }
 
-int hooks_run_reload(hooks *h, const char *command, uint32_t timeout, const char *zone,
-		     const char *file)
+/* argv for the zone's command, NULL-terminated: 0 or -errno. */
+static int make_argv(const hzone *hz, char *argv[MAX_ARGS + 1])
 {
-	_cleanup_free_ char *copy = strdup(command);
-	char *argv[MAX_ARGS + 1] = { NULL }, *save = NULL;
-	pending *p;
-	uint64_t now;
-	int argc = 0, r;
+	_cleanup_free_ char *copy = strdup(hz->cmd);
+	char *save = NULL;
+	int argc = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	for (p = h->list; p; p = p->next)
-		if (p->pid > 0 && !strcmp(p->zone, zone)) {
-			/* one is running for this zone: it runs once more when it is over */
-			char *c = strdup(command), *f = strdup(file);
-
-			if (!c || !f) {
-				free(c);
-				free(f);
-				return -ENOMEM;
-			}
-			free(p->again_cmd);
-			free(p->again_file);
-			p->again_cmd = c;
-			p->again_file = f;
-			p->again_timeout = timeout;
-			p->again = true;
-			return 0;
-		}
 	for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-		if (argc == MAX_ARGS || !(argv[argc] = substitute(t, zone, file))) {
+		if (argc == MAX_ARGS || !(argv[argc] = substitute(t, hz->name, hz->file))) {
 			free_argv(argv);
 			return argc == MAX_ARGS ? -E2BIG : -ENOMEM;
 		}
 		argc++;
 	}
-	if (argc == 0)
-		return -EINVAL;
-	p = pending_new(h, zone);
-	if (!p) {
-		free_argv(argv);
-		return -ENOMEM;
-	}
-	snprintf(p->cmd, sizeof(p->cmd), "%s", command);
-	p->pid = fork();
-	if (p->pid < 0) {
-		r = -errno;
-		p->pid = 0;
-		pending_free(p);
-		free_argv(argv);
-		return r;
-	}
-	if (p->pid == 0) {
+	return argc ? 0 : -EINVAL;
+}
+
+static pid_t spawn(char **argv)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
 		sigset_t none;
 		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -287,147 +561,301 @@ int hooks_run_reload(hooks *h, const char *command, uint32_t timeout, const char
 		fprintf(stderr, "zonekeeperd: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	return pid;
+}
+
+/* Run the zone's command (hz->cmd with hz->file) now; a start that fails is a failure. */
+static void reload_start(hzone *hz)
+{
+	char *argv[MAX_ARGS + 1] = { NULL }, why[96];
+	uint64_t now;
+	int r;
+
+	disarm(hz->retry);
+	if (!hz->cmd)
+		return; /* taken out of the configuration meanwhile */
+	hz->timed_out = false;
+	snprintf(hz->running, sizeof(hz->running), "%s", hz->cmd);
+	r = make_argv(hz, argv);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "cannot be run: %s", strerror(-r));
+		reload_failed(hz, why);
+		return;
+	}
+	hz->pid = spawn(argv);
+	r = hz->pid < 0 ? -errno : 0;
 	free_argv(argv);
-	r = sd_event_add_child(h->event, &p->child, p->pid, WEXITED, on_child, p);
+	if (r < 0) {
+		hz->pid = 0;
+		snprintf(why, sizeof(why), "cannot be started: %s", strerror(-r));
+		reload_failed(hz, why);
+		return;
+	}
+	r = sd_event_add_child(hz->h->event, &hz->child, hz->pid, WEXITED, on_child, hz);
 	if (r >= 0) {
-		sd_event_now(h->event, CLOCK_MONOTONIC, &now);
-		r = sd_event_add_time(h->event, &p->timeout, CLOCK_MONOTONIC,
-				      now + (uint64_t) timeout * 1000000ull, 0, on_reload_timeout, p);
+		sd_event_now(hz->h->event, CLOCK_MONOTONIC, &now);
+		r = sd_event_add_time(hz->h->event, &hz->timeout, CLOCK_MONOTONIC,
+				      now + (uint64_t) hz->cmd_timeout * 1000000ull, 0,
+				      on_reload_timeout, hz);
 	}
 	if (r < 0) {
-		pending_free(p);
-		return r;
+		/* it cannot be watched: end it now rather than leave it unreaped */
+		kill(hz->pid, SIGKILL);
+		(void) waitpid(hz->pid, NULL, 0);
+		hz->pid = 0;
+		hz->child = sd_event_source_disable_unref(hz->child);
+		snprintf(why, sizeof(why), "cannot be watched: %s", strerror(-r));
+		reload_failed(hz, why);
 	}
+}
+
+int hooks_run_reload(hooks *h, const char *zone, const char *dir, const char *command,
+		     uint32_t timeout, const char *file)
+{
+	hzone *hz = hzone_get(h, zone, dir);
+	char *c = strdup(command), *f = strdup(file);
+
+	if (!hz || !c || !f) {
+		free(c);
+		free(f);
+		return -ENOMEM;
+	}
+	free(hz->cmd);
+	free(hz->file);
+	hz->cmd = c;
+	hz->file = f;
+	hz->cmd_timeout = timeout;
+	hz->used[HOOK_RELOAD] = true;
+	mark(hz, HOOK_RELOAD, true);
+	if (hz->pid > 0) {
+		/* one is running for this zone: it runs once more when it is over */
+		hz->again = true;
+		return 0;
+	}
+	/* a retry that waits is replaced by this publication's run */
+	hz->st[HOOK_RELOAD].retry_at = 0;
+	reload_start(hz);
 	return 0;
 }
 
 /* ---------------------------------------------------------------- NOTIFY */
 
-static int send_notify(pending *p)
+/* The NOTIFY message for the zone with a new id. */
+static int notify_message(ntarget *t)
 {
-	if (sendto(p->fd, p->wire, p->wire_len, 0, (struct sockaddr *) &p->to, p->to_len) < 0)
-		return -errno;
-	p->tries++;
-	return 0;
+	ldns_rdf *owner = ldns_dname_new_frm_str(t->hz->name);
+	ldns_pkt *pkt;
+	int r = 0;
+
+	if (!owner)
+		return -EINVAL;
+	pkt = ldns_pkt_query_new(owner, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, LDNS_AA);
+	if (!pkt) {
+		ldns_rdf_deep_free(owner);
+		return -ENOMEM;
+	}
+	ldns_pkt_set_opcode(pkt, LDNS_PACKET_NOTIFY);
+	ldns_pkt_set_random_id(pkt);
+	free(t->wire);
+	t->wire = NULL;
+	t->id = ldns_pkt_id(pkt);
+	if (ldns_pkt2wire(&t->wire, pkt, &t->wire_len) != LDNS_STATUS_OK)
+		r = -ENOMEM;
+	ldns_pkt_free(pkt);
+	return r;
+}
+
+static void notify_send(ntarget *t)
+{
+	dlog_fields f = { .zone = t->hz->name, .serial = t->serial, .signatures = -1 };
+
+	t->tries++;
+	t->answered = false;
+	/* a failed send is a try that goes unanswered: retried the same way */
+	if (send(t->fd, t->wire, t->wire_len, 0) < 0)
+		dlog(ZK_LOG_DEBUG, &f, "cannot send NOTIFY to %s: %m", t->target);
+}
+
+static void notify_failed(ntarget *t, const char *why)
+{
+	dlog_fields f = { .zone = t->hz->name, .serial = t->serial, .signatures = -1 };
+	hook_stat *st = &t->hz->st[HOOK_NOTIFY];
+
+	t->failed++;
+	st->failures_total++;
+	snprintf(st->last_error, sizeof(st->last_error), "NOTIFY to %s for serial %u %s",
+		 t->target, t->serial, why);
+	dlog(ZK_LOG_WARNING, &f, "NOTIFY to %s %s (try %u for serial %u); retrying", t->target,
+	     why, t->tries, t->serial);
 }
 
 static int on_notify_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	pending *p = userdata;
-	dlog_fields f = { .zone = p->zone, .serial = p->serial, .signatures = -1 };
+	ntarget *t = userdata;
 
-	if (p->tries >= NOTIFY_TRIES) {
-		dlog(ZK_LOG_WARNING, &f, "NOTIFY to %s not acknowledged after %u tries, giving up",
-		     p->target, p->tries);
-		pending_free(p);
-		return 0;
-	}
-	if (send_notify(p) < 0)
-		dlog(ZK_LOG_WARNING, &f, "cannot send NOTIFY to %s: %m", p->target);
-	sd_event_source_set_time(s, usec + NOTIFY_INTERVAL_USEC);
-	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	if (!t->answered)
+		notify_failed(t, "was not answered");
+	notify_send(t);
+	t->retry_at = arm(t->hz->h, &t->retry, backoff(t->failed + 1), on_notify_retry, t);
 	return 0;
+}
+
+static void notify_acked(ntarget *t)
+{
+	dlog_fields f = { .zone = t->hz->name, .serial = t->serial, .signatures = -1 };
+	hzone *hz = t->hz;
+	hook_stat *st = &hz->st[HOOK_NOTIFY];
+	bool failing = false;
+
+	dlog(t->failed ? ZK_LOG_NOTICE : ZK_LOG_INFO, &f, "NOTIFY to %s acknowledged (try %u)",
+	     t->target, t->tries);
+	st->last_success = hooks_now(hz->h);
+	target_free(t);
+	for (const ntarget *o = hz->targets; o; o = o->next)
+		failing |= o->failed != 0;
+	if (!failing)
+		st->last_error[0] = '\0';
+	if (!hz->targets)
+		mark(hz, HOOK_NOTIFY, false);
 }
 
 static int on_notify_reply(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	pending *p = userdata;
-	dlog_fields f = { .zone = p->zone, .serial = p->serial, .signatures = -1 };
+	ntarget *t = userdata;
 	uint8_t buf[4096];
+	char why[64];
 	ssize_t n = recv(fd, buf, sizeof(buf), 0);
 
 	/* RFC 1996 §4.7: the reply echoes id, opcode NOTIFY and QR */
-	if (n < 12 || (uint16_t) (buf[0] << 8 | buf[1]) != p->id || !(buf[2] & 0x80) ||
+	if (n < 12 || (uint16_t) (buf[0] << 8 | buf[1]) != t->id || !(buf[2] & 0x80) ||
 	    ((buf[2] >> 3) & 0xf) != LDNS_PACKET_NOTIFY)
-		return 0; /* not our answer: keep waiting */
-	if ((buf[3] & 0xf) != 0)
-		dlog(ZK_LOG_WARNING, &f, "NOTIFY to %s answered with rcode %u", p->target,
-		     buf[3] & 0xf);
-	else
-		dlog(ZK_LOG_INFO, &f, "NOTIFY to %s acknowledged", p->target);
-	pending_free(p);
+		return 0; /* not our answer (or an older serial's): keep waiting */
+	if ((buf[3] & 0xf) == 0) {
+		notify_acked(t);
+		return 0;
+	}
+	/* refused: not an acknowledgement; tried again as if unanswered */
+	if (!t->answered) {
+		t->answered = true;
+		snprintf(why, sizeof(why), "was answered with rcode %u", buf[3] & 0xf);
+		notify_failed(t, why);
+	}
 	return 0;
 }
 
-static int notify_one(hooks *h, const pol_notify_target *t, const char *zone, uint32_t serial)
+static int parse_target(const pol_notify_target *pt, struct sockaddr_storage *to,
+			socklen_t *len)
 {
-	ldns_rdf *owner = ldns_dname_new_frm_str(zone);
-	ldns_pkt *pkt = NULL;
-	pending *p;
-	uint64_t now;
-	int r;
-
-	if (!owner)
-		return -EINVAL;
-	p = pending_new(h, zone);
-	if (!p) {
-		ldns_rdf_deep_free(owner);
-		return -ENOMEM;
-	}
-	p->serial = serial;
-	snprintf(p->target, sizeof(p->target), "%s@%u", t->address, t->port);
-	if (strchr(t->address, ':')) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *) &p->to;
+	memset(to, 0, sizeof(*to));
+	if (strchr(pt->address, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *) to;
 
 		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(t->port);
-		r = inet_pton(AF_INET6, t->address, &a->sin6_addr) == 1 ? 0 : -EINVAL;
-		p->to_len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *) &p->to;
+		a->sin6_port = htons(pt->port);
+		*len = sizeof(*a);
+		return inet_pton(AF_INET6, pt->address, &a->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *) to;
 
-		a->sin_family = AF_INET;
-		a->sin_port = htons(t->port);
-		r = inet_pton(AF_INET, t->address, &a->sin_addr) == 1 ? 0 : -EINVAL;
-		p->to_len = sizeof(*a);
-	}
-	if (r < 0)
-		goto fail;
-	pkt = ldns_pkt_query_new(owner, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, LDNS_AA);
-	owner = NULL; /* the packet owns it now */
-	if (!pkt) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	ldns_pkt_set_opcode(pkt, LDNS_PACKET_NOTIFY);
-	ldns_pkt_set_random_id(pkt);
-	p->id = ldns_pkt_id(pkt);
-	if (ldns_pkt2wire(&p->wire, pkt, &p->wire_len) != LDNS_STATUS_OK) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	p->fd = socket(p->to.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (p->fd < 0 || connect(p->fd, (struct sockaddr *) &p->to, p->to_len) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	r = sd_event_add_io(h->event, &p->io, p->fd, EPOLLIN, on_notify_reply, p);
-	if (r < 0)
-		goto fail;
-	r = send_notify(p);
-	if (r < 0)
-		goto fail;
-	sd_event_now(h->event, CLOCK_MONOTONIC, &now);
-	r = sd_event_add_time(h->event, &p->retry, CLOCK_MONOTONIC, now + NOTIFY_INTERVAL_USEC, 0,
-			      on_notify_retry, p);
-	if (r < 0)
-		goto fail;
-	ldns_pkt_free(pkt);
-	return 0;
-fail:
-	ldns_pkt_free(pkt);
-	ldns_rdf_deep_free(owner);
-	pending_free(p);
-	return r;
+	a->sin_family = AF_INET;
+	a->sin_port = htons(pt->port);
+	*len = sizeof(*a);
+	return inet_pton(AF_INET, pt->address, &a->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
-int hooks_notify(hooks *h, const pol_notify_target *targets, size_t n, const char *zone,
-		 uint32_t serial)
+static ntarget *target_new(hzone *hz, const pol_notify_target *pt, int *ret)
 {
+	ntarget *t = calloc(1, sizeof(*t));
+	struct sockaddr_storage to;
+	socklen_t len;
+	int r;
+
+	if (!t) {
+		*ret = -ENOMEM;
+		return NULL;
+	}
+	t->hz = hz;
+	t->fd = -1;
+	t->next = hz->targets;
+	hz->targets = t;
+	snprintf(t->target, sizeof(t->target), "%s@%u", pt->address, pt->port);
+	r = parse_target(pt, &to, &len);
+	if (r >= 0) {
+		t->fd = socket(to.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		r = t->fd < 0 || connect(t->fd, (struct sockaddr *) &to, len) < 0 ? -errno : 0;
+	}
+	if (r >= 0)
+		r = sd_event_add_io(hz->h->event, &t->io, t->fd, EPOLLIN, on_notify_reply, t);
+	if (r < 0) {
+		target_free(t);
+		*ret = r;
+		return NULL;
+	}
+	return t;
+}
+
+static ntarget *target_find(hzone *hz, const pol_notify_target *pt)
+{
+	char name[80];
+
+	snprintf(name, sizeof(name), "%s@%u", pt->address, pt->port);
+	for (ntarget *t = hz->targets; t; t = t->next)
+		if (!strcmp(t->target, name))
+			return t;
+	return NULL;
+}
+
+/* Targets no longer configured: their NOTIFYs end. */
+static void targets_prune(hzone *hz, const pol_notify_target *targets, size_t n)
+{
+	for (ntarget *t = hz->targets, *next; t; t = next) {
+		bool keep = false;
+		char name[80];
+
+		next = t->next;
+		for (size_t i = 0; i < n && !keep; i++) {
+			snprintf(name, sizeof(name), "%s@%u", targets[i].address, targets[i].port);
+			keep = !strcmp(t->target, name);
+		}
+		if (!keep)
+			target_free(t);
+	}
+}
+
+/* NOTIFY `serial` to the target, now: a new one, or one that replaces an older serial's. */
+static int notify_one(hzone *hz, const pol_notify_target *pt, uint32_t serial)
+{
+	ntarget *t = target_find(hz, pt);
 	int r = 0;
 
+	if (!t && !(t = target_new(hz, pt, &r)))
+		return r;
+	t->serial = serial;
+	t->tries = 0;
+	r = notify_message(t);
+	if (r < 0) {
+		target_free(t);
+		return r;
+	}
+	notify_send(t);
+	/* one that kept failing keeps its backoff: a new serial does not make a tight loop */
+	t->retry_at = arm(hz->h, &t->retry, backoff(t->failed + 1), on_notify_retry, t);
+	return 0;
+}
+
+int hooks_notify(hooks *h, const char *zone, const char *dir, const pol_notify_target *targets,
+		 size_t n, uint32_t serial)
+{
+	hzone *hz = hzone_get(h, zone, dir);
+	int r = 0;
+
+	if (!hz)
+		return -ENOMEM;
+	hz->used[HOOK_NOTIFY] = true;
+	mark(hz, HOOK_NOTIFY, true);
+	targets_prune(hz, targets, n);
 	for (size_t i = 0; i < n; i++) {
-		int k = notify_one(h, &targets[i], zone, serial);
+		int k = notify_one(hz, &targets[i], serial);
 
 		if (k < 0) {
 			dlog_fields f = { .zone = zone, .serial = serial, .signatures = -1 };
@@ -437,5 +865,47 @@ int hooks_notify(hooks *h, const pol_notify_target *targets, size_t n, const cha
 			r = k;
 		}
 	}
+	if (!hz->targets)
+		mark(hz, HOOK_NOTIFY, false);
 	return r;
+}
+
+/* ---------------------------------------------------------------- configuration */
+
+/* One zone under the new settings: retries run the new command, to the targets left. */
+static void hzone_reconfigure(hzone *hz, const char *command, uint32_t timeout,
+			      const pol_notify_target *targets, size_t n)
+{
+	if (command && hz->cmd && strcmp(hz->cmd, command) != 0) {
+		char *c = strdup(command);
+
+		if (c) {
+			free(hz->cmd);
+			hz->cmd = c;
+		}
+	}
+	if (command && hz->cmd)
+		hz->cmd_timeout = timeout;
+	if (!command && hz->cmd) {
+		/* none any more: nothing to retry or owed (one running finishes) */
+		uint64_t total = hz->st[HOOK_RELOAD].failures_total;
+
+		disarm(hz->retry);
+		hz->again = false;
+		free(hz->cmd);
+		hz->cmd = NULL;
+		hz->st[HOOK_RELOAD] = (hook_stat) { .failures_total = total };
+		hz->used[HOOK_RELOAD] = false;
+		mark(hz, HOOK_RELOAD, false);
+	}
+	targets_prune(hz, targets, n);
+	if (!hz->targets)
+		mark(hz, HOOK_NOTIFY, false);
+}
+
+void hooks_reconfigure(hooks *h, const char *command, uint32_t timeout,
+		       const pol_notify_target *targets, size_t n)
+{
+	for (size_t i = 0; h && i < h->zones.n; i++)
+		hzone_reconfigure(h->zones.v[i], command, timeout, targets, n);
 }

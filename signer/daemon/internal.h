@@ -137,6 +137,7 @@ typedef struct dzone {
 	rec_rr *sys;              /* owned, n_sys of them */
 	size_t n_sys;
 	bool writeback_due;
+	bool hooks_resumed;       /* the hooks owed before a restart were looked for */
 	bool due_fired;           /* the due timer asked for this run */
 	bool have_input_id;       /* the input file as our last write-back left it */
 	struct stat input_id;
@@ -221,6 +222,9 @@ struct manager {
 		char *dir;
 	} *watches;               /* by wd (the kernel hands them out in increasing order) */
 	size_t n_watches, cap_watches;
+	char **lost_dirs;         /* watched directories that went away: looked for again */
+	size_t n_lost;
+	sd_event_source *rewatch_timer;
 
 	int job_pipe[2];
 	sd_event_source *job_src;

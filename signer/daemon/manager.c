@@ -306,14 +306,25 @@ static void arm_retry(dzone *z)
 	arm_next(z);
 }
 
+/*
+ * The input file changed (after the quiet time). Our own write-back is not read again: the
+ * file is as we left it. Unless the zone's input is broken: the file our write-back left,
+ * moved away (the run found no input) and moved or linked back, has that same identity, and
+ * is what the zone waits for.
+ */
 static void on_debounce(dzone *z)
 {
 	struct stat sb;
+	bool present = stat(z->cfg->input_file, &sb) == 0;
 
-	/* our own write-back: nothing new to read */
-	if (z->have_input_id && stat(z->cfg->input_file, &sb) == 0 && zk_same_file(&sb, &z->input_id))
+	if (present && z->input_broken) {
+		dlog_fields f = { .zone = z->name, .signatures = -1 };
+
+		dlog(ZK_LOG_NOTICE, &f, "the input file %s %s: reading it again",
+		     z->cfg->input_file, z->last_code == -ENOENT ? "came back" : "changed");
+	} else if (present && z->have_input_id && zk_same_file(&sb, &z->input_id)) {
 		return;
-
+	}
 	z->want_reload = true;
 	mgr_want_run(z, false);
 }
@@ -324,6 +335,8 @@ static dzone *zone_free(dzone *z)
 {
 	if (!z)
 		return NULL;
+	/* its retries and NOTIFYs end with it (a command running for it finishes) */
+	hooks_forget(z->m->hooks, z->name);
 	sd_event_source_disable_unref(z->timer);
 	sgn_ctx_free(z->ctx);
 	jnl_free(z->journal);
@@ -824,23 +837,73 @@ static void check_ready(manager *m)
 	notify_ready();
 }
 
-static void after_publish(manager *m, dzone *z)
+/* The hooks of the zone's publication: the reload command and NOTIFY, retried until done. */
+static void run_hooks(manager *m, dzone *z, unsigned which)
 {
 	const pol_config *c = m->config;
+	char dir[PATH_MAX];
 	int r;
 
-	if (c->publish.reload_command) {
-		r = hooks_run_reload(m->hooks, c->publish.reload_command, c->publish.reload_timeout,
-				     z->name, z->cfg->output_file);
+	/* where a hook owed is marked, so that a restart runs it again */
+	sgn_zone_dir(c, z->cfg, dir, sizeof(dir));
+	if (c->publish.reload_command && (which & (1u << HOOK_RELOAD))) {
+		r = hooks_run_reload(m->hooks, z->name, dir, c->publish.reload_command,
+				     c->publish.reload_timeout, z->cfg->output_file);
 		if (r < 0) {
 			dlog_fields f = { .zone = z->name, .serial = z->serial, .signatures = -1 };
 
 			dlog(ZK_LOG_WARNING, &f, "cannot run the reload command: %s", strerror(-r));
 		}
 	}
-	if (c->publish.n_notify)
-		(void) hooks_notify(m->hooks, c->publish.notify, c->publish.n_notify, z->name,
+	if (c->publish.n_notify && (which & (1u << HOOK_NOTIFY)))
+		(void) hooks_notify(m->hooks, z->name, dir, c->publish.notify, c->publish.n_notify,
 				    z->serial);
+}
+
+static void after_publish(manager *m, dzone *z)
+{
+	run_hooks(m, z, 1u << HOOK_RELOAD | 1u << HOOK_NOTIFY);
+}
+
+/*
+ * At the zone's first run after a start that has a published serial: a hook the last
+ * publication still owed (the daemon stopped or crashed before it succeeded: its mark is
+ * in the zone's state directory) runs again, once, as the zone is now: the server may
+ * still serve an older zone than the published one. Not when this run published: its own
+ * hooks ran. Only zones with a mark pay for more than two access() calls.
+ */
+static void resume_hooks(manager *m, dzone *z)
+{
+	const pol_config *c = m->config;
+	dlog_fields f = { .zone = z->name, .serial = z->serial, .signatures = -1 };
+	char dir[PATH_MAX];
+	unsigned owed, which = 0;
+	hook_stat st;
+
+	if (z->hooks_resumed || !z->serial)
+		return;
+	z->hooks_resumed = true;
+	if (!c->publish.reload_command && !c->publish.n_notify)
+		return;
+	sgn_zone_dir(c, z->cfg, dir, sizeof(dir));
+	owed = hooks_owed(dir);
+	for (int k = 0; k < _HOOK_MAX; k++) {
+		bool configured = k == HOOK_RELOAD ? c->publish.reload_command != NULL
+						   : c->publish.n_notify != 0;
+
+		if (!(owed & (1u << k)) || hooks_stat(m->hooks, z->name, (hook_kind) k, &st))
+			continue;
+		if (!configured) {
+			hooks_clear_owed(dir, (hook_kind) k);
+			continue;
+		}
+		dlog(ZK_LOG_NOTICE, &f, "the %s of the last publication had not succeeded before "
+		     "the restart: %s again", k == HOOK_RELOAD ? "reload command" : "NOTIFY",
+		     k == HOOK_RELOAD ? "running it" : "sending it");
+		which |= 1u << k;
+	}
+	if (which)
+		run_hooks(m, z, which);
 }
 
 static void do_reload(manager *m);
@@ -1027,6 +1090,7 @@ next:
 	}
 	writes_finish_run(m, z);
 	zones_creation_done(z);
+	resume_hooks(m, z);
 	if (z->serial && !z->in_catalog)
 		zones_catalog_changed(m);
 	check_ready(m);
@@ -1090,6 +1154,15 @@ static int on_job_done(sd_event_source *s, int fd, uint32_t revents, void *userd
 
 /* ---------------------------------------------------------------- inotify */
 
+/*
+ * What a watched directory reports: writes in place, renames in and out, new files (a hard
+ * link is only that), deletions, and attributes (a file made readable again); and the
+ * directory itself moved away (its path no longer names it).
+ */
+#define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | \
+		    IN_ATTRIB | IN_MOVE_SELF)
+#define REWATCH_USEC 1000000ull /* a directory that went away is looked for this often */
+
 static void watch_clear(manager *m)
 {
 	for (size_t i = 0; i < m->n_watches; i++) {
@@ -1099,6 +1172,12 @@ static void watch_clear(manager *m)
 	free(m->watches);
 	m->watches = NULL;
 	m->n_watches = m->cap_watches = 0;
+	for (size_t i = 0; i < m->n_lost; i++)
+		free(m->lost_dirs[i]);
+	free(m->lost_dirs);
+	m->lost_dirs = NULL;
+	m->n_lost = 0;
+	m->rewatch_timer = sd_event_source_disable_unref(m->rewatch_timer);
 }
 
 /* The index in m->watches of watch `wd`, or where it would go. */
@@ -1117,33 +1196,23 @@ static size_t watch_lower(const manager *m, int wd)
 	return lo;
 }
 
-/* Watch the directory of `file` (any number of directories: one per customer is fine). */
-static void watch_dir(manager *m, const char *file)
+/* Watch directory `dir` (a directory watched already gives its watch again): 0 or -errno. */
+static int watch_add(manager *m, const char *dir)
 {
-	_cleanup_free_ char *copy = strdup(file);
-	const char *dir = copy ? dirname(copy) : NULL;
+	int wd = inotify_add_watch(m->inotify_fd, dir, WATCH_MASK);
 	size_t i;
-	int wd;
 
-	if (!dir)
-		return;
-	/* writes in place, atomic renames in and out, deletions; a directory watched already
-	 * gives its watch again */
-	wd = inotify_add_watch(m->inotify_fd, dir,
-			       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
-	if (wd < 0) {
-		dlog(ZK_LOG_WARNING, NULL, "cannot watch %s: %m; changes there are not seen", dir);
-		return;
-	}
+	if (wd < 0)
+		return -errno;
 	i = watch_lower(m, wd);
 	if (i < m->n_watches && m->watches[i].wd == wd)
-		return;
+		return 0;
 	if (m->n_watches == m->cap_watches) {
 		size_t cap = m->cap_watches ? m->cap_watches * 2 : 16;
 		void *v = realloc(m->watches, cap * sizeof(*m->watches));
 
 		if (!v)
-			return;
+			return -ENOMEM;
 		m->watches = v;
 		m->cap_watches = cap;
 	}
@@ -1151,6 +1220,99 @@ static void watch_dir(manager *m, const char *file)
 	m->watches[i].wd = wd;
 	m->watches[i].dir = strdup(dir);
 	m->n_watches++;
+	return 0;
+}
+
+/* The inputs right in directory `dir` (a range of m->inputs); with `debounce`, read again. */
+static size_t inputs_in_dir(manager *m, const char *dir, bool debounce)
+{
+	char prefix[PATH_MAX];
+	size_t len, n = 0;
+
+	len = (size_t) snprintf(prefix, sizeof(prefix), "%s/", dir);
+	if (len >= sizeof(prefix))
+		return 0;
+	for (size_t i = zset_lower(&m->inputs, prefix); i < m->inputs.n; i++) {
+		dinput *in = m->inputs.v[i];
+
+		if (strncmp(in->path, prefix, len) != 0)
+			break;
+		if (strchr(in->path + len, '/'))
+			continue; /* in a subdirectory: watched on its own */
+		n++;
+		if (debounce)
+			mgr_event_set(in->z, ZEV_DEBOUNCE, (uint64_t) m->debounce_ms * 1000);
+	}
+	return n;
+}
+
+static int on_rewatch(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* A directory with inputs that cannot be watched now (gone): looked for until it is back. */
+static void watch_lost(manager *m, const char *dir)
+{
+	char **v, *copy;
+
+	for (size_t i = 0; i < m->n_lost; i++)
+		if (!strcmp(m->lost_dirs[i], dir))
+			return;
+	copy = strdup(dir);
+	v = copy ? realloc(m->lost_dirs, (m->n_lost + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(copy);
+		return;
+	}
+	m->lost_dirs = v;
+	m->lost_dirs[m->n_lost++] = copy;
+	if (m->n_lost == 1)
+		(void) mgr_set_timer(m, &m->rewatch_timer, REWATCH_USEC, on_rewatch, m);
+}
+
+/*
+ * The directories that went away, looked for again: one that is back is watched, and its
+ * zones' inputs are read (whatever happened there meanwhile was not seen). One no zone
+ * needs any more is forgotten.
+ */
+static int on_rewatch(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	manager *m = userdata;
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n_lost; i++) {
+		char *dir = m->lost_dirs[i];
+
+		if (inputs_in_dir(m, dir, false) && watch_add(m, dir) < 0) {
+			m->lost_dirs[k++] = dir;
+			continue;
+		}
+		if (inputs_in_dir(m, dir, true))
+			dlog(ZK_LOG_NOTICE, NULL, "%s is back: watching it again", dir);
+		free(dir);
+	}
+	m->n_lost = k;
+	if (k)
+		(void) mgr_set_timer(m, &m->rewatch_timer, REWATCH_USEC, on_rewatch, m);
+	return 0;
+}
+
+/* Watch the directory of `file` (any number of directories: one per customer is fine). */
+static void watch_dir(manager *m, const char *file)
+{
+	_cleanup_free_ char *copy = strdup(file);
+	const char *dir = copy ? dirname(copy) : NULL;
+	int r;
+
+	if (!dir)
+		return;
+	r = watch_add(m, dir);
+	if (r == -ENOENT) {
+		dlog(ZK_LOG_WARNING, NULL, "cannot watch %s: it does not exist; watched once it "
+		     "does", dir);
+		watch_lost(m, dir);
+	} else if (r < 0) {
+		dlog(ZK_LOG_WARNING, NULL, "cannot watch %s: %s; changes there are not seen", dir,
+		     strerror(-r));
+	}
 }
 
 static void watch_zone(manager *m, dzone *z)
@@ -1161,6 +1323,70 @@ static void watch_zone(manager *m, dzone *z)
 		watch_dir(m, z->input_real);
 }
 
+/*
+ * Watch `w` is gone (its directory deleted or moved away, its file system unmounted): the
+ * inputs there are read again (they are gone too, or not), and the directory is looked for
+ * until it is back.
+ */
+static void watch_gone(manager *m, size_t w)
+{
+	char *dir = m->watches[w].dir;
+
+	memmove(m->watches + w, m->watches + w + 1, (m->n_watches - w - 1) * sizeof(*m->watches));
+	m->n_watches--;
+	if (!dir)
+		return;
+	if (inputs_in_dir(m, dir, true)) {
+		dlog(ZK_LOG_WARNING, NULL, "%s went away: its zones' input files are read again "
+		     "once it is back", dir);
+		watch_lost(m, dir);
+	}
+	free(dir);
+}
+
+/* Events were lost (the queue overflowed): every input is read again, as if changed. */
+static void watch_overflow(manager *m)
+{
+	dlog(ZK_LOG_WARNING, NULL, "too many input file changes at once (inotify queue "
+	     "overflow): checking every input file again");
+	for (size_t i = 0; i < m->inputs.n; i++)
+		mgr_event_set(((dinput *) m->inputs.v[i])->z, ZEV_DEBOUNCE,
+			      (uint64_t) m->debounce_ms * 1000);
+}
+
+static void on_watch_event(manager *m, const struct inotify_event *ev)
+{
+	size_t w = watch_lower(m, ev->wd);
+	char path[PATH_MAX];
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		watch_overflow(m);
+		return;
+	}
+	if (w == m->n_watches || m->watches[w].wd != ev->wd)
+		return;
+	if (ev->mask & IN_IGNORED) {
+		watch_gone(m, w);
+		return;
+	}
+	if (ev->mask & IN_MOVE_SELF) {
+		/* the watch follows the directory elsewhere: end it (IN_IGNORED comes next) */
+		(void) inotify_rm_watch(m->inotify_fd, ev->wd);
+		return;
+	}
+	if (!m->watches[w].dir || !ev->len)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", m->watches[w].dir, ev->name);
+	for (size_t i = zset_lower(&m->inputs, path); i < m->inputs.n; i++) {
+		dinput *in = m->inputs.v[i];
+
+		if (strcmp(in->path, path) != 0)
+			break;
+		/* debounce: editors write in several steps; apply once it is quiet */
+		mgr_event_set(in->z, ZEV_DEBOUNCE, (uint64_t) m->debounce_ms * 1000);
+	}
+}
+
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	manager *m = userdata;
@@ -1169,22 +1395,9 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 
 	for (char *p = buf; n > 0 && p < buf + n;) {
 		const struct inotify_event *ev = (const struct inotify_event *) p;
-		size_t w = watch_lower(m, ev->wd);
-		char path[PATH_MAX];
 
 		p += sizeof(*ev) + ev->len;
-		if (w == m->n_watches || m->watches[w].wd != ev->wd || !m->watches[w].dir ||
-		    !ev->len)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", m->watches[w].dir, ev->name);
-		for (size_t i = zset_lower(&m->inputs, path); i < m->inputs.n; i++) {
-			dinput *in = m->inputs.v[i];
-
-			if (strcmp(in->path, path) != 0)
-				break;
-			/* debounce: editors write in several steps; apply once it is quiet */
-			mgr_event_set(in->z, ZEV_DEBOUNCE, (uint64_t) m->debounce_ms * 1000);
-		}
+		on_watch_event(m, ev);
 	}
 	return 0;
 }
@@ -1194,6 +1407,36 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 const char *mgr_zone_state(const dzone *z)
 {
 	return z->running ? "signing" : z->last_code ? "error" : z->first_done ? "ok" : "pending";
+}
+
+/* One hook of the zone: null when it is not configured. */
+static json_t *hook_json(const dzone *z, hook_kind k, bool configured)
+{
+	hook_stat st = { 0 };
+	char t1[32], t2[32];
+
+	if (!configured)
+		return json_null();
+	(void) hooks_stat(z->m->hooks, z->name, k, &st); /* not run since start: all zero */
+	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:I}", "failures", (json_int_t) st.failures,
+			 "failures_total", (json_int_t) st.failures_total, "last_error",
+			 st.last_error[0] ? api_json_string(st.last_error) : json_null(),
+			 "retry_at", st.retry_at ? json_string(zk_time_iso(st.retry_at, t1, 32))
+						 : json_null(),
+			 "last_success", st.last_success ? json_string(zk_time_iso(st.last_success,
+										   t2, 32))
+							 : json_null(),
+			 "pending", (json_int_t) st.pending);
+}
+
+/* The zone's hooks after a publication: a failure shows here while it lasts. */
+static json_t *hooks_json(const dzone *z)
+{
+	const pol_config *c = z->m->config;
+
+	return json_pack("{s:o,s:o}", "reload",
+			 hook_json(z, HOOK_RELOAD, c->publish.reload_command != NULL), "notify",
+			 hook_json(z, HOOK_NOTIFY, c->publish.n_notify != 0));
 }
 
 static json_t *zone_json(const dzone *z)
@@ -1244,6 +1487,7 @@ static json_t *zone_json(const dzone *z)
 	json_object_set_new(j, "journal_damaged", json_integer((json_int_t) z->journal_damaged));
 	json_object_set_new(j, "input_file", json_string(z->cfg->input_file));
 	json_object_set_new(j, "output_file", json_string(z->cfg->output_file));
+	json_object_set_new(j, "hooks", hooks_json(z));
 	if (z->last_code)
 		json_object_set_new(j, "error",
 				    json_pack("{s:s,s:s,s:s,s:i}", "code", zk_code_name(z->last_code),
@@ -1499,6 +1743,9 @@ static int apply_config(manager *m, pol_config *c, size_t counts[3], zk_error *r
 	counts[2] = removed;
 	pol_config_free(m->config);
 	m->config = c;
+	/* hooks still retried follow the new settings (a command taken out is not retried) */
+	hooks_reconfigure(m->hooks, c->publish.reload_command, c->publish.reload_timeout,
+			  c->publish.notify, c->publish.n_notify);
 	return 0;
 }
 
@@ -1686,7 +1933,7 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 		pol_config_free(c);
 		return zk_fail(reterr, r, "cannot watch the input directory");
 	}
-	r = hooks_new(m->event, &m->hooks);
+	r = hooks_new(m->event, &m->clock, &m->hooks);
 	if (r < 0) {
 		pol_config_free(c);
 		return zk_fail(reterr, r, "cannot set up the reload hooks");

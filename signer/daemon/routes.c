@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * signer/daemon/routes.c -- the endpoints of the record API (doc/api.md): routing,
- * record writes checked against SPEC §1 before they reach the journal, listings, keys,
+ * record writes checked against the record rules before they reach the journal, listings, keys,
  * DS, import and /metrics. Runs on the loop thread; a write is handed to the write
  * pipeline (writes_submit in writes.c), which answers once it is durable.
  */
@@ -90,7 +90,7 @@ static int writable(const dzone *z, uint8_t *apex, zk_error *e)
 	return 0;
 }
 
-/* SPEC §1 through policy/rules.c, against the zone's index. */
+/* The record rules (policy/rules.c, invariant 19), against the zone's index. */
 static int check_rules(const dzone *z, const uint8_t *apex_wire, pol_op op, const rec_rr *old,
 		       const rec_rr *new, zk_error *e)
 {
@@ -1225,14 +1225,79 @@ static bool zone_metric(const dzone *z, size_t k, zk_time_t now, double *v)
 
 /*
  * A zone that needs an operator's eyes: failing, re-signed by safe runs, writes lost at
- * start, a rollover waiting for the parent, or signatures expiring within the refresh
- * margin (they should have been renewed).
+ * start, a rollover waiting for the parent, signatures expiring within the refresh margin
+ * (they should have been renewed), or a reload command or NOTIFY failing (its server may
+ * serve an older zone).
  */
 static bool zone_attention(const dzone *z, zk_time_t now)
 {
 	return z->last_code || z->failures || z->journal_damaged || z->key_status[0] ||
 	       (z->earliest_expiry &&
-		z->earliest_expiry - now < (zk_time_t) z->cfg->policy->rrsig_refresh);
+		z->earliest_expiry - now < (zk_time_t) z->cfg->policy->rrsig_refresh) ||
+	       hooks_failing(z->m->hooks, z->name);
+}
+
+static const char *const hook_names[_HOOK_MAX] = {
+	[HOOK_RELOAD] = "reload",
+	[HOOK_NOTIFY] = "notify",
+};
+
+/* The hook series of zone `name` (a zone, or the catalog), when its hooks ran. */
+static void hook_series(FILE *f, const hooks *h, const char *name, bool total)
+{
+	hook_stat st;
+
+	for (int k = 0; k < _HOOK_MAX; k++) {
+		if (!hooks_stat(h, name, (hook_kind) k, &st))
+			continue;
+		fprintf(f, "%s{zone=\"", total ? "zonekeeper_hook_failures_total"
+					       : "zonekeeper_hook_consecutive_failures");
+		label(f, name);
+		fprintf(f, "\",hook=\"%s\"} %llu\n", hook_names[k],
+			(unsigned long long) (total ? st.failures_total : st.failures));
+	}
+}
+
+/*
+ * The hooks' series: over all zones, how many have each hook failing now; per zone (the
+ * zones selected, as for the other per-zone series; the catalog when all are, or when its
+ * hooks fail), the failures since start and in a row.
+ */
+static void hook_metrics(FILE *f, manager *m, const dzone *only, const bool *pick)
+{
+	const char *cat = m->config->catalog.name;
+	bool cat_in = cat && !only && (!pick || hooks_failing(m->hooks, cat));
+	size_t failing[_HOOK_MAX] = { 0 };
+	hook_stat st;
+
+	for (size_t i = 0; i < hooks_n_zones(m->hooks); i++) {
+		const char *name = hooks_zone_name(m->hooks, i);
+
+		for (int k = 0; k < _HOOK_MAX; k++)
+			failing[k] += hooks_stat(m->hooks, name, (hook_kind) k, &st) && st.failures;
+	}
+	gauge(f, "zonekeeper_hooks_failing",
+	      "Zones whose reload command or NOTIFY fails now (retried with backoff)", "gauge");
+	for (int k = 0; k < _HOOK_MAX; k++)
+		fprintf(f, "zonekeeper_hooks_failing{hook=\"%s\"} %zu\n", hook_names[k], failing[k]);
+	for (int total = 1; total >= 0; total--) {
+		if (total)
+			gauge(f, "zonekeeper_hook_failures_total",
+			      "Reload command runs and NOTIFY tries that failed since start",
+			      "counter");
+		else
+			gauge(f, "zonekeeper_hook_consecutive_failures",
+			      "Reload command runs or NOTIFY tries failed in a row (0: succeeded)",
+			      "gauge");
+		for (size_t i = 0; i < (only ? 1 : mgr_n_zones(m)); i++) {
+			const dzone *z = only ? only : mgr_zone_at(m, i);
+
+			if (only || !pick || pick[i])
+				hook_series(f, m->hooks, z->name, total);
+		}
+		if (cat_in)
+			hook_series(f, m->hooks, cat, total);
+	}
 }
 
 /*
@@ -1251,6 +1316,7 @@ static int do_metrics(manager *m, api_req *req)
 	const char *one = api_req_query(req, "zone"), *which = api_req_query(req, "zones");
 	bool all = which ? !strcmp(which, "all") : mgr_n_zones(m) <= METRICS_ALL_ZONES;
 	const dzone *only = NULL;
+	bool *pick = NULL;        /* the zones with series of their own (NULL: all of them) */
 	zk_error e = { 0 };
 	char *buf = NULL;
 	FILE *f;
@@ -1267,9 +1333,19 @@ static int do_metrics(manager *m, api_req *req)
 		zk_fail(&e, ZK_E_ZONE_NOT_FOUND, "no zone '%.255s' is configured", one);
 		return fail_reply(req, ZK_E_ZONE_NOT_FOUND, &e);
 	}
+	/* above METRICS_ALL_ZONES: the zones that need attention, each looked at once */
+	if (!only && !all) {
+		pick = calloc(mgr_n_zones(m) ? mgr_n_zones(m) : 1, sizeof(*pick));
+		if (!pick)
+			return fail_reply(req, -ENOMEM, NULL);
+		for (size_t i = 0; i < mgr_n_zones(m); i++)
+			pick[i] = zone_attention(mgr_zone_at(m, i), now);
+	}
 	f = open_memstream(&buf, &len);
-	if (!f)
+	if (!f) {
+		free(pick);
 		return fail_reply(req, -ENOMEM, NULL);
+	}
 	for (size_t i = 0; i < mgr_n_zones(m); i++) {
 		const dzone *z = mgr_zone_at(m, i);
 		const char *state = mgr_zone_state(z);
@@ -1318,7 +1394,7 @@ static int do_metrics(manager *m, api_req *req)
 			const dzone *z = only ? only : mgr_zone_at(m, i);
 			double v;
 
-			if (!only && !all && !zone_attention(z, now))
+			if (pick && !pick[i])
 				continue;
 			if (!zone_metric(z, k, now, &v))
 				continue;
@@ -1327,6 +1403,8 @@ static int do_metrics(manager *m, api_req *req)
 			fprintf(f, "\"} %.0f\n", v);
 		}
 	}
+	hook_metrics(f, m, only, pick);
+	free(pick);
 	gauge(f, "zonekeeper_publish_latency_seconds",
 	      "From an API write being durable to the signed zone holding it being published",
 	      "histogram");

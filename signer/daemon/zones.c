@@ -84,12 +84,13 @@ static int on_catalog(sd_event_source *s, uint64_t usec, void *userdata)
 
 		dlog(ZK_LOG_INFO, &f, "catalog written: %zu zone(s), serial %u", n, serial);
 		m->catalog_serial = serial;
+		/* retried like a zone's; not marked for a restart: the catalog is written anew */
 		if (c->publish.reload_command)
-			(void) hooks_run_reload(m->hooks, c->publish.reload_command,
-						c->publish.reload_timeout, cz.name, cz.output_file);
+			(void) hooks_run_reload(m->hooks, cz.name, NULL, c->publish.reload_command,
+						c->publish.reload_timeout, cz.output_file);
 		if (c->publish.n_notify)
-			(void) hooks_notify(m->hooks, c->publish.notify, c->publish.n_notify, cz.name,
-					    serial);
+			(void) hooks_notify(m->hooks, cz.name, NULL, c->publish.notify,
+					    c->publish.n_notify, serial);
 	}
 	pol_zone_clear(&cz);
 	return 0;
@@ -363,9 +364,11 @@ static void delete_now(manager *m, dzone *z)
 		routes_key_done(z, z->key_req, ZK_E_ZONE_NOT_FOUND, &e);
 		z->key_req = NULL;
 	}
+	/* runs once: the zone's hooks end with it (mgr_zone_drop), a command running then
+	 * finishes */
 	if (c->publish.reload_command)
-		(void) hooks_run_reload(m->hooks, c->publish.reload_command,
-					c->publish.reload_timeout, z->name, z->cfg->output_file);
+		(void) hooks_run_reload(m->hooks, z->name, NULL, c->publish.reload_command,
+					c->publish.reload_timeout, z->cfg->output_file);
 	api_reply_json(req, 200, json_pack("{s:s,s:s,s:s,s:s}", "status", "ok", "zone", z->name,
 					   "archive", dir, "purge_after",
 					   zk_time_iso(now + (zk_time_t) c->archive_days * 86400, ts,

@@ -274,3 +274,55 @@ def test_socket_activation(tmp_path):
     finally:
         p.terminate()
         p.wait(timeout=20)
+
+
+def test_input_moved_away_and_back_after_a_write_back_recovers(two_zones, tmp_path):
+    """The file our write-back left, moved away (the zone fails: no input) and back (the
+    same inode, size and mtime as our own write): it is read again at once, without a touch
+    or a reload, and the log says it came back. Then the same with a hard link."""
+    s, d = two_zones
+    d.wait_ready()
+    code, j = d.api("/v1/zones/%s/records?wait=published" % A, "POST",
+                    '{"name":"api","type":"A","content":"192.0.2.7"}')
+    assert code == 201, j
+    # written back once the zone is quiet (5 s)
+    wait_for(lambda: "api" in s.input_file(A).read_text(), timeout=30, what="the write-back")
+    d.wait_zone(A, lambda z: z["pending_writeback"] == 0, what="the journal trimmed")
+    away = tmp_path / "away.zone"
+    for how in ("rename", "link"):
+        os.rename(s.input_file(A), away)
+        z = d.wait_zone(A, lambda z: z["error"] is not None, what="the missing input")
+        assert z["input_broken"] and "example.com.zone" in z["error"]["message"], z
+        mark = len(d.log_text())
+        if how == "rename":
+            os.rename(away, s.input_file(A))
+        else:
+            os.link(away, s.input_file(A))
+            away.unlink()
+        z = d.wait_zone(A, lambda z: z["error"] is None and z["state"] == "ok",
+                        what="recovery after the %s" % how)
+        assert not z["input_broken"], z
+        assert "came back" in d.log_text()[mark:], d.log_text()[mark:]
+        assert "api.example.com.\t" in s.output_file(A).read_text()
+    assert ldns_verify(s.output_file(A)).returncode == 0
+
+
+def test_input_directory_moved_away_and_back_is_watched_again(two_zones, tmp_path):
+    """The watch of a directory moved away follows it elsewhere: the daemon ends it, the
+    zones there fail (no input), and once the directory is back it is watched again and
+    read: both zones recover, and a later edit is seen."""
+    s, d = two_zones
+    d.wait_ready()
+    away = tmp_path / "in.away"
+    os.rename(s.input, away)
+    for zone in (A, B):
+        d.wait_zone(zone, lambda z: z["error"] is not None, what="the missing input")
+    os.rename(away, s.input)
+    for zone in (A, B):
+        d.wait_zone(zone, lambda z: z["error"] is None and z["state"] == "ok",
+                    what="recovery of %s" % zone)
+    assert "is back: watching it again" in d.log_text()
+    before = serial_of(d, A)
+    with open(s.input_file(A), "a") as f:
+        f.write("later IN A 192.0.2.53\n")
+    d.wait_zone(A, lambda z: z["serial"] != before, what="an edit after the move")
