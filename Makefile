@@ -2,8 +2,9 @@
 # Makefile -- zonekeeper. One non-recursive GNU Makefile.
 #
 #   make              build build/zonekeeper (and everything it needs)
-#   make check        unit tests (plain and ASan+UBSan), layering check, fuzz seeds, system
-#                     tests (plain and ASan+UBSan); builds on every core (JOBS=)
+#   make check        unit tests (plain and ASan+UBSan), layering and documentation checks,
+#                     fuzz seeds, system tests (plain and ASan+UBSan); builds on every
+#                     core (JOBS=)
 #   make demo         sign the bundled example and show the result and the validators' verdicts
 #   make bench        signing benchmark against ldns-signzone, dnssec-signzone and kzonesign
 #   make bench-zones  many small zones against Knot (BENCH_ZONES=10000)
@@ -125,7 +126,13 @@ check-system-asan: check-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ZK_BUILD=$(CURDIR)/build-asan $(PYTEST) -q -p no:cacheprovider tests/system -m "not slow" $(PYTEST_ARGS)
 
-check: deps check-build all check-layering check-unit check-fuzz check-system check-system-asan
+# every rule a comment cites is in doc/invariants.md, every test it names exists, and no
+# file cites a document outside the repository
+check-docs:
+	@/usr/bin/python3 scripts/check-docs.py && echo "  DOCS    ok"
+
+check: deps check-build all check-layering check-docs check-unit check-fuzz check-system \
+       check-system-asan
 
 # ---------------------------------------------------------------------------- fuzz
 # libFuzzer targets, each fuzz/fuzz_<name>.c over its seeds in fuzz/corpus/<name>:
@@ -280,7 +287,7 @@ uninstall:
 clean:
 	$(RM) -r build build-asan
 
-.PHONY: all deps check check-unit check-layering check-asan check-system check-system-asan \
+.PHONY: all deps check check-unit check-layering check-docs check-asan check-system check-system-asan \
         check-build units \
         demo bench bench-zones bench-hol interop install uninstall clean fuzz check-fuzz clean-fuzz
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
