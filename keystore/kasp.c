@@ -230,23 +230,36 @@ static bool keeps_algorithm_signed(const ks_kstate *keys, size_t n, size_t i)
 	return true;
 }
 
-bool ks_kasp_approved(const ks_kstate *keys, size_t n, size_t i, int rec, ks_state next)
+/*
+ * A chain of trust of this algorithm exists or is being swapped in (as the ring would be
+ * after `mv`). A KSK whose DS was submitted but not yet seen counts as a chain: the parent
+ * may well serve it already, and then a validator needs the usual pre-publication.
+ */
+static bool has_chain(const ks_kstate *keys, size_t n, const move *mv)
 {
 	static const pattern ksk_present = { { O, A, O, O } };
 	static const pattern ds_retired = { { O, A, O, U } }, ds_rumoured = { { O, A, O, R } };
 	static const pattern ksk_retired = { { U, A, A, O } }, ksk_rumoured = { { R, A, A, O } };
+
+	return exists(keys, n, mv, &ksk_present, NULL, true) ||
+	       exists(keys, n, mv, &ds_rumoured, NULL, true) ||
+	       exists(keys, n, mv, &ds_retired, &ds_rumoured, true) ||
+	       exists(keys, n, mv, &ksk_retired, &ksk_rumoured, true);
+}
+
+bool ks_kasp_has_chain(const ks_kstate *keys, size_t n, size_t i)
+{
+	move mv = { .subj = i, .rec = 0, .next = NOMOVE };
+
+	return has_chain(keys, n, &mv);
+}
+
+bool ks_kasp_approved(const ks_kstate *keys, size_t n, size_t i, int rec, ks_state next)
+{
 	static const pattern signs_everywhere = { { A, O, A, A } };
 	move mv = { .subj = i, .rec = rec, .next = next };
 	ks_state dnskey = keys[i].st[KS_DNSKEY];
-	/*
-	 * No chain of trust of this algorithm yet, nor one being swapped in. A KSK whose DS
-	 * was submitted but not yet seen counts as a chain: the parent may well serve it
-	 * already, and then a validator needs the usual pre-publication.
-	 */
-	bool new_alg = !(exists(keys, n, &mv, &ksk_present, NULL, true) ||
-			 exists(keys, n, &mv, &ds_rumoured, NULL, true) ||
-			 exists(keys, n, &mv, &ds_retired, &ds_rumoured, true) ||
-			 exists(keys, n, &mv, &ksk_retired, &ksk_rumoured, true));
+	bool new_alg = !has_chain(keys, n, &mv);
 
 	if (rec == KS_ZRRSIG && next == KS_UNRETENTIVE)
 		return keeps_algorithm_signed(keys, n, i);
@@ -326,15 +339,17 @@ zk_time_t ks_kasp_when(const ks_kstate *keys, size_t n, size_t i, int rec, ks_st
 }
 
 size_t ks_kasp_update(ks_kstate *keys, size_t n, const ks_kasp_params *p, zk_time_t now,
-		      zk_time_t *ret_next, bool *ret_waits_parent)
+		      zk_time_t *ret_next, ks_kasp_move *ret_move, bool *ret_waits_parent)
 {
 	size_t taken = 0;
 	zk_time_t next_event = 0;
+	ks_kasp_move next_move = { .key = -1 };
 	bool waits = false, changed;
 
 	do {
 		changed = false;
 		next_event = 0;
+		next_move.key = -1;
 		waits = false;
 		for (size_t i = 0; i < n; i++)
 			for (int rec = 0; rec < KS_NREC; rec++) {
@@ -352,8 +367,10 @@ size_t ks_kasp_update(ks_kstate *keys, size_t n, const ks_kasp_params *p, zk_tim
 					continue;
 				}
 				if (when > now) {
-					if (!next_event || when < next_event)
+					if (!next_event || when < next_event) {
 						next_event = when;
+						next_move = (ks_kasp_move) { (int) i, rec, next };
+					}
 					continue;
 				}
 				keys[i].st[rec] = next;
@@ -369,6 +386,8 @@ size_t ks_kasp_update(ks_kstate *keys, size_t n, const ks_kasp_params *p, zk_tim
 	} while (changed);
 	if (ret_next)
 		*ret_next = next_event;
+	if (ret_move)
+		*ret_move = next_move;
 	if (ret_waits_parent)
 		*ret_waits_parent = waits;
 	return taken;
@@ -406,7 +425,7 @@ int ks_kasp_active(const ks_kstate *keys, size_t n, ks_role role)
 
 unsigned ks_kasp_rolls_due(const ks_kstate *keys, size_t n, const ks_kasp_params *p,
 			   uint32_t ksk_lifetime, uint32_t zsk_lifetime, zk_time_t now,
-			   zk_time_t *ret_next)
+			   zk_time_t *ret_next, ks_role *ret_next_role)
 {
 	static const ks_role roles[] = { KS_ROLE_KSK, KS_ROLE_ZSK, KS_ROLE_CSK };
 	zk_time_t ipub = (zk_time_t) p->dprp + p->dnskey_ttl + p->publish_safety, next = 0;
@@ -420,10 +439,13 @@ unsigned ks_kasp_rolls_due(const ks_kstate *keys, size_t n, const ks_kasp_params
 		if (a < 0 || !life || !keys[a].active_at)
 			continue;
 		when = keys[a].active_at + life > ipub ? keys[a].active_at + life - ipub : 0;
-		if (when <= now)
+		if (when <= now) {
 			due |= 1u << roles[r];
-		else if (!next || when < next)
+		} else if (!next || when < next) {
 			next = when;
+			if (ret_next_role)
+				*ret_next_role = roles[r];
+		}
 	}
 	if (ret_next)
 		*ret_next = next;

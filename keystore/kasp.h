@@ -79,6 +79,13 @@ bool ks_kasp_rules_hold(const ks_kstate *keys, size_t n, size_t i);
 /* Would moving record `rec` of keys[i] to `next` keep every rule that holds now? */
 bool ks_kasp_allowed(const ks_kstate *keys, size_t n, size_t i, int rec, ks_state next);
 
+/*
+ * A chain of trust of keys[i]'s algorithm exists, or its DS is asked for: a new key of the
+ * algorithm is then introduced by pre-publication. Before (a zone newly signed), its
+ * signatures go with its DNSKEY, as for a new algorithm.
+ */
+bool ks_kasp_has_chain(const ks_kstate *keys, size_t n, size_t i);
+
 /* The policy's extra conditions on a move to rumoured. */
 bool ks_kasp_approved(const ks_kstate *keys, size_t n, size_t i, int rec, ks_state next);
 
@@ -93,13 +100,21 @@ ks_state ks_kasp_next_state(bool goal, ks_state s);
 zk_time_t ks_kasp_when(const ks_kstate *keys, size_t n, size_t i, int rec, ks_state next,
 		       const ks_kasp_params *p, zk_time_t now);
 
+/* A move: record `rec` of keys[key] to state `next`. */
+typedef struct ks_kasp_move {
+	int key; /* -1: none */
+	int rec;
+	ks_state next;
+} ks_kasp_move;
+
 /*
  * Take every move that is approved, allowed and due at `now`, until none is left.
  * Returns the number taken. *ret_next: the earliest future time a move falls due (0 if
- * none); *ret_waits_parent: some move waits for a DS to be seen at the parent.
+ * none), and *ret_move (may be NULL) that move; *ret_waits_parent: some move waits for a
+ * DS to be seen at the parent.
  */
 size_t ks_kasp_update(ks_kstate *keys, size_t n, const ks_kasp_params *p, zk_time_t now,
-		      zk_time_t *ret_next, bool *ret_waits_parent);
+		      zk_time_t *ret_next, ks_kasp_move *ret_move, bool *ret_waits_parent);
 
 /*
  * Rollovers due by key lifetime (0: never). A ZSK's successor is introduced Ipub before the
@@ -107,11 +122,11 @@ size_t ks_kasp_update(ks_kstate *keys, size_t n, const ks_kasp_params *p, zk_tim
  * Ipub); a KSK's IpubC before (§3.3.1, with Dreg unknown and so 0); a CSK uses the KSK
  * lifetime. Returns a bit per role due now (1 << KS_ROLE_*): the caller generates the
  * successor (pred = the index ks_kasp_active() gives) and sets the old key's goal to
- * hidden. *ret_next: when the next one falls due (0: none).
+ * hidden. *ret_next: when the next one falls due (0: none), and of which role.
  */
 unsigned ks_kasp_rolls_due(const ks_kstate *keys, size_t n, const ks_kasp_params *p,
 			   uint32_t ksk_lifetime, uint32_t zsk_lifetime, zk_time_t now,
-			   zk_time_t *ret_next);
+			   zk_time_t *ret_next, ks_role *ret_next_role);
 
 /* The key of `role` whose goal is to be in the zone (the newest one), or -1. */
 int ks_kasp_active(const ks_kstate *keys, size_t n, ks_role role);

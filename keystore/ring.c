@@ -115,6 +115,35 @@ static int parse_key(ks_ring *r, char *line, uint16_t preds[][2])
 	return 0;
 }
 
+/* "ALG TAG ROLE REC STATE": REC a record name or "new"; STATE a state letter */
+static int parse_event(ks_ring_event *ev, const char *s)
+{
+	char role[8], rec[8], st;
+	unsigned alg, tag;
+	int role_v;
+	const char *c;
+
+	if (sscanf(s, "%u %u %7s %7s %c", &alg, &tag, role, rec, &st) != 5 || alg > 255 ||
+	    tag > 65535 || (role_v = ks_role_from_name(role)) < 0 ||
+	    !(c = strchr(state_chars, st)) || !*c)
+		return -EINVAL;
+	ev->kind = KS_RING_EV_NONE;
+	for (int i = 0; i < KS_NREC; i++)
+		if (!strcmp(rec, rec_names[i])) {
+			ev->kind = KS_RING_EV_MOVE;
+			ev->rec = i;
+		}
+	if (!strcmp(rec, "new"))
+		ev->kind = KS_RING_EV_NEW;
+	if (ev->kind == KS_RING_EV_NONE)
+		return -EINVAL;
+	ev->alg = (uint8_t) alg;
+	ev->tag = (uint16_t) tag;
+	ev->role = (ks_role) role_v;
+	ev->next = (ks_state) (c - state_chars);
+	return 0;
+}
+
 int ks_ring_load(const char *path, ks_ring *r, zk_error *reterr)
 {
 	_cleanup_free_ char *text = NULL;
@@ -143,6 +172,12 @@ int ks_ring_load(const char *path, ks_ring *r, zk_error *reterr)
 			r->next = saved;
 		} else if (sscanf(line, "insecure %u", &flag) == 1 && flag <= 1) {
 			r->insecure = flag;
+		} else if (sscanf(line, "pending %u", &flag) == 1 && flag < 1u << _KS_ROLE_MAX) {
+			r->pending = flag;
+		} else if (strncmp(line, "event ", 6) == 0) {
+			if (parse_event(&r->ev, line + 6) < 0)
+				return zk_fail_at(reterr, ZK_E_KEY, path, lineno,
+						  "malformed key event line");
 		} else {
 			ret = parse_key(r, line, preds);
 			if (ret < 0)
@@ -171,6 +206,14 @@ int ks_ring_save(const char *path, ks_ring *r, zk_time_t now, zk_error *reterr)
 	o += (size_t) snprintf(buf + o, RING_FILE_MAX - o,
 			       "zonekeeper-keyring 1\nsaved %" PRId64 "\nnext %" PRId64
 			       "\ninsecure %d\n", now, r->next, r->insecure);
+	/* written only when set */
+	if (r->pending)
+		o += (size_t) snprintf(buf + o, RING_FILE_MAX - o, "pending %u\n", r->pending);
+	if (r->ev.kind != KS_RING_EV_NONE)
+		o += (size_t) snprintf(buf + o, RING_FILE_MAX - o, "event %u %u %s %s %c\n",
+				       r->ev.alg, r->ev.tag, ks_role_name(r->ev.role),
+				       r->ev.kind == KS_RING_EV_MOVE ? rec_names[r->ev.rec] : "new",
+				       state_chars[r->ev.next]);
 	for (size_t i = 0; i < r->n; i++) {
 		const ks_kstate *k = &r->k[i];
 		char pred[16] = "-";
@@ -390,15 +433,54 @@ static void update_timing(ks_ring *r, size_t i, const ks_state before[KS_NREC],
 	}
 }
 
-int ks_ring_step(ks_ring *r, const ks_ring_policy *rp, unsigned roll, zk_time_t now,
-		 ks_ring_gen_fn gen, void *userdata, ks_ring_report *rep, zk_error *reterr)
+/*
+ * Key i signs the zone and the zone has no chain of trust yet (its DS not yet asked for):
+ * a successor would sign at once, beside it (see ks_ring_step).
+ */
+static bool young(const ks_ring *r, size_t i)
+{
+	return r->k[i].role != KS_ROLE_KSK && !ks_kasp_has_chain(r->k, r->n, i);
+}
+
+/* Successors for the roles asked for, due, or missing; young keys' requests wait. */
+static int start_rollovers(ks_ring *r, const ks_ring_policy *rp, unsigned roll,
+			   unsigned at_once, unsigned due, zk_time_t now, ks_ring_gen_fn gen,
+			   void *userdata, ks_ring_report *rep, zk_error *reterr)
 {
 	static const ks_role pair[] = { KS_ROLE_KSK, KS_ROLE_ZSK }, csk[] = { KS_ROLE_CSK };
 	const ks_role *roles = rp->csk ? csk : pair;
 	size_t n_roles = rp->csk ? 1 : 2;
+
+	roll |= at_once | r->pending;
+	for (size_t j = 0; j < n_roles; j++) {
+		int a = ks_kasp_active(r->k, r->n, roles[j]), ret;
+		unsigned bit = 1u << roles[j];
+
+		if (a >= 0 && r->k[a].alg == rp->algorithm && !(roll & bit) && !(due & bit))
+			continue;
+		if ((roll & bit) && !(at_once & bit) && a >= 0 && young(r, (size_t) a)) {
+			r->pending |= bit;
+			continue;
+		}
+		r->pending &= ~bit;
+		ret = generate(r, roles[j], (roll & bit) != 0, rp, now, gen, userdata, rep,
+			       reterr);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int ks_ring_step(ks_ring *r, const ks_ring_policy *rp, unsigned roll, unsigned at_once,
+		 zk_time_t now, ks_ring_gen_fn gen, void *userdata, ks_ring_report *rep,
+		 zk_error *reterr)
+{
 	ks_state before[KS_RING_MAX][KS_NREC];
 	bool goal_before[KS_RING_MAX];
 	zk_time_t next = 0, roll_next = 0;
+	ks_kasp_move move = { .key = -1 };
+	ks_ring_event ev = { .kind = KS_RING_EV_NONE };
+	ks_role roll_role = KS_ROLE_ZSK;
 	bool waits = false;
 	unsigned due;
 	int ret;
@@ -409,29 +491,36 @@ int ks_ring_step(ks_ring *r, const ks_ring_policy *rp, unsigned roll, zk_time_t 
 		goal_before[i] = r->k[i].goal;
 	}
 	due = ks_kasp_rolls_due(r->k, r->n, &rp->kp, rp->ksk_lifetime, rp->zsk_lifetime, now,
-				NULL);
+				NULL, NULL);
 	r->insecure = rp->insecure;
 	if (r->insecure) {
 		for (size_t i = 0; i < r->n; i++)
 			r->k[i].goal = false;
 	} else {
-		for (size_t j = 0; j < n_roles; j++) {
-			int a = ks_kasp_active(r->k, r->n, roles[j]);
-
-			if (a >= 0 && r->k[a].alg == rp->algorithm && !(roll & (1u << roles[j])) &&
-			    !(due & (1u << roles[j])))
-				continue;
-			ret = generate(r, roles[j], (roll & (1u << roles[j])) != 0, rp, now, gen,
-				       userdata, rep, reterr);
-			if (ret < 0)
-				return ret;
-		}
+		ret = start_rollovers(r, rp, roll, at_once, due, now, gen, userdata, rep, reterr);
+		if (ret < 0)
+			return ret;
 		/* roles the policy no longer has (a change between KSK+ZSK and CSK) leave */
 		for (size_t i = 0; i < r->n; i++)
 			if (rp->csk ? r->k[i].role != KS_ROLE_CSK : r->k[i].role == KS_ROLE_CSK)
 				r->k[i].goal = false;
 	}
-	rep->moves = ks_kasp_update(r->k, r->n, &rp->kp, now, &next, &waits);
+	rep->moves = ks_kasp_update(r->k, r->n, &rp->kp, now, &next, &move, &waits);
+	/* a waiting request whose key came of age in this update starts now, not a step later */
+	if (r->pending && !r->insecure) {
+		size_t generated = rep->generated;
+
+		ret = start_rollovers(r, rp, 0, 0, 0, now, gen, userdata, rep, reterr);
+		if (ret < 0)
+			return ret;
+		if (rep->generated != generated)
+			rep->moves += ks_kasp_update(r->k, r->n, &rp->kp, now, &next, &move,
+						     &waits);
+	}
+	if (move.key >= 0) /* by tag: the indexes change when keys leave below */
+		ev = (ks_ring_event) { .kind = KS_RING_EV_MOVE, .rec = move.rec, .next = move.next,
+				       .alg = r->k[move.key].alg, .tag = r->k[move.key].tag,
+				       .role = r->k[move.key].role };
 	for (size_t i = 0; i < r->n; i++) {
 		bool changed = false;
 
@@ -455,9 +544,18 @@ int ks_ring_step(ks_ring *r, const ks_ring_policy *rp, unsigned roll, zk_time_t 
 		ring_drop(r, i);
 	}
 	ks_kasp_rolls_due(r->k, r->n, &rp->kp, rp->ksk_lifetime, rp->zsk_lifetime, now,
-			  &roll_next);
+			  &roll_next, &roll_role);
 	rep->next = r->next = earliest(next, roll_next);
+	if (roll_next && r->next == roll_next) {
+		int a = ks_kasp_active(r->k, r->n, roll_role);
+
+		ev = (ks_ring_event) { .kind = KS_RING_EV_NEW, .role = roll_role,
+				       .alg = a >= 0 ? r->k[a].alg : 0,
+				       .tag = a >= 0 ? r->k[a].tag : 0 };
+	}
+	r->ev = r->next ? ev : (ks_ring_event) { .kind = KS_RING_EV_NONE };
 	rep->waits_parent = waits;
+	rep->pending = r->pending;
 	return 0;
 }
 
@@ -490,13 +588,14 @@ int ks_ring_ds_seen(ks_ring *r, uint16_t tag, bool published, zk_time_t now,
 		if (ks_ring_ds_observed(r, i, published, now))
 			return 0;
 		if (ks_ring_waiting(r, i, why, sizeof(why)))
-			return zk_fail(reterr, ZK_E_BAD_REQUEST, "key %u is %s", tag, why);
-		return zk_fail(reterr, ZK_E_BAD_REQUEST,
+			return zk_fail(reterr, ZK_E_CONFLICT, "key %u is %s", tag, why);
+		return zk_fail(reterr, ZK_E_CONFLICT,
 			       "the DS of key %u is not waiting to be %s (DS state %s)", tag,
 			       published ? "seen at the parent" : "seen gone from the parent",
 			       ks_state_name(r->k[i].st[KS_DS]));
 	}
-	return zk_fail(reterr, ZK_E_NOT_FOUND, "no key-signing key with tag %u in the zone", tag);
+	return zk_fail(reterr, ZK_E_KEY_NOT_FOUND, "no key-signing key with tag %u in the zone",
+		       tag);
 }
 
 /* ---------------------------------------------------------------- what to publish */
@@ -548,6 +647,16 @@ const char *ks_ring_waiting(const ks_ring *r, size_t i, char *buf, size_t size)
 	return buf;
 }
 
+bool ks_ring_waits_parent(const ks_ring *r)
+{
+	char why[96];
+
+	for (size_t i = 0; i < r->n; i++)
+		if (ks_ring_waiting(r, i, why, sizeof(why)))
+			return true;
+	return false;
+}
+
 int ks_ring_rolling(const ks_ring *r, ks_role role, char *why, size_t size)
 {
 	int a = ks_kasp_active(r->k, r->n, role), old = -1;
@@ -581,6 +690,42 @@ int ks_ring_rolling(const ks_ring *r, ks_role role, char *why, size_t size)
 	return old;
 }
 
+const char *ks_ring_event_text(const ks_ring *r, char *buf, size_t size)
+{
+	/* what each move means for a person: [record][state] */
+	static const char *const what[KS_NREC][KS_UNRETENTIVE + 1] = {
+		[KS_DNSKEY] = { [KS_RUMOURED] = "publishes its DNSKEY",
+				[KS_OMNIPRESENT] = "has its DNSKEY in every cache",
+				[KS_UNRETENTIVE] = "withdraws its DNSKEY",
+				[KS_HIDDEN] = "leaves the zone (its DNSKEY is out of every cache)" },
+		[KS_ZRRSIG] = { [KS_RUMOURED] = "starts signing the zone (becomes active)",
+				[KS_OMNIPRESENT] = "has its signatures in every cache",
+				[KS_UNRETENTIVE] = "stops signing the zone (retires)",
+				[KS_HIDDEN] = "has its signatures out of every cache" },
+		[KS_KRRSIG] = { [KS_RUMOURED] = "starts signing the DNSKEY RRset",
+				[KS_OMNIPRESENT] = "has its DNSKEY signature in every cache",
+				[KS_UNRETENTIVE] = "stops signing the DNSKEY RRset",
+				[KS_HIDDEN] = "has its DNSKEY signature out of every cache" },
+		[KS_DS] = { [KS_RUMOURED] = "asks the parent for its DS (CDS/CDNSKEY)",
+			    [KS_OMNIPRESENT] = "has its DS in every cache",
+			    [KS_UNRETENTIVE] = "asks the parent to remove its DS",
+			    [KS_HIDDEN] = "has its DS out of every cache" },
+	};
+	const ks_ring_event *e = &r->ev;
+	const char *role = ks_role_name(e->role);
+
+	buf[0] = '\0';
+	if (!r->next || e->kind == KS_RING_EV_NONE)
+		return buf;
+	if (e->kind == KS_RING_EV_NEW)
+		snprintf(buf, size, "a successor of %s %u is generated (its lifetime ends)", role,
+			 e->tag);
+	else if (e->rec >= 0 && e->rec < KS_NREC && e->next <= KS_UNRETENTIVE &&
+		 what[e->rec][e->next])
+		snprintf(buf, size, "%s %u %s", role, e->tag, what[e->rec][e->next]);
+	return buf;
+}
+
 const char *ks_ring_status(const ks_ring *r, char *buf, size_t size)
 {
 	/* a DS to be published first: during a KSK rollover that is the step that matters */
@@ -590,5 +735,16 @@ const char *ks_ring_status(const ks_ring *r, char *buf, size_t size)
 			if ((r->k[i].st[KS_DS] == KS_RUMOURED) == (pass == 0) &&
 			    ks_ring_waiting(r, i, buf, size))
 				break;
+	for (int role = 0; role < _KS_ROLE_MAX && !buf[0]; role++) {
+		char when[32] = "not scheduled";
+
+		if (!(r->pending & (1u << role)))
+			continue;
+		if (r->next)
+			zk_time_iso(r->next, when, sizeof(when));
+		snprintf(buf, size, "%s rollover asked for: starts once the zone's keys are in "
+			 "every cache and its DS is asked for (next key event: %s)",
+			 ks_role_name((ks_role) role), when);
+	}
 	return buf;
 }

@@ -35,6 +35,22 @@
  */
 #define KS_RING_RESERVED 2
 
+/* What happens at a ring's next key event (zeroed: nothing planned). */
+typedef enum ks_ring_ev_kind {
+	KS_RING_EV_NONE = 0,
+	KS_RING_EV_MOVE, /* record `rec` of the key moves to `next` */
+	KS_RING_EV_NEW,  /* a successor of the key is made: its lifetime ends */
+} ks_ring_ev_kind;
+
+typedef struct ks_ring_event {
+	ks_ring_ev_kind kind;
+	int rec;
+	ks_state next;
+	uint8_t alg;
+	uint16_t tag;
+	ks_role role;
+} ks_ring_event;
+
 typedef struct ks_ring {
 	ks_kstate k[KS_RING_MAX];
 	ks_key *key[KS_RING_MAX]; /* borrowed from the store (NULL when not attached) */
@@ -42,6 +58,9 @@ typedef struct ks_ring {
 	bool insecure;            /* going insecure: every key's goal is to leave */
 	zk_time_t saved;          /* when it was last saved; 0 for a ring never saved */
 	zk_time_t next;           /* the next key event the last step saw (0: none) */
+	ks_ring_event ev;         /* what happens then */
+	unsigned pending;         /* roles (1 << KS_ROLE_*) an operator asked to roll whose
+				   * rollover waits for the current key (see ks_ring_step) */
 } ks_ring;
 
 /* What the policy asks of the ring. */
@@ -69,6 +88,7 @@ typedef struct ks_ring_report {
 	bool waits_parent;         /* a DS move waits for the parent */
 	unsigned deferred;         /* roles (1 << KS_ROLE_*) whose policy rollover waits for
 				      a free slot (KS_RING_RESERVED) */
+	unsigned pending;          /* roles whose requested rollover waits (r->pending) */
 } ks_ring_report;
 
 /* Make a key of `role` and `alg` in the store; the key is borrowed from it. */
@@ -91,9 +111,16 @@ int ks_ring_attach(ks_ring *r, ks_store *s, const ks_ring_policy *rp, zk_time_t 
 		   zk_error *reterr);
 
 /*
- * One step at `now`. `roll` is a bit per role (1 << KS_ROLE_*) an operator asked to roll
- * now; only these may take the last KS_RING_RESERVED slots of the ring (the policy's own
- * rollovers wait then: rep->deferred). `gen` makes keys (ks_ring_gen_store in the signer;
+ * One step at `now`. `roll` is a bit per role (1 << KS_ROLE_*) an operator asked to roll;
+ * only these may take the last KS_RING_RESERVED slots of the ring (the policy's own
+ * rollovers wait then: rep->deferred). A ZSK or CSK rollover asked for starts by
+ * pre-publication, and so waits (r->pending, saved with the ring) while the zone is young:
+ * until its keys are in every cache and its DS is asked for, there is no chain of trust,
+ * a new key signs with its DNSKEY (as for a new algorithm, ks_kasp_has_chain), and both
+ * keys would sign every RRset until the old key's signatures are gone from every cache
+ * (a week and more). The roles in `at_once` (an emergency: the key is lost or
+ * compromised) start at once whatever the current key's age, with those double
+ * signatures. `gen` makes keys (ks_ring_gen_store in the signer;
  * a fake in the simulator). Keys that left the zone for good are dropped from the ring
  * and listed in the report; the caller archives them (ks_store_archive) after saving the
  * ring, so that a crash between the two leaves a ring that still loads. The keys'
@@ -104,8 +131,9 @@ int ks_ring_attach(ks_ring *r, ks_store *s, const ks_ring_policy *rp, zk_time_t 
  * rumoured counts time from the step, and a crash before the save only makes the next
  * step take the same moves later, which is always safe.
  */
-int ks_ring_step(ks_ring *r, const ks_ring_policy *rp, unsigned roll, zk_time_t now,
-		 ks_ring_gen_fn gen, void *userdata, ks_ring_report *rep, zk_error *reterr);
+int ks_ring_step(ks_ring *r, const ks_ring_policy *rp, unsigned roll, unsigned at_once,
+		 zk_time_t now, ks_ring_gen_fn gen, void *userdata, ks_ring_report *rep,
+		 zk_error *reterr);
 
 /* The generator of the signer: ks_store_generate in `userdata` (a ks_store *). */
 int ks_ring_gen_store(void *userdata, ks_role role, uint8_t alg, zk_time_t now, ks_key **ret,
@@ -121,7 +149,7 @@ bool ks_ring_ds_observed(ks_ring *r, size_t i, bool published, zk_time_t now);
 
 /*
  * An operator says the DS of the key with `tag` is at the parent (published) or gone.
- * ZK_E_NOT_FOUND for no such key; ZK_E_BAD_REQUEST when that key's DS is not waiting for
+ * ZK_E_KEY_NOT_FOUND for no such key; ZK_E_CONFLICT when that key's DS is not waiting for
  * that (the message says what it waits for).
  */
 int ks_ring_ds_seen(ks_ring *r, uint16_t tag, bool published, zk_time_t now,
@@ -144,6 +172,13 @@ int ks_ring_rolling(const ks_ring *r, ks_role role, char *why, size_t size);
 
 /* A waiting key's reason ("waiting for DS 12345 at the parent"), or NULL; buf >= 96. */
 const char *ks_ring_waiting(const ks_ring *r, size_t i, char *buf, size_t size);
+/* Some key waits for the parent (ks_ring_waiting gives a reason for it). */
+bool ks_ring_waits_parent(const ks_ring *r);
 
-/* One line for status: the first key's reason, or "" when nothing waits. */
+/* What the next key event does, for a person: "ZSK 31613 starts signing the zone"; ""
+ * when nothing is planned. buf >= 96. */
+const char *ks_ring_event_text(const ks_ring *r, char *buf, size_t size);
+
+/* One line for status: the first key's reason, or a requested rollover's wait, or ""
+ * when nothing waits; buf >= 160. */
 const char *ks_ring_status(const ks_ring *r, char *buf, size_t size);

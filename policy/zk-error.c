@@ -19,7 +19,7 @@ struct zk_code_info {
 
 static const struct zk_code_info codes[ZK_E_END - ZK_E_BASE] = {
 	ROW(ZK_E_PROTECTED_RECORD, "PROTECTED_RECORD", 403,
-	    "protected record type cannot be modified"),
+	    "record managed by zonekeeper cannot be modified"),
 	ROW(ZK_E_CNAME_CONFLICT, "CNAME_CONFLICT", 409, "CNAME cannot coexist with other data"),
 	ROW(ZK_E_OUT_OF_ZONE, "OUT_OF_ZONE", 400, "name is outside the zone"),
 	ROW(ZK_E_INVALID_RECORD, "INVALID_RECORD", 400, "invalid record"),
@@ -50,6 +50,8 @@ static const struct zk_code_info codes[ZK_E_END - ZK_E_BASE] = {
 	    "the zone is in the configuration file; remove it there"),
 	ROW(ZK_E_DS_AT_PARENT, "DS_AT_PARENT", 409,
 	    "the zone's DS is at its parent: deleting it would make the zone bogus"),
+	ROW(ZK_E_KEY_NOT_FOUND, "KEY_NOT_FOUND", 404, "no such key in the zone"),
+	ROW(ZK_E_INPUT, "INPUT_UNREADABLE", 500, "the input zone file cannot be read"),
 };
 
 bool zk_code_is_domain(int code)

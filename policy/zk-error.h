@@ -45,6 +45,8 @@ enum {
 	ZK_E_ZONE_EXISTS,                  /* 409: a zone of that name exists (or is archived) */
 	ZK_E_ZONE_IN_CONFIG,               /* 409: the configuration file owns that zone */
 	ZK_E_DS_AT_PARENT,                 /* 409: deleting would break the chain of trust */
+	ZK_E_KEY_NOT_FOUND,                /* 404: no such key in the zone */
+	ZK_E_INPUT,                        /* the input zone file is missing or unreadable */
 	ZK_E_END                           /* one past the last code */
 };
 _Static_assert(ZK_E_END <= -501, "domain codes must stay clear of -errno");

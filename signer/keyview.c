@@ -35,8 +35,8 @@ static json_t *state_json(ks_state s)
 
 json_t *sgn_keys_view(const ks_ring *ring)
 {
-	json_t *arr = json_array();
-	char why[96], first[96];
+	json_t *arr = json_array(), *pending = json_array();
+	char why[96], first[160], event[160];
 
 	for (size_t i = 0; i < ring->n; i++) {
 		const ks_kstate *k = &ring->k[i];
@@ -62,8 +62,14 @@ json_t *sgn_keys_view(const ks_ring *ring)
 			"file", key ? json_string(ks_key_basename(key)) : json_null()));
 	}
 	ks_ring_status(ring, first, sizeof(first));
-	return json_pack("{s:o,s:o,s:o}", "keys", arr, "next_key_event", time_json(ring->next),
-			 "waiting", first[0] ? json_string(first) : json_null());
+	for (int role = 0; role < _KS_ROLE_MAX; role++)
+		if (ring->pending & (1u << role))
+			json_array_append_new(pending, json_string(ks_role_name((ks_role) role)));
+	ks_ring_event_text(ring, event, sizeof(event));
+	return json_pack("{s:o,s:o,s:o,s:o,s:o}", "keys", arr, "next_key_event",
+			 time_json(ring->next), "next_key_action",
+			 event[0] ? json_string(event) : json_null(), "waiting",
+			 first[0] ? json_string(first) : json_null(), "rollovers_pending", pending);
 }
 
 json_t *sgn_ds_view(const ks_ring *ring, const pol_zone *zone, uint8_t digest,

@@ -920,8 +920,10 @@ static int parse_path(loader *L, const char *path, const char *open_path,
 	fd = open(open_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (depth ? O_NOFOLLOW : 0));
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
+		/* missing, not ours to read: the operator's to fix, not an internal error */
 		if (depth == 0)
-			return zk_fail(L->err, r, "cannot read zone file '%s'", path);
+			return zk_fail(L->err, ZK_E_INPUT, "cannot read zone file '%s': %s", path,
+				       strerror(-r));
 		return fail(L, ZK_E_ZONE_PARSE, from_file, from_line,
 			    "cannot read included file '%s': %s", path, strerror(-r));
 	}
@@ -944,8 +946,11 @@ static int parse_path(loader *L, const char *path, const char *open_path,
 			    "included file '%s' changed while being read; will retry", path);
 	}
 	if (r < 0) {
-		if (depth == 0)
+		if (depth == 0 && r == -ENOMEM)
 			return zk_fail(L->err, r, "cannot read zone file '%s'", path);
+		if (depth == 0)
+			return zk_fail(L->err, ZK_E_INPUT, "cannot read zone file '%s': %s", path,
+				       strerror(-r));
 		return fail(L, r == -ENOMEM ? r : ZK_E_ZONE_PARSE, from_file, from_line,
 			    "cannot read included file '%s': %s", path, strerror(-r));
 	}

@@ -1224,6 +1224,7 @@ static int keys_step(sgn_ctx *c, const sgn_run_opts *o, ks_store **ret_store, ks
 	const pol_zone *zone = c->zone;
 	const pol_policy *p = zone->policy;
 	ks_ring_policy rp;
+	unsigned pending;
 	int r;
 
 	r = sgn_ring_open(c->cfg, zone, o->diag, o->now, ret_store, ring, reterr);
@@ -1242,10 +1243,13 @@ static int keys_step(sgn_ctx *c, const sgn_run_opts *o, ks_store **ret_store, ks
 			    ks_ring_ds_observed(ring, i, o->ds_obs[j].published, o->now))
 				*dirty = true;
 	ks_ring_policy_from(p, &rp);
-	r = ks_ring_step(ring, &rp, o->roll, o->now, ks_ring_gen_store, *ret_store, rep, reterr);
+	pending = ring->pending;
+	r = ks_ring_step(ring, &rp, o->roll, o->roll_at_once, o->now, ks_ring_gen_store,
+			 *ret_store, rep, reterr);
 	if (r < 0)
 		return r;
-	if (rep->moves || rep->generated || rep->removed)
+	/* a rollover asked for and waiting is kept in the ring's file too */
+	if (rep->moves || rep->generated || rep->removed || ring->pending != pending)
 		*dirty = true;
 	res->keys_generated = rep->generated;
 	memcpy(res->generated_tags, rep->generated_tags, sizeof(res->generated_tags));
@@ -1354,6 +1358,7 @@ static int run_keys(run *x, zk_error *reterr)
 	if (r < 0)
 		return run_done(x, r);
 	ks_ring_status(c->ring, x->res->key_status, sizeof(x->res->key_status));
+	x->res->key_waits_parent = ks_ring_waits_parent(c->ring);
 	return RUN_NEXT;
 }
 
@@ -1517,6 +1522,8 @@ static int run_sign(run *x, zk_error *reterr)
 			       c->inc_expiry < res->sign.earliest_expiry))
 			res->sign.earliest_expiry = c->inc_expiry;
 		res->sign.next_refresh = res->sign.earliest_expiry - p->rrsig_refresh;
+		/* measured all the same: after a restart the status has it before any change */
+		res->dnskey_response = response_size(x->z, T_DNSKEY);
 		inc_published(c, x->z, &x->ks, res->sign.earliest_expiry);
 		if (!x->in_place) {
 			/* z holds the published data and, adopted, its signatures */

@@ -63,7 +63,9 @@ typedef struct sgn_run_opts {
 	const rec_op *changes;
 	size_t n_changes;
 	bool splice;          /* keep the published text to reuse its unchanged parts (daemon) */
-	unsigned roll;        /* roll these roles now (1 << KS_ROLE_*): operator request */
+	unsigned roll;        /* roll these roles (1 << KS_ROLE_*): operator request; waits
+			       * while the role's key is young (ks_ring_step) */
+	unsigned roll_at_once; /* ... these at once, whatever the key's age (an emergency) */
 	bool ds_seen;         /* the operator saw the DS of key ds_seen_tag at the parent, */
 	bool ds_gone;         /* ... or saw it gone; a key not waiting for that: an error */
 	uint16_t ds_seen_tag;
@@ -90,7 +92,7 @@ typedef struct sgn_run_result {
 	zk_time_t key_next;         /* next key event (0: none) */
 	bool key_waits_parent;      /* a DS move waits for the parent */
 	unsigned key_deferred;      /* roles whose policy rollover waits for room in the ring */
-	char key_status[128];       /* "waiting for DS 12345 at the parent", or "" */
+	char key_status[192];       /* "waiting for DS 12345 at the parent", or "" */
 	size_t dnskey_response;     /* bytes of the DNSKEY answer with its RRSIGs and EDNS */
 	sgn_sign_stats sign;
 	sgn_verify_report verify;

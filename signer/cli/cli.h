@@ -114,6 +114,6 @@ int cmd_key_ds_seen(int argc, char **argv);  /* `key ds-seen ZONE TAG` */
 /* `keys ZONE` / `ds ZONE`: the daemon's view (keys.c decides which mode). */
 int cli_api_keys(const cli_api *o, const char *zone);
 /* The key view (signer/keyview.h) as a table, and DS records as zone-file lines. */
-int cli_print_keys(const json_t *view);
+int cli_print_keys(const json_t *view, const char *zone);
 int cli_print_ds(const json_t *ds, const char *zone, int digest);
 int cli_api_ds(const cli_api *o, const char *zone, int digest);

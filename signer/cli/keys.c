@@ -2,6 +2,7 @@
 /*
  * signer/cli/keys.c -- `zonekeeper keys`, `zonekeeper ds`, `zonekeeper key import`.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -127,6 +128,11 @@ static int open_zone_keys(const struct common *o, pol_config **ret_cfg, const po
 		 : sgn_keys_open(cfg, z, &cli_diag, ret, &e);
 	if (r < 0) {
 		cli_error(z->name, r, &e);
+		/* the usual cause: an operator who is not the service's user */
+		if (r == -EACCES || r == -EPERM)
+			fprintf(stderr, "zonekeeper: the keys of %s belong to the service's user: "
+				"ask the running daemon (zonekeeper keys %s), or run this as that "
+				"user (sudo -u zonekeeper ...)\n", z->name, z->name);
 		pol_config_free(cfg);
 		return CLI_FAIL;
 	}
@@ -177,7 +183,7 @@ int cmd_keys(int argc, char **argv)
 	if (o.json)
 		cli_print_json(view);
 	else {
-		r = cli_print_keys(view);
+		r = cli_print_keys(view, z->name);
 		json_decref(view);
 	}
 	ks_store_free(s);

@@ -9,6 +9,7 @@
 
 #include "policy/zk-macro.h"
 #include "signer/cli/cli.h"
+#include "signer/lock.h"
 #include "signer/signer.h"
 
 static void sign_usage(FILE *f)
@@ -116,6 +117,8 @@ int cmd_sign(int argc, char **argv)
 	size_t n_zones = 0;
 	bool json = false;
 	sgn_run_opts ro = { .diag = &cli_diag, .verify_level = -1 };
+	sgn_lock *lock = NULL;
+	zk_error le = { 0 };
 	pol_config *cfg;
 	json_t *all = NULL;
 	int c, rc = CLI_OK;
@@ -162,6 +165,12 @@ int cmd_sign(int argc, char **argv)
 		}
 	if (cfg->n_zones == 0)
 		fprintf(stderr, "zonekeeper sign: %s configures no zones\n", config);
+	/* one publisher: never beside a running zonekeeperd (signer/lock.h) */
+	if (sgn_lock_take(cfg->paths.state_dir, SGN_LOCK_TOOL, &lock, &le) < 0) {
+		cli_error("nothing signed", le.code, &le);
+		pol_config_free(cfg);
+		return CLI_FAIL;
+	}
 	ro.now = cli_now();
 	if (json)
 		all = json_array();
@@ -194,6 +203,7 @@ int cmd_sign(int argc, char **argv)
 	}
 	if (json)
 		cli_print_json(all);
+	sgn_lock_free(lock);
 	pol_config_free(cfg);
 	return rc;
 }

@@ -169,7 +169,7 @@ static int run(sim *s, const pol_policy *p, zk_time_t start, zk_time_t end, bool
 		zk_time_t next;
 
 		memcpy(before, s->ring.k, n_before * sizeof(before[0]));
-		if (ks_ring_step(&s->ring, &rp, 0, t, gen_memory, s, &rep, &e) < 0) {
+		if (ks_ring_step(&s->ring, &rp, 0, 0, t, gen_memory, s, &rep, &e) < 0) {
 			r = cli_error(s->zone, e.code, &e);
 			break;
 		}

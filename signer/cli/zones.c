@@ -804,13 +804,37 @@ static int add_key_row(cl_table *t, const json_t *k)
 	return cl_table_add(t, cells);
 }
 
-int cli_print_keys(const json_t *view)
+/* What unblocks a key that waits for the parent: the command, with this zone's name. */
+static void print_unblock(const json_t *keys, const char *zone)
+{
+	const json_t *k;
+	size_t i;
+
+	json_array_foreach(keys, i, k) {
+		const char *ds = json_string_value(json_object_get(k, "ds"));
+		json_int_t tag = json_integer_value(json_object_get(k, "tag"));
+
+		if (json_is_null(json_object_get(k, "waiting")) || !ds)
+			continue;
+		if (!strcmp(ds, "rumoured"))
+			printf("  give the parent the DS of key %lld (zonekeeper ds %s); once it "
+			       "serves it, a parental agent sees it, or say so: zonekeeper key "
+			       "ds-seen %s %lld\n", (long long) tag, zone, zone, (long long) tag);
+		else if (!strcmp(ds, "unretentive"))
+			printf("  ask the parent to remove the DS of key %lld; once it is gone, a "
+			       "parental agent sees it, or say so: zonekeeper key ds-seen %s %lld "
+			       "--withdrawn\n", (long long) tag, zone, (long long) tag);
+	}
+}
+
+int cli_print_keys(const json_t *view, const char *zone)
 {
 	static const char *const headers[] = { "TAG", "ROLE", "ALGORITHM", "STATE", "DNSKEY",
 					       "KRRSIG", "ZRRSIG", "DS", "PUBLISH", "ACTIVE",
 					       "RETIRE", "REMOVE" };
 	const json_t *keys = json_object_get(view, "keys");
 	const char *next = json_string_value(json_object_get(view, "next_key_event"));
+	const char *action = json_string_value(json_object_get(view, "next_key_action"));
 	const char *waiting = json_string_value(json_object_get(view, "waiting"));
 	const char *perr = json_string_value(json_object_get(view, "parent_error"));
 	cl_table *t = table_of(keys, headers, ZK_ELEMENTSOF(headers), add_key_row);
@@ -823,9 +847,11 @@ int cli_print_keys(const json_t *view)
 	cl_table_free(t);
 	if (json_array_size(keys) == 0)
 		printf("(no keys yet: the first signing run generates them)\n");
-	printf("next key event: %s\n", next ? next : "none");
+	printf("next key event: %s%s%s\n", next ? next : "none", action ? ": " : "",
+	       action ? action : "");
 	if (waiting)
 		printf("%s\n", waiting);
+	print_unblock(keys, zone);
 	if (perr)
 		printf("parental agents: %s\n", perr);
 	return CLI_OK;
@@ -838,12 +864,24 @@ int cli_print_ds(const json_t *ds, const char *zone, int digest)
 
 	json_array_foreach(ds, i, d) {
 		const char *rec = json_string_value(json_object_get(d, "record"));
+		const char *state = json_string_value(json_object_get(d, "ds_state"));
 		json_int_t type = json_integer_value(json_object_get(d, "digest_type"));
+		json_int_t tag = json_integer_value(json_object_get(d, "tag"));
 
-		if (rec && (!digest || type == digest)) {
-			puts(rec);
-			n++;
-		}
+		if (!rec || (digest && type != digest))
+			continue;
+		puts(rec);
+		n++;
+		/* on stderr: stdout stays the records alone, for a script to take */
+		if (state && !strcmp(state, "hidden"))
+			fprintf(stderr, "zonekeeper: DS %lld: not for the parent yet: zonekeeper "
+				"asks for it (CDS/CDNSKEY) once key %lld is in every cache; "
+				"`zonekeeper keys %s` says when\n", (long long) tag, (long long) tag,
+				zone);
+		else if (state && !strcmp(state, "rumoured"))
+			fprintf(stderr, "zonekeeper: DS %lld: give it to the parent now; once the "
+				"parent serves it, a parental agent sees it, or say so: zonekeeper "
+				"key ds-seen %s %lld\n", (long long) tag, zone, (long long) tag);
 	}
 	if (n)
 		return CLI_OK;
@@ -861,7 +899,7 @@ int cli_api_keys(const cli_api *o, const char *zone)
 	if (r == CLI_OK)
 		r = cli_api_call(o, "GET", path, NULL, &rsp);
 	if (r == CLI_OK && !o->json)
-		r = cli_print_keys(rsp.json);
+		r = cli_print_keys(rsp.json, zone);
 	cl_response_clear(&rsp);
 	free(path);
 	return r;
@@ -888,11 +926,14 @@ static const char rollover_usage[] =
 	"Usage: zonekeeper key rollover ZONE --type ksk|zsk|csk [--now] [--socket PATH]\n"
 	"                               [--config FILE] [--json]\n"
 	"\n"
-	"Start a rollover of the zone's KSK, ZSK or CSK now, whatever its lifetime says (an\n"
-	"emergency replacement, or a test): the daemon generates the successor at once and\n"
-	"the rollover then runs at the pace the TTLs allow, a KSK waiting for its DS at the\n"
-	"parent. --now is accepted for clarity (every request starts at once). Prints the\n"
-	"keys once the run that starts it has published.\n";
+	"Start a rollover of the zone's KSK, ZSK or CSK, whatever its lifetime says: the\n"
+	"daemon generates the successor and the rollover then runs at the pace the TTLs\n"
+	"allow, by pre-publication for a ZSK, a KSK waiting for its DS at the parent. A ZSK\n"
+	"or CSK rollover of a zone signed so recently that its DS is not yet asked for waits\n"
+	"until it is (rolled at once, both keys would sign every record for a week and\n"
+	"more); --now starts it at once all the same (a lost or compromised key), with those\n"
+	"double signatures. Prints the keys once the run that starts it, or records it as\n"
+	"waiting, has published.\n";
 
 static const char ds_seen_usage[] =
 	"Usage: zonekeeper key ds-seen ZONE TAG [--withdrawn] [--socket PATH] [--config FILE]\n"
@@ -937,7 +978,7 @@ static int key_request(const cli_api *o, const char *zone, const char *seg1, con
 	}
 	r = cli_api_call(o, "POST", path, body, &rsp);
 	if (r == CLI_OK && !o->json)
-		r = cli_print_keys(rsp.json);
+		r = cli_print_keys(rsp.json, zone);
 	cl_response_clear(&rsp);
 	json_decref(body);
 	free(path);

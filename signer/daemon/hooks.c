@@ -47,6 +47,7 @@ typedef struct ntarget {
 	unsigned tries;           /* sent for this serial */
 	unsigned failed;          /* tries that failed in a row, whatever the serial: the backoff */
 	bool answered;            /* the last try was answered (with an error: counted then) */
+	int send_errno;           /* the last try could not be sent (0: it was) */
 	zk_time_t retry_at;
 } ntarget;
 
@@ -671,9 +672,12 @@ static void notify_send(ntarget *t)
 
 	t->tries++;
 	t->answered = false;
-	/* a failed send is a try that goes unanswered: retried the same way */
-	if (send(t->fd, t->wire, t->wire_len, 0) < 0)
-		dlog(ZK_LOG_DEBUG, &f, "cannot send NOTIFY to %s: %m", t->target);
+	/* a failed send is a try that goes unanswered: retried the same way, and its reason
+	 * shown (a firewall or a sandbox that refuses the address says so here) */
+	t->send_errno = send(t->fd, t->wire, t->wire_len, 0) < 0 ? errno : 0;
+	if (t->send_errno)
+		dlog(ZK_LOG_DEBUG, &f, "cannot send NOTIFY to %s: %s", t->target,
+		     strerror(t->send_errno));
 }
 
 static void notify_failed(ntarget *t, const char *why)
@@ -692,9 +696,13 @@ static void notify_failed(ntarget *t, const char *why)
 static int on_notify_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	ntarget *t = userdata;
+	char why[128];
 
-	if (!t->answered)
-		notify_failed(t, "was not answered");
+	if (!t->answered) {
+		if (t->send_errno)
+			snprintf(why, sizeof(why), "could not be sent: %s", strerror(t->send_errno));
+		notify_failed(t, t->send_errno ? why : "was not answered");
+	}
 	notify_send(t);
 	t->retry_at = arm(t->hz->h, &t->retry, backoff(t->failed + 1), on_notify_retry, t);
 	return 0;

@@ -31,6 +31,7 @@
 #include "signer/daemon/zset.h"
 #include "keystore/keystore.h"
 #include "signer/journal.h"
+#include "signer/lock.h"
 #include "signer/records.h"
 #include "signer/signer.h"
 
@@ -147,11 +148,13 @@ typedef struct dzone {
 	api_req *key_req;         /* a request waiting for the next run */
 	api_req *job_key_req;     /* the request the running job carries out */
 	unsigned key_roll;        /* roles to roll in the next run (1 << KS_ROLE_*) */
+	unsigned key_roll_now;    /* ... of them at once, whatever the key's age */
 	bool key_ds_seen, key_ds_gone;
 	uint16_t key_ds_tag;
 	zk_time_t key_next;       /* next key event (0: none) */
 	zk_time_t parent_asked;   /* when a run last asked the parental agents */
-	char key_status[128];     /* "waiting for DS 12345 at the parent", or "" */
+	char key_status[192];     /* "waiting for DS 12345 at the parent", or "" */
+	bool key_waits_parent;    /* a key move waits for the parent's DS (or its removal) */
 	char parent_error[512];   /* why the parental agents could not be asked, or "" */
 	size_t dnskey_response;   /* bytes of the DNSKEY answer last published */
 	/*
@@ -208,6 +211,7 @@ struct manager {
 	char *config_path;
 	pol_config *config;
 	uint32_t debounce_ms;
+	sgn_lock *lock;           /* the one publisher of state_dir (signer/lock.h) */
 
 	zset zones;               /* dzone, by name */
 	zset inputs;              /* dinput, by path */
@@ -290,8 +294,8 @@ json_t *mgr_zone_json(const dzone *z);
  * `req` is answered when that run ends (routes_key_done). One request at a time per zone:
  * ZK_E_UNAVAILABLE while another is pending.
  */
-int mgr_key_request(manager *m, dzone *z, api_req *req, unsigned roll, bool ds_seen,
-		    bool ds_gone, uint16_t tag, zk_error *reterr);
+int mgr_key_request(manager *m, dzone *z, api_req *req, unsigned roll, unsigned roll_now,
+		    bool ds_seen, bool ds_gone, uint16_t tag, zk_error *reterr);
 
 /* The next key event: a key state change or the next parental-agent check (0: none). */
 zk_time_t mgr_next_key_event(const dzone *z);

@@ -321,7 +321,7 @@ static void on_debounce(dzone *z)
 		dlog_fields f = { .zone = z->name, .signatures = -1 };
 
 		dlog(ZK_LOG_NOTICE, &f, "the input file %s %s: reading it again",
-		     z->cfg->input_file, z->last_code == -ENOENT ? "came back" : "changed");
+		     z->cfg->input_file, z->last_code == ZK_E_INPUT ? "came back" : "changed");
 	} else if (present && z->have_input_id && zk_same_file(&sb, &z->input_id)) {
 		return;
 	}
@@ -654,8 +654,7 @@ static bool input_error(const dzone *z)
 
 	if (!z->opts.reload_input)
 		return false;
-	if (!z->res->input_read && (code == -ENOENT || code == -EACCES || code == -EAGAIN ||
-				   code == -EISDIR || code == -ELOOP))
+	if (!z->res->input_read && (code == ZK_E_INPUT || code == -EAGAIN))
 		return true;
 	return code == ZK_E_ZONE_PARSE || code == ZK_E_ZONE_CONTENT || code == ZK_E_OUT_OF_ZONE ||
 	       code == ZK_E_CNAME_CONFLICT || code == ZK_E_SERIAL_NOT_GREATER ||
@@ -724,10 +723,11 @@ static void start_job(manager *m, dzone *z)
 	z->job_key_req = z->key_req;
 	z->key_req = NULL;
 	z->opts.roll = z->key_roll;
+	z->opts.roll_at_once = z->key_roll_now;
 	z->opts.ds_seen = z->key_ds_seen;
 	z->opts.ds_gone = z->key_ds_gone;
 	z->opts.ds_seen_tag = z->key_ds_tag;
-	z->key_roll = 0;
+	z->key_roll = z->key_roll_now = 0;
 	z->key_ds_seen = z->key_ds_gone = false;
 	memcpy(z->job_obs, z->obs, z->n_obs * sizeof(z->obs[0]));
 	z->opts.ds_obs = z->job_obs;
@@ -930,6 +930,7 @@ static void keys_finish(dzone *z, const sgn_run_result *res)
 		dlog(ZK_LOG_WARNING, &f, "the policy's next rollover waits: the zone's keys fill "
 		     "all but the places kept for an emergency rollover");
 	snprintf(z->key_status, sizeof(z->key_status), "%s", res->key_status);
+	z->key_waits_parent = res->key_waits_parent;
 	z->key_next = res->key_next;
 	if (res->dnskey_response)
 		z->dnskey_response = res->dnskey_response;
@@ -947,18 +948,23 @@ static void run_published(manager *m, dzone *z)
 	z->earliest_expiry = res->sign.earliest_expiry;
 	f.serial = res->serial;
 	if (res->published) {
+		char reused[48] = "";
+
 		f.signatures = (long) res->sign.made;
 		z->last_published = z->opts.now;
 		z->last_made = res->sign.made;
 		z->sigs_total += res->sign.made;
+		/* only when text was copied: a first or a small zone's file has nothing to copy */
+		if (res->copied && res->output_size)
+			snprintf(reused, sizeof(reused), ", %.1f%% of the text reused",
+				 100.0 * (double) res->copied / (double) res->output_size);
 		dlog(ZK_LOG_NOTICE, &f,
 		     "published serial %u%s: %zu signatures made, %zu kept, %zu RRsets re-signed%s "
-		     "(load %.2fs, sign %.2fs, verify %.2fs, write %.2fs, %.1f%% of the text reused)",
+		     "(load %.2fs, sign %.2fs, verify %.2fs, write %.2fs%s)",
 		     res->serial, z->job_safe ? " (the last good version re-signed)" : "",
 		     res->sign.made, res->sign.kept, res->sign.rrsets_signed,
 		     res->incremental ? ", changed names only" : "",
-		     res->t_load, res->t_sign, res->t_verify, res->t_write,
-		     res->copied ? 100.0 * (double) res->copied / (double) res->output_size : 0.0);
+		     res->t_load, res->t_sign, res->t_verify, res->t_write, reused);
 		after_publish(m, z);
 	} else {
 		if (!z->last_published)
@@ -1008,6 +1014,7 @@ static void job_published(manager *m, dzone *z)
 		goto next;
 	}
 	if (z->r < 0) {
+		const char *kept;
 		char buf[1024];
 
 		z->last_code = z->r;
@@ -1017,13 +1024,16 @@ static void job_published(manager *m, dzone *z)
 		f.file = z->err.file;
 		f.line = z->err.line;
 		f.serial = sgn_ctx_serial(z->ctx).set ? sgn_ctx_serial(z->ctx).value : 0;
+		/* what stays served: say "the last good zone" only when there is one */
+		kept = sgn_ctx_serial(z->ctx).set ? "keeping the last good zone"
+						  : "nothing published yet";
 		if (input_error(z)) {
 			/* nothing to retry until the file changes (inotify says when) */
 			z->input_broken = true;
 			z->failures = 0;
 			z->retry_at = 0;
-			dlog(ZK_LOG_ERR, &f, "%s, keeping the last good zone until the input is fixed",
-			     zk_error_str(&z->err, z->r, buf, sizeof(buf)));
+			dlog(ZK_LOG_ERR, &f, "%s, %s until the input is fixed",
+			     zk_error_str(&z->err, z->r, buf, sizeof(buf)), kept);
 			/*
 			 * The failed run dropped the version in memory: re-sign the published one
 			 * in place (with the API's writes) and keep its signatures fresh. Not if
@@ -1040,9 +1050,8 @@ static void job_published(manager *m, dzone *z)
 			{
 				char ts[32];
 
-				dlog(ZK_LOG_ERR, &f, "%s, keeping the last good zone; retrying at %s "
-				     "(failure %u in a row)",
-				     zk_error_str(&z->err, z->r, buf, sizeof(buf)),
+				dlog(ZK_LOG_ERR, &f, "%s, %s; retrying at %s (failure %u in a row)",
+				     zk_error_str(&z->err, z->r, buf, sizeof(buf)), kept,
 				     zk_time_iso(z->retry_at, ts, sizeof(ts)), z->failures);
 			}
 			/*
@@ -1888,6 +1897,10 @@ int manager_new(const manager_opts *o, manager **ret, zk_error *reterr)
 		return r;
 	/* a start that cannot work stops here, naming the path (systemctl status shows it) */
 	r = sgn_check_paths(c, &config_diag, reterr);
+	/* one publisher: a `zonekeeper sign` running on these zones, or another daemon, stops
+	 * the start here, named (signer/lock.h) */
+	if (r >= 0)
+		r = sgn_lock_take(c->paths.state_dir, SGN_LOCK_DAEMON, &m->lock, reterr);
 	if (r < 0) {
 		pol_config_free(c);
 		return r;
@@ -2036,6 +2049,7 @@ manager *manager_free(manager *m)
 	free(m->config_path);
 	if (m->max_jobs)
 		slots_done(&m->cpu);
+	sgn_lock_free(m->lock); /* last: nothing of ours is written after this */
 	free(m);
 	return NULL;
 }
@@ -2048,14 +2062,15 @@ int manager_run(manager *m)
 	return sd_event_loop(m->event);
 }
 
-int mgr_key_request(manager *m, dzone *z, api_req *req, unsigned roll, bool ds_seen,
-		    bool ds_gone, uint16_t tag, zk_error *reterr)
+int mgr_key_request(manager *m, dzone *z, api_req *req, unsigned roll, unsigned roll_now,
+		    bool ds_seen, bool ds_gone, uint16_t tag, zk_error *reterr)
 {
 	if (z->key_req || z->job_key_req)
 		return zk_fail(reterr, ZK_E_UNAVAILABLE,
 			       "another key request for %s is in progress; try again", z->name);
 	z->key_req = req;
 	z->key_roll = roll;
+	z->key_roll_now = roll_now;
 	z->key_ds_seen = ds_seen;
 	z->key_ds_gone = ds_gone;
 	z->key_ds_tag = tag;

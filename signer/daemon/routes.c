@@ -963,8 +963,8 @@ static json_t *keys_reply(const dzone *z)
 	json_t *view = json_deep_copy(z->keys_view);
 
 	json_object_set_new(view, "status", json_string("ok"));
-	if (z->parent_error[0])
-		json_object_set_new(view, "parent_error", api_json_string(z->parent_error));
+	json_object_set_new(view, "parent_error",
+			    z->parent_error[0] ? api_json_string(z->parent_error) : json_null());
 	return view;
 }
 
@@ -1041,10 +1041,13 @@ static json_t *key_body(api_req *req, const char *const *allowed, zk_error *e)
 }
 
 /*
- * POST .../keys/rollover {"type": "zsk"|"ksk"|"csk", "now": true}: a successor is
- * generated at once and the rollover proceeds at the policy's safe pace (an emergency
- * replacement cannot skip the TTLs without breaking validation). Answered once the run
- * that starts it has published.
+ * POST .../keys/rollover {"type": "zsk"|"ksk"|"csk", "now": false}: a successor is
+ * generated and the rollover proceeds at the policy's safe pace (even an emergency
+ * replacement cannot skip the TTLs without breaking validation). A ZSK or CSK that is
+ * young (its signatures not in every cache yet) is rolled once it is not: rolled at once,
+ * both keys would sign every RRset for a week and more (ks_ring_step). "now": true rolls
+ * it at once all the same (a lost or compromised key). Answered once the run that starts
+ * it, or records it as waiting, has published.
  */
 static int do_rollover(manager *m, dzone *z, api_req *req)
 {
@@ -1053,7 +1056,7 @@ static int do_rollover(manager *m, dzone *z, api_req *req)
 	json_t *j = key_body(req, allowed, &e), *type, *now;
 	const char *t;
 	int role;
-	bool csk = z->cfg->policy->keys == POL_KEYS_CSK;
+	bool csk = z->cfg->policy->keys == POL_KEYS_CSK, at_once;
 
 	if (!j)
 		return fail_reply(req, ZK_E_BAD_REQUEST, &e);
@@ -1061,6 +1064,7 @@ static int do_rollover(manager *m, dzone *z, api_req *req)
 	now = json_object_get(j, "now");
 	t = json_string_value(type);
 	role = t ? ks_role_from_name(t) : -1;
+	at_once = json_is_true(now);
 	if (now && !json_is_boolean(now)) {
 		json_decref(j);
 		zk_fail(&e, ZK_E_BAD_REQUEST, "'now' must be true or false");
@@ -1085,8 +1089,15 @@ static int do_rollover(manager *m, dzone *z, api_req *req)
 				ks_role_name((ks_role) role), z->name, why);
 			return fail_reply(req, ZK_E_CONFLICT, &e);
 		}
+		if ((z->ring_snap->pending & (1u << role)) && !at_once) {
+			ks_ring_status(z->ring_snap, why, sizeof(why));
+			zk_fail(&e, ZK_E_CONFLICT, "a %s rollover of %s is already asked for: %s",
+				ks_role_name((ks_role) role), z->name, why);
+			return fail_reply(req, ZK_E_CONFLICT, &e);
+		}
 	}
-	return mgr_key_request(m, z, req, 1u << role, false, false, 0, &e) < 0
+	return mgr_key_request(m, z, req, 1u << role, at_once ? 1u << role : 0, false, false, 0,
+			       &e) < 0
 		       ? fail_reply(req, e.code, &e) : API_LATER;
 }
 
@@ -1121,7 +1132,7 @@ static int do_ds_seen(manager *m, dzone *z, api_req *req, const char *tag_s)
 	r = ks_ring_ds_seen(ring, (uint16_t) tag, !gone, mgr_now(m), &e);
 	if (r < 0)
 		return fail_reply(req, r, &e);
-	return mgr_key_request(m, z, req, 0, !gone, gone, (uint16_t) tag, &e) < 0
+	return mgr_key_request(m, z, req, 0, 0, !gone, gone, (uint16_t) tag, &e) < 0
 		       ? fail_reply(req, e.code, &e) : API_LATER;
 }
 
@@ -1214,7 +1225,7 @@ static bool zone_metric(const dzone *z, size_t k, zk_time_t now, double *v)
 	case 9: *v = (double) z->n_ops; return true;
 	case 10: *v = (double) z->api_writes; return true;
 	case 11: *v = (double) z->dnskey_response; return z->dnskey_response;
-	case 12: *v = z->key_status[0] != 0; return true;
+	case 12: *v = z->key_waits_parent; return true;
 	case 13: *v = (double) z->runs; return true;
 	case 14: *v = (double) z->failed_runs; return true;
 	case 15: *v = (double) z->safe_runs; return true;
@@ -1231,7 +1242,7 @@ static bool zone_metric(const dzone *z, size_t k, zk_time_t now, double *v)
  */
 static bool zone_attention(const dzone *z, zk_time_t now)
 {
-	return z->last_code || z->failures || z->journal_damaged || z->key_status[0] ||
+	return z->last_code || z->failures || z->journal_damaged || z->key_waits_parent ||
 	       (z->earliest_expiry &&
 		z->earliest_expiry - now < (zk_time_t) z->cfg->policy->rrsig_refresh) ||
 	       hooks_failing(z->m->hooks, z->name);

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
 """Bad input gets a clear error, a non-zero exit, and changes nothing: the published file
 and the serial state stay exactly as they were."""
+import os
 import re
+from pathlib import Path
 
 import pytest
 
-from zktest.tools import Setup, sha256, zk
+from zktest.tools import ZONEKEEPER, Setup, run, sha256, zk
 from zktest.zones import SIMPLE
 
 
@@ -72,7 +74,8 @@ def test_ttl_above_max_zone_ttl_is_refused(signed):
 
 def test_missing_input_file(signed):
     signed.input_file("example.com.").unlink()
-    refused(signed, "INTERNAL", r"cannot read zone file '.*example\.com\.zone'")
+    refused(signed, "INPUT_UNREADABLE",
+            r"cannot read zone file '.*example\.com\.zone': No such file or directory")
 
 
 def test_broken_configuration_is_refused(signed):
@@ -178,3 +181,31 @@ def test_verify_usage_errors(signed):
     assert p.returncode == 2 and "Usage" in p.stderr
     p = zk("verify", "--origin", "example.com.", signed.root / "nope.zone")
     assert p.returncode == 1 and "nope.zone" in p.stderr
+
+
+def test_keys_read_by_another_user_say_whose_they_are():
+    """`zonekeeper keys --config --zone` run by an operator who is not the service's user
+    (here nobody, through setpriv): refused with the path and the two ways that work."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("setpriv") or os.geteuid() != 0:
+        pytest.skip("needs root and setpriv to run as another user")
+    top = Path(tempfile.mkdtemp(prefix="zk-keys-", dir="/tmp"))
+    try:
+        os.chmod(top, 0o755)
+        s = Setup(top, ["example.com."])
+        s.write_zone("example.com.", SIMPLE.format(origin="example.com."))
+        s.sign()
+        os.chmod(s.state / "zones", 0o700)  # as the service's own directories are
+        for p in (s.config, top / "zonekeeper.conf"):
+            if p.exists():
+                os.chmod(p, 0o644)
+        p = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                 str(ZONEKEEPER), "keys", "--config", str(s.config), "--zone",
+                 "example.com."], timeout=30)
+        assert p.returncode == 1, p.stdout + p.stderr
+        assert "Permission denied" in p.stderr and str(s.state / "zones") in p.stderr, p.stderr
+        assert "ask the running daemon (zonekeeper keys example.com.)" in p.stderr, p.stderr
+    finally:
+        shutil.rmtree(top, ignore_errors=True)

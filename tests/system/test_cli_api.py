@@ -346,7 +346,9 @@ def test_bad_key_requests_are_refused_and_change_nothing(daemon):
     p = cli(d, "key", "ds-seen", Z, "70000")
     assert p.returncode == 2 and "TAG is a key tag" in p.stderr
     code, body = d.api("/v1/zones/%s/keys/1/ds-seen" % Z, "POST", "{}")
-    assert code == 404 and "no key-signing key with tag 1" in body["error"]["message"], body
+    assert code == 404 and body["error"]["code"] == "KEY_NOT_FOUND", body
+    assert body["error"]["message"] == ("no such key in the zone: no key-signing key with "
+                                        "tag 1 in the zone"), body
     # nothing generated, nothing published
     assert json.loads(cli(d, "keys", Z, "--json").stdout)["keys"] == before
     assert sorted(p.name for p in s.key_dir(Z).iterdir()) == files
@@ -360,12 +362,22 @@ def test_keys_and_ds_from_the_daemon(daemon):
     head, rows = table(p.stdout)
     assert head[:4] == ["TAG", "ROLE", "ALGORITHM", "STATE"]
     assert {r[1].lower() for r in rows} >= {"ksk", "zsk"}
-    assert json.loads(cli(d, "keys", Z, "--json").stdout)["status"] == "ok"
+    view = json.loads(cli(d, "keys", Z, "--json").stdout)
+    assert view["status"] == "ok"
+    # the next key event says what happens then, to which key: a young zone's KSK
+    # reaches every cache first
+    ksk = [k["tag"] for k in view["keys"] if k["role"] == "KSK"][0]
+    assert view["next_key_action"] == "KSK %d has its DNSKEY in every cache" % ksk, view
+    assert "next key event: %s: KSK %d has its DNSKEY" % (view["next_key_event"], ksk) \
+        in p.stdout, p.stdout
+    assert view["rollovers_pending"] == [], view
 
     p = cli(d, "ds", Z)
     assert p.returncode == 0, p.stderr
     remote = [l for l in p.stdout.splitlines() if l.strip()]
     assert remote and all(re.search(r"\bDS\b", l) for l in remote)
+    # not for the parent yet, and said so (stdout stays the records alone)
+    assert "DS %d: not for the parent yet" % ksk in p.stderr, p.stderr
     # the key files say the same (local mode, unchanged)
     local = s.ds(Z)
     assert {l.split()[-1].upper() for l in remote} >= {l.split()[-1].upper() for l in local}

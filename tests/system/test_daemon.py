@@ -79,7 +79,7 @@ def test_atomic_rename_new_file_and_delete(two_zones):
     published = sha256(s.output_file(A))
     s.input_file(A).unlink()
     z = d.wait_zone(A, lambda z: z["error"] is not None, what="an error")
-    assert z["error"]["code"] == "INTERNAL" and "example.com.zone" in z["error"]["message"]
+    assert z["error"]["code"] == "INPUT_UNREADABLE" and "example.com.zone" in z["error"]["message"]
     assert sha256(s.output_file(A)) == published
     # a new file brings it back
     s.write_zone(A, SIMPLE.format(origin=A) + "back IN A 192.0.2.52\n")
@@ -115,6 +115,7 @@ def test_restart_with_unchanged_input_publishes_nothing(two_zones, tmp_path):
     d.wait_ready()
     files = {z: s.output_file(z).read_bytes() for z in (A, B)}
     serials = {z: serial_of(d, z) for z in (A, B)}
+    sizes = {z: d.zone(z)["dnskey_response"] for z in (A, B)}
     assert d.stop() == 0
     d2 = Daemon(s)
     try:
@@ -122,6 +123,13 @@ def test_restart_with_unchanged_input_publishes_nothing(two_zones, tmp_path):
         for z in (A, B):
             assert d2.zone(z)["serial"] == serials[z]
             assert s.output_file(z).read_bytes() == files[z]
+            # what the status knew before the restart, it knows after it without a change
+            assert d2.zone(z)["dnskey_response"] == sizes[z] > 0
+        text = run(["curl", "-sS", "--max-time", "10", "--unix-socket", str(s.api_socket),
+                    "http://zonekeeper/metrics?zone=" + A], timeout=30).stdout
+        assert 'zonekeeper_zone_dnskey_response_bytes{zone="%s"} %d' % (A, sizes[A]) in text
+        code, keys = d2.api("/v1/zones/%s/keys" % A)
+        assert code == 200 and "parent_error" in keys and keys["parent_error"] is None
         # and a change made while it was down is published after the restart
         d2.stop()
         with open(s.input_file(A), "a") as f:

@@ -176,6 +176,9 @@ def test_under_real_systemd(sandbox, tmp_path):
     conf, n = re.subn(r"^zones = \( \);$", 'zones = ( { name = "example.com."; } );', conf,
                       flags=re.M)
     assert n == 1, conf
+    # a remote NOTIFY target (TEST-NET): the unit's sandbox must let it out
+    conf, n = re.subn(r'# notify = \[ "127\.0\.0\.1" \];', 'notify = [ "192.0.2.53" ];', conf)
+    assert n == 1, conf
     conf_file.write_text(conf)
     (tmp_path / "example.com.zone").write_text(SIMPLE.format(origin="example.com."))
     (tmp_path / "secret").write_text("not for the signer\n")
@@ -211,6 +214,12 @@ def test_under_real_systemd(sandbox, tmp_path):
     assert ldns_verify(signed).returncode == 0
     assert re.search(r"^example\.com\.\s+\d+\s+IN\s+NS\s+ns2\.platform\.example\.$",
                      signed.read_text(), re.M), signed.read_text()[:2000]
+    # the NOTIFY to the remote address was tried, and not refused by the sandbox (no
+    # answer comes from TEST-NET, so it is retried: 2 s later a failure is logged)
+    sb.sh("for i in $(seq 200); do journalctl -u zonekeeperd --no-pager | "
+          "grep -q 'NOTIFY to 192.0.2.53' && exit 0; sleep 0.1; done; exit 1")
+    tries = sb.sh("journalctl -u zonekeeperd --no-pager | grep 'NOTIFY to 192.0.2.53'").stdout
+    assert "Operation not permitted" not in tries, tries
     owner = sb.sh("stat -c %U:%a /var/lib/zonekeeper/zones/example.com/keys "
                   "/var/lib/zonekeeper/signed/example.com.zone").stdout.split()
     assert owner == ["zonekeeper:700", "zonekeeper:644"], owner

@@ -61,9 +61,9 @@ static void step_at(ks_kstate *keys, size_t n, zk_time_t t)
 {
 	zk_time_t next = 0;
 
-	assert_int_equal(ks_kasp_update(keys, n, &P, t - 1, &next, NULL), 0);
+	assert_int_equal(ks_kasp_update(keys, n, &P, t - 1, &next, NULL, NULL), 0);
 	assert_int_equal(next, t);
-	assert_true(ks_kasp_update(keys, n, &P, t, &next, NULL) > 0);
+	assert_true(ks_kasp_update(keys, n, &P, t, &next, NULL, NULL) > 0);
 }
 
 /* The same in a signed zone: the rules hold after the step. */
@@ -84,7 +84,7 @@ static void zsk_prepublication_at_rfc7583_times(void **state)
 	k[1].goal = false;
 
 	/* Tpub(N+1): the new DNSKEY only; the old key keeps signing */
-	assert_int_equal(ks_kasp_update(k, 3, &P, T0, &next, NULL), 1);
+	assert_int_equal(ks_kasp_update(k, 3, &P, T0, &next, NULL, NULL), 1);
 	assert_states(&k[2], KS_RUMOURED, KS_HIDDEN, KS_NA, KS_NA);
 	assert_states(&k[1], KS_OMNIPRESENT, KS_OMNIPRESENT, KS_NA, KS_NA);
 	assert_rules(k, 3);
@@ -103,7 +103,7 @@ static void zsk_prepublication_at_rfc7583_times(void **state)
 	/* and the old DNSKEY out of every cache after TTLkey + Dprp */
 	step_exactly_at(k, 3, t_act + iret_zsk() + P.dnskey_ttl + P.dprp);
 	assert_states(&k[1], KS_HIDDEN, KS_HIDDEN, KS_NA, KS_NA);
-	assert_int_equal(ks_kasp_update(k, 3, &P, t_act + 400 * DAY, &next, NULL), 0);
+	assert_int_equal(ks_kasp_update(k, 3, &P, t_act + 400 * DAY, &next, NULL, NULL), 0);
 	assert_int_equal(next, 0);
 	(void) state;
 }
@@ -120,7 +120,7 @@ static void ksk_rollover_waits_for_the_parent(void **state)
 	k[0].goal = false;
 
 	/* new DNSKEY and its signature over the DNSKEY RRset together */
-	assert_int_equal(ks_kasp_update(k, 3, &P, T0, &next, NULL), 2);
+	assert_int_equal(ks_kasp_update(k, 3, &P, T0, &next, NULL, NULL), 2);
 	assert_states(&k[2], KS_RUMOURED, KS_NA, KS_RUMOURED, KS_HIDDEN);
 
 	/* Trdy = Tpub + IpubC: the DS is submitted (CDS), the old one withdrawn */
@@ -130,7 +130,7 @@ static void ksk_rollover_waits_for_the_parent(void **state)
 	assert_states(&k[0], KS_OMNIPRESENT, KS_NA, KS_OMNIPRESENT, KS_UNRETENTIVE);
 
 	/* never on time alone: a year later, both KSKs are still there */
-	assert_int_equal(ks_kasp_update(k, 3, &P, t_rdy + 365 * DAY, &next, &waits), 0);
+	assert_int_equal(ks_kasp_update(k, 3, &P, t_rdy + 365 * DAY, &next, NULL, &waits), 0);
 	assert_true(waits);
 	assert_int_equal(next, 0);
 	assert_int_equal(k[0].st[KS_DNSKEY], KS_OMNIPRESENT);
@@ -161,7 +161,7 @@ static void first_csk_submits_its_ds_once_signed_data_is_everywhere(void **state
 
 	ks_kstate_init(&k[0], 7, 13, KS_ROLE_CSK, -1, T0);
 	/* a new algorithm: signatures with the DNSKEY, not after it */
-	assert_int_equal(ks_kasp_update(k, 1, &P, T0, &next, NULL), 3);
+	assert_int_equal(ks_kasp_update(k, 1, &P, T0, &next, NULL, NULL), 3);
 	assert_states(&k[0], KS_RUMOURED, KS_RUMOURED, KS_RUMOURED, KS_HIDDEN);
 	step_at(k, 1, T0 + ipub());
 	assert_states(&k[0], KS_OMNIPRESENT, KS_RUMOURED, KS_OMNIPRESENT, KS_HIDDEN);
@@ -169,7 +169,7 @@ static void first_csk_submits_its_ds_once_signed_data_is_everywhere(void **state
 	step_at(k, 1, T0 + P.max_zone_ttl + P.dprp);
 	assert_states(&k[0], KS_OMNIPRESENT, KS_OMNIPRESENT, KS_OMNIPRESENT, KS_RUMOURED);
 	assert_rules(k, 1);
-	assert_int_equal(ks_kasp_update(k, 1, &P, T0 + 30 * DAY, &next, &waits), 0);
+	assert_int_equal(ks_kasp_update(k, 1, &P, T0 + 30 * DAY, &next, NULL, &waits), 0);
 	assert_true(waits);
 	k[0].ds_published = T0 + 30 * DAY;
 	step_exactly_at(k, 1, T0 + 30 * DAY + P.ds_ttl + P.dprp_parent);
@@ -188,7 +188,7 @@ static void withdrawing_the_only_zsk_is_refused(void **state)
 	assert_false(ks_kasp_allowed(k, 2, 0, KS_DS, KS_UNRETENTIVE));
 	assert_false(ks_kasp_allowed(k, 2, 0, KS_DNSKEY, KS_UNRETENTIVE));
 	k[1].goal = false;
-	assert_int_equal(ks_kasp_update(k, 2, &P, T0 + 1000 * DAY, NULL, NULL), 0);
+	assert_int_equal(ks_kasp_update(k, 2, &P, T0 + 1000 * DAY, NULL, NULL, NULL), 0);
 	assert_rules(k, 2);
 	(void) state;
 }
@@ -206,7 +206,7 @@ static void algorithm_rollover_signs_before_publishing(void **state)
 	ks_kstate_init(&k[3], 4, 15, KS_ROLE_ZSK, 1, T0);
 	k[0].goal = k[1].goal = false;
 
-	assert_int_equal(ks_kasp_update(k, 4, &P, T0, &next, NULL), 1);
+	assert_int_equal(ks_kasp_update(k, 4, &P, T0, &next, NULL, NULL), 1);
 	assert_states(&k[3], KS_HIDDEN, KS_RUMOURED, KS_NA, KS_NA);
 	assert_states(&k[2], KS_HIDDEN, KS_NA, KS_HIDDEN, KS_HIDDEN);
 	assert_rules(k, 4);
@@ -242,7 +242,7 @@ static void algorithm_rollover_signs_before_publishing(void **state)
 	assert_int_equal(k[0].st[KS_DNSKEY], KS_HIDDEN);
 	assert_int_equal(k[1].st[KS_DNSKEY], KS_HIDDEN);
 	assert_int_equal(k[1].st[KS_ZRRSIG], KS_UNRETENTIVE);
-	while (ks_kasp_update(k, 4, &P, next ? next : seen + 100 * DAY, &next, NULL) || next)
+	while (ks_kasp_update(k, 4, &P, next ? next : seen + 100 * DAY, &next, NULL, NULL) || next)
 		assert_rules(k, 4);
 	assert_states(&k[0], KS_HIDDEN, KS_NA, KS_HIDDEN, KS_HIDDEN);
 	assert_states(&k[1], KS_HIDDEN, KS_HIDDEN, KS_NA, KS_NA);
@@ -315,7 +315,7 @@ static void random_rollovers_keep_the_rules(void **state)
 				n++;
 				rolls++;
 			}
-			moves += ks_kasp_update(k, n, &P, now, &next, &waits);
+			moves += ks_kasp_update(k, n, &P, now, &next, NULL, &waits);
 			assert_rules(k, n);
 			/* the parent catches up with what was submitted or withdrawn */
 			for (size_t i = 0; i < n; i++) {

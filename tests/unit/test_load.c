@@ -593,9 +593,11 @@ static void missing_zone_file_is_an_error_naming_it(void **state)
 	const char *path = fixture("no-such.zone");
 
 	(void) state;
-	assert_int_equal(sgn_zone_load_file(path, wire("example."), &o, &z, &err), -ENOENT);
+	/* the operator's to fix, with the reason: not an internal error */
+	assert_int_equal(sgn_zone_load_file(path, wire("example."), &o, &z, &err), ZK_E_INPUT);
 	assert_null(z);
 	assert_non_null(strstr(err.message, path));
+	assert_non_null(strstr(err.message, strerror(ENOENT)));
 }
 
 /* ---------------------------------------------------------------- refusals */

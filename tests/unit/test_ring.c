@@ -80,8 +80,10 @@ static ks_ring_report run(fixture *f, zk_time_t now, unsigned roll)
 	zk_error e = { 0 };
 	ks_ring before;
 
-	assert_int_equal(ks_ring_step(&f->ring, &f->rp, roll, now, ks_ring_gen_store, f->store,
-				      &rep, &e), 0);
+	/* the requests of these tests start at once (ks_ring_step: `at_once`); the wait of a
+	 * young key's rollover has a test of its own */
+	assert_int_equal(ks_ring_step(&f->ring, &f->rp, roll, roll, now, ks_ring_gen_store,
+				      f->store, &rep, &e), 0);
 	assert_int_equal(ks_ring_save(f->path, &f->ring, now, &e), 0);
 	for (size_t i = 0; i < rep.retimed; i++)
 		assert_int_equal(ks_store_save(f->store, rep.retimed_keys[i], &e), 0);
@@ -99,6 +101,16 @@ static ks_ring_report run(fixture *f, zk_time_t now, unsigned roll)
 	before = f->ring;
 	fixture_reopen(f, now);
 	assert_int_equal(f->ring.n, before.n);
+	assert_int_equal(f->ring.pending, before.pending);
+	assert_int_equal(f->ring.ev.kind, before.ev.kind);
+	if (before.ev.kind == KS_RING_EV_MOVE) {
+		assert_int_equal(f->ring.ev.rec, before.ev.rec);
+		assert_int_equal(f->ring.ev.next, before.ev.next);
+	}
+	if (before.ev.kind != KS_RING_EV_NONE) {
+		assert_int_equal(f->ring.ev.tag, before.ev.tag);
+		assert_int_equal(f->ring.ev.role, before.ev.role);
+	}
 	for (size_t i = 0; i < before.n; i++) {
 		assert_memory_equal(f->ring.k[i].st, before.k[i].st, sizeof(before.k[i].st));
 		assert_memory_equal(f->ring.k[i].last, before.k[i].last, sizeof(before.k[i].last));
@@ -240,8 +252,8 @@ static void ksk_rollover_waits_for_the_ds_however_long(void **state)
 	assert_string_equal(ks_ring_status(&f.ring, (char[96]) { 0 }, 96), why);
 	/* the operator confirms; a second confirmation of the same is refused */
 	assert_int_equal(ks_ring_ds_seen(&f.ring, old, true, t, &e), 0);
-	assert_int_equal(ks_ring_ds_seen(&f.ring, old, true, t, &e), ZK_E_BAD_REQUEST);
-	assert_int_equal(ks_ring_ds_seen(&f.ring, 1, true, t, &e), ZK_E_NOT_FOUND);
+	assert_int_equal(ks_ring_ds_seen(&f.ring, old, true, t, &e), ZK_E_CONFLICT);
+	assert_int_equal(ks_ring_ds_seen(&f.ring, 1, true, t, &e), ZK_E_KEY_NOT_FOUND);
 	for (int i = 0; i < 20 && (rep = run(&f, t, 0)).next; i++)
 		t = rep.next;
 	/* established; now an operator rolls the KSK */
@@ -306,7 +318,8 @@ static void a_crash_after_generation_does_not_generate_twice(void **state)
 	keys_before = ks_store_count(f.store);
 	/* a rollover generates a key, and the process dies before the ring is saved */
 	t += 3600;
-	assert_int_equal(ks_ring_step(&f.ring, &f.rp, 1u << KS_ROLE_ZSK, t, ks_ring_gen_store,
+	assert_int_equal(ks_ring_step(&f.ring, &f.rp, 1u << KS_ROLE_ZSK, 1u << KS_ROLE_ZSK, t,
+				      ks_ring_gen_store,
 				      f.store, &rep, &e), 0);
 	assert_int_equal(rep.generated, 1);
 	assert_int_equal(ks_store_count(f.store), keys_before + 1);
@@ -317,6 +330,101 @@ static void a_crash_after_generation_does_not_generate_twice(void **state)
 	assert_int_equal(rep.generated, 0);
 	assert_int_equal(ks_store_count(f.store), keys_before + 1);
 	assert_int_equal(count(&f, ks_ring_publishes, KS_ROLE_ZSK), 2);
+	fixture_close(&f);
+}
+
+/*
+ * A ZSK rollover asked for an hour after the zone was first signed waits until the first
+ * ZSK's signatures are in every cache (the request kept across a restart), then goes by
+ * pre-publication: never two ZSKs signing the zone, so no RRset carries two signatures.
+ * Asked for as an emergency, it starts at once, and both sign.
+ */
+static void a_young_zsks_rollover_waits_and_never_doubles_the_signatures(void **state)
+{
+	pol_policy p;
+	fixture f;
+	ks_ring_report rep;
+	zk_error e = { 0 };
+	zk_time_t t = T0, started = 0;
+	size_t steps = 0, keys_before;
+
+	(void) state;
+	pol_policy_defaults(&p);
+	fixture_open(&f, &p);
+	assert_int_equal(ks_ring_load(f.path, &f.ring, &e), 0);
+	run(&f, t, 0);
+	keys_before = ks_store_count(f.store);
+	t += 3600;
+	assert_int_equal(ks_ring_step(&f.ring, &f.rp, 1u << KS_ROLE_ZSK, 0, t, ks_ring_gen_store,
+				      f.store, &rep, &e), 0);
+	assert_int_equal(rep.generated, 0);
+	assert_int_equal(rep.pending, 1u << KS_ROLE_ZSK);
+	assert_int_equal(ks_ring_save(f.path, &f.ring, t, &e), 0);
+	fixture_reopen(&f, t);
+	assert_int_equal(f.ring.pending, 1u << KS_ROLE_ZSK);
+	while (steps++ < 100) {
+		rep = run(&f, t, 0);
+		assert_signable(&f);
+		assert_true(count(&f, ks_ring_signs_zone, KS_ROLE_ZSK) == 1);
+		if (rep.generated && !started) {
+			started = t;
+			assert_int_equal(f.ring.pending, 0);
+		}
+		if (!rep.next || (started && count(&f, ks_ring_publishes, KS_ROLE_ZSK) == 1))
+			break;
+		t = rep.next;
+	}
+	/* started once the first ZSK's signatures were everywhere (TTL + Dprp), not later */
+	assert_int_equal(started, T0 + (zk_time_t) (p.max_zone_ttl + p.propagation_delay));
+	assert_true(ks_store_count(f.store) <= keys_before + 1); /* one successor, no more */
+	fixture_close(&f);
+
+	/* an emergency: at once, and both keys sign until the old one's signatures are out */
+	fixture_open(&f, &p);
+	assert_int_equal(ks_ring_load(f.path, &f.ring, &e), 0);
+	run(&f, T0, 0);
+	rep = run(&f, T0 + 3600, 1u << KS_ROLE_ZSK);
+	assert_int_equal(rep.generated, 1);
+	assert_int_equal(count(&f, ks_ring_signs_zone, KS_ROLE_ZSK), 2);
+	fixture_close(&f);
+}
+
+/* The next key event says what happens then, and the ring's file keeps it. */
+static void the_next_event_says_what_happens(void **state)
+{
+	pol_policy p;
+	fixture f;
+	ks_ring_report rep;
+	char text[160], want[160];
+	zk_time_t t = T0;
+	int zsk = -1;
+
+	(void) state;
+	pol_policy_defaults(&p);
+	p.zsk_lifetime = 30 * DAY;
+	p.ksk_lifetime = 0;
+	fixture_open(&f, &p);
+	assert_int_equal(ks_ring_load(f.path, &f.ring, &(zk_error) { 0 }), 0);
+	assert_string_equal(ks_ring_event_text(&f.ring, text, sizeof(text)), "");
+	rep = run(&f, t, 0); /* run() reloads the ring from its file: the event came back */
+	assert_true(rep.next > t);
+	snprintf(want, sizeof(want), "KSK %u has its DNSKEY in every cache", f.ring.k[0].tag);
+	assert_int_equal(f.ring.k[0].role, KS_ROLE_KSK);
+	assert_string_equal(ks_ring_event_text(&f.ring, text, sizeof(text)), want);
+	/* settled: the next event is the ZSK's successor, Ipub before its lifetime ends */
+	for (int steps = 0; steps < 20 && f.ring.ev.kind != KS_RING_EV_NEW; steps++) {
+		t = rep.next;
+		rep = run(&f, t, 0);
+	}
+	for (size_t i = 0; i < f.ring.n; i++)
+		if (f.ring.k[i].role == KS_ROLE_ZSK)
+			zsk = (int) i;
+	assert_true(zsk >= 0);
+	snprintf(want, sizeof(want), "a successor of ZSK %u is generated (its lifetime ends)",
+		 f.ring.k[zsk].tag);
+	assert_string_equal(ks_ring_event_text(&f.ring, text, sizeof(text)), want);
+	assert_int_equal(f.ring.next, f.ring.k[zsk].active_at + 30 * DAY - p.propagation_delay -
+					      p.dnskey_ttl - p.publish_safety);
 	fixture_close(&f);
 }
 
@@ -400,8 +508,8 @@ static void policy_generation_leaves_slots_for_emergency_rollovers(void **state)
 	assert_int_equal(rep.generated, 1);
 	assert_int_equal(f.ring.n, KS_RING_MAX);
 	/* beyond the ring, refused as before */
-	assert_true(ks_ring_step(&f.ring, &f.rp, 1u << KS_ROLE_ZSK, ++t, ks_ring_gen_store, f.store,
-				 &rep, &e) < 0);
+	assert_true(ks_ring_step(&f.ring, &f.rp, 1u << KS_ROLE_ZSK, 1u << KS_ROLE_ZSK, ++t,
+				 ks_ring_gen_store, f.store, &rep, &e) < 0);
 	fixture_close(&f);
 }
 
@@ -552,6 +660,8 @@ int main(void)
 		cmocka_unit_test(zsk_rolls_on_lifetime_with_pre_publication),
 		cmocka_unit_test(ksk_rollover_waits_for_the_ds_however_long),
 		cmocka_unit_test(a_crash_after_generation_does_not_generate_twice),
+		cmocka_unit_test(a_young_zsks_rollover_waits_and_never_doubles_the_signatures),
+		cmocka_unit_test(the_next_event_says_what_happens),
 		cmocka_unit_test(keys_of_an_older_version_are_adopted_by_their_timing),
 		cmocka_unit_test(missing_key_files_and_malformed_states_are_refused),
 		cmocka_unit_test(policy_generation_leaves_slots_for_emergency_rollovers),

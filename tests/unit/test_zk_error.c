@@ -72,7 +72,7 @@ static void spec_table_codes_map_to_their_api_names_and_statuses(void **state)
 		assert_int_equal(zk_code_http(rows[i].code), rows[i].http);
 	}
 	assert_string_equal(zk_code_text(ZK_E_PROTECTED_RECORD),
-			    "protected record type cannot be modified");
+			    "record managed by zonekeeper cannot be modified");
 }
 
 static void range_boundaries_are_exact(void **state)
