@@ -1771,9 +1771,32 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	if (!target)
 		return zk_fail(reterr, -errno, "cannot resolve the input file %s",
 			       c->zone->input_file);
+	/*
+	 * The file is replaced by a new one: it must keep its owner, group and mode, or a
+	 * provisioning account that owns it, or shares its group, could no longer edit it.
+	 * The mode is ours to set; the owner only when it is us (or we are root), the group
+	 * only when we are in it. Else nothing is written: the writes stay in the journal,
+	 * replayed on every read of the file, and the caller says why.
+	 */
+	if (geteuid() != 0 && sb.st_uid != geteuid())
+		return zk_fail(reterr, ZK_E_CONFLICT,
+			       "%s belongs to uid %u, not to this service (uid %u): written back, it "
+			       "would change owner; the API's writes stay in the journal",
+			       target, (unsigned) sb.st_uid, (unsigned) geteuid());
 	r = zk_atomic_open(target, sb.st_mode & 07777, &a, reterr);
 	if (r < 0)
 		return r;
+	if (fchown(a.fd, sb.st_uid, sb.st_gid) < 0) {
+		if (errno == EPERM)
+			r = zk_fail(reterr, ZK_E_CONFLICT,
+				    "%s has group %u, which this service cannot give a file (it is "
+				    "not a member): the API's writes stay in the journal", target,
+				    (unsigned) sb.st_gid);
+		else
+			r = zk_fail(reterr, -errno, "cannot keep the owner of %s", target);
+		zk_atomic_abort(&a);
+		return r;
+	}
 	snprintf(head, sizeof(head),
 		 "; zone %s, written by zonekeeper: the records of the record API are part of "
 		 "it.\n; Edit freely; DNSSEC records and the platform NS are managed "

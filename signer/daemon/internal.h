@@ -198,6 +198,8 @@ typedef struct dzone {
 	uint64_t wb_seq;
 	uint64_t wb_usec;         /* job: how long the write-back took */
 	zk_error wb_err;
+	char *wb_refused;         /* the last write-back's error as logged (NULL: it went well;
+				   * a pointer: most zones never have one) */
 	sgn_run_opts opts;
 	sgn_run_result *res;      /* the job's (allocated while it lives) */
 	zk_diag diag;

@@ -343,6 +343,7 @@ static dzone *zone_free(dzone *z)
 	rec_set_free(z->recs);
 	rec_ops_free(z->ops, z->n_ops);
 	free(z->op_usec);
+	free(z->wb_refused);
 	rec_rrs_free(z->sys, z->n_sys);
 	free(z->res);
 	json_decref(z->keys_view);
@@ -1484,6 +1485,8 @@ static json_t *zone_json(const dzone *z)
 	json_object_set_new(j, "records", z->recs ? json_integer((json_int_t) rec_set_count(z->recs))
 						  : json_null());
 	json_object_set_new(j, "pending_writeback", json_integer((json_int_t) z->n_ops));
+	json_object_set_new(j, "writeback_error",
+			    z->wb_refused ? api_json_string(z->wb_refused) : json_null());
 	/* a fault is visible here while it lasts (doc/invariants.md, never bogus) */
 	json_object_set_new(j, "failures", json_integer((json_int_t) z->failures));
 	json_object_set_new(j, "retry_at", z->retry_at ? json_string(zk_time_iso(z->retry_at,

@@ -174,6 +174,8 @@ void writes_finish_writeback(manager *m, dzone *z)
 			memmove(z->op_usec, z->op_usec + k, (z->n_ops - k) * sizeof(*z->op_usec));
 			z->n_ops -= k;
 			z->writeback_due = false;
+			free(z->wb_refused);
+			z->wb_refused = NULL;
 			z->have_input_id = stat(z->cfg->input_file, &z->input_id) == 0;
 			t0 = mgr_mono_usec();
 			r = jnl_rewrite(z->journal, z->ops, z->n_ops, &e);
@@ -200,8 +202,17 @@ void writes_finish_writeback(manager *m, dzone *z)
 			dlog_fields f = { .zone = z->name, .signatures = -1, .error_code = z->wb_r };
 			char buf[1024];
 
-			dlog(ZK_LOG_WARNING, &f, "cannot write the API changes back to %s: %s",
-			     z->cfg->input_file, zk_error_str(&z->wb_err, z->wb_r, buf, sizeof(buf)));
+			/* said once per cause; the writes wait in the journal meanwhile */
+			zk_error_str(&z->wb_err, z->wb_r, buf, sizeof(buf));
+			if (!z->wb_refused || strcmp(buf, z->wb_refused) != 0) {
+				dlog(ZK_LOG_WARNING, &f, "cannot write the API changes back to %s: %s",
+				     z->cfg->input_file, buf);
+				free(z->wb_refused);
+				z->wb_refused = strdup(buf); /* NULL on OOM: said again next time */
+			}
+			/* a file we may not replace as it is: tried again with the next write */
+			if (z->wb_r == ZK_E_CONFLICT)
+				z->writeback_due = false;
 		}
 	}
 	if (z->n_ops)

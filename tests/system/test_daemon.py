@@ -334,3 +334,24 @@ def test_input_directory_moved_away_and_back_is_watched_again(two_zones, tmp_pat
     with open(s.input_file(A), "a") as f:
         f.write("later IN A 192.0.2.53\n")
     d.wait_zone(A, lambda z: z["serial"] != before, what="an edit after the move")
+
+
+def test_write_back_keeps_the_input_files_owner_group_and_mode(two_zones):
+    """The input file belongs to a provisioning account (uid 4242, group 4243, mode
+    0640): the file the write-back puts in its place has the same owner, group and mode,
+    so that account can still edit it; the status says nothing went wrong."""
+    s, d = two_zones
+    d.wait_ready()
+    path = s.input_file(A)
+    os.chown(path, 4242, 4243)
+    os.chmod(path, 0o640)
+    ino = os.stat(path).st_ino
+    code, j = d.api("/v1/zones/%s/records?wait=published" % A, "POST",
+                    '{"name":"owned","type":"A","content":"192.0.2.9"}')
+    assert code == 201, j
+    wait_for(lambda: "owned" in path.read_text(), timeout=30, what="the write-back")
+    st = os.stat(path)
+    assert st.st_ino != ino  # replaced, not edited in place
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (4242, 4243, 0o640), st
+    z = d.wait_zone(A, lambda z: z["pending_writeback"] == 0, what="the journal trimmed")
+    assert z["writeback_error"] is None, z
