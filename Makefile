@@ -9,6 +9,7 @@
 #   make bench        signing benchmark against ldns-signzone, dnssec-signzone and kzonesign
 #   make bench-zones  many small zones against Knot (BENCH_ZONES=10000)
 #   make bench-hol    a small zone's writes during a large zone's full re-sign
+#   make bench-restart  restart to ready and to the zone loaded (1M names) vs kzonecheck
 #   make interop      the serving matrix in full (NSD, Knot, BIND, PowerDNS, Unbound, DNSViz)
 #   make install      PREFIX=/usr/local DESTDIR=   the programs, units, sysusers.d and
 #                     tmpfiles.d snippets, manual pages, documentation, and
@@ -212,10 +213,16 @@ demo: all
 
 bench: all
 	@bash bench/bench.sh $(B)
+	@bash bench/restart.sh $(B) $${TMPDIR:-/tmp}/zonekeeper-restart $(RESTART_NAMES)
 
 # many small zones against Knot's automatic signing: make bench-zones BENCH_ZONES=10000
 bench-zones: all
 	@bash bench/zones.sh $(B) $(BENCH_ZONES)
+
+# a restart with unchanged input against kzonecheck reading the same signed file:
+# make bench-restart RESTART_NAMES=1000000
+bench-restart: all
+	@bash bench/restart.sh $(B) $${TMPDIR:-/tmp}/zonekeeper-restart $(RESTART_NAMES)
 
 # a small zone's writes while a large one is fully re-signed: make bench-hol HOL_NAMES=1000000
 bench-hol: all
@@ -289,5 +296,5 @@ clean:
 
 .PHONY: all deps check check-unit check-layering check-docs check-asan check-system check-system-asan \
         check-build units \
-        demo bench bench-zones bench-hol interop install uninstall clean fuzz check-fuzz clean-fuzz
+        demo bench bench-zones bench-hol bench-restart interop install uninstall clean fuzz check-fuzz clean-fuzz
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

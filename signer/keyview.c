@@ -33,7 +33,33 @@ static json_t *state_json(ks_state s)
 	return s == KS_NA ? json_null() : json_string(ks_state_name(s));
 }
 
-json_t *sgn_keys_view(const ks_ring *ring)
+/* The planned retire and remove times of key i (0: none planned). */
+static void planned(const ks_ring *ring, size_t i, const pol_policy *p, zk_time_t *retire,
+		    zk_time_t *remove)
+{
+	const ks_kstate *k = &ring->k[i];
+	uint32_t life = k->role == KS_ROLE_ZSK ? p->zsk_lifetime : p->ksk_lifetime;
+	ks_ring_policy rp;
+	zk_time_t ipub;
+
+	*retire = *remove = 0;
+	if (!k->goal || !life || !k->active_at ||
+	    ks_kasp_active(ring->k, ring->n, k->role) != (int) i)
+		return;
+	/* as "retire" is set: when the successor is made, Ipub before the lifetime ends
+	 * (ks_kasp_rolls_due) */
+	ks_ring_policy_from(p, &rp);
+	ipub = (zk_time_t) rp.kp.dprp + rp.kp.dnskey_ttl + rp.kp.publish_safety;
+	*retire = k->active_at + life > ipub ? k->active_at + life - ipub : k->active_at;
+	if (k->role != KS_ROLE_ZSK)
+		return;
+	/* it stops signing at the end of its lifetime; then Iret (its signatures out of every
+	 * cache), then its DNSKEY out of every cache (keystore/kasp.c, ks_kasp_when) */
+	*remove = k->active_at + life + rp.kp.max_zone_ttl + rp.kp.dprp + rp.kp.sign_delay +
+		  rp.kp.retire_safety + rp.kp.dnskey_ttl + rp.kp.dprp;
+}
+
+json_t *sgn_keys_view(const ks_ring *ring, const pol_policy *p)
 {
 	json_t *arr = json_array(), *pending = json_array();
 	char why[96], first[160], event[160];
@@ -45,11 +71,15 @@ json_t *sgn_keys_view(const ks_ring *ring)
 		const ks_timing none = { 0 };
 		const char *alg = pol_algorithm_name(k->alg);
 		const char *waiting = ks_ring_waiting(ring, i, why, sizeof(why));
+		zk_time_t retire = 0, remove = 0;
 
 		if (!t)
 			t = &none;
+		if (p)
+			planned(ring, i, p, &retire, &remove);
 		json_array_append_new(arr, json_pack(
-			"{s:i,s:s,s:s,s:i,s:i,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+			"{s:i,s:s,s:s,s:i,s:i,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
+			"s:o}",
 			"tag", k->tag, "role", ks_role_name(k->role), "algorithm", alg ? alg : "?",
 			"algorithm_number", k->alg, "flags", key ? ks_key_flags(key) : 0,
 			"state", sgn_key_phase(ring, i), "goal", k->goal ? "in zone" : "leaving",
@@ -58,7 +88,8 @@ json_t *sgn_keys_view(const ks_ring *ring)
 			"waiting", waiting ? json_string(waiting) : json_null(),
 			"created", time_json(t->created), "publish", time_json(t->publish),
 			"active", time_json(t->active), "retire", time_json(t->retire),
-			"remove", time_json(t->remove),
+			"remove", time_json(t->remove), "retire_planned", time_json(retire),
+			"remove_planned", time_json(remove),
 			"file", key ? json_string(ks_key_basename(key)) : json_null()));
 	}
 	ks_ring_status(ring, first, sizeof(first));

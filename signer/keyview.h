@@ -19,10 +19,18 @@ const char *sgn_key_phase(const ks_ring *ring, size_t i);
 
 /*
  * {"keys": [ {tag, role, algorithm, algorithm_number, flags, state, goal, dnskey,
- *  krrsig, zrrsig, ds, waiting, created, publish, active, retire, remove, file} ...],
- *  "next_key_event": ISO time or null, "waiting": reason or null}
+ *  krrsig, zrrsig, ds, waiting, created, publish, active, retire, remove,
+ *  retire_planned, remove_planned, file} ...], "next_key_event": ISO time or null,
+ *  "next_key_action": what happens then or null, "waiting": reason or null,
+ *  "rollovers_pending": [role...]}
+ *
+ * With the zone's policy (`p`, may be NULL), an active key with a lifetime gets the times
+ * its lifetime plans: retire_planned when its successor is made (Ipub before the lifetime
+ * ends; "retire" is set then), remove_planned when a ZSK's DNSKEY is out of every cache
+ * after it stopped signing (null for a KSK or CSK: that waits for the parent's DS). A
+ * KSK's lifetime counts from its DS seen at the parent: none is planned before.
  */
-json_t *sgn_keys_view(const ks_ring *ring);
+json_t *sgn_keys_view(const ks_ring *ring, const pol_policy *p);
 
 /*
  * DS records the parent should hold: one per digest type of the policy (only `digest`

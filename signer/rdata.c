@@ -111,30 +111,6 @@ int sgn_parse_ttl(const char *s, size_t len, uint32_t *ret)
 	return 0;
 }
 
-static inline void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) (v >> 8);
-	p[1] = (uint8_t) v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) (v >> 24);
-	p[1] = (uint8_t) (v >> 16);
-	p[2] = (uint8_t) (v >> 8);
-	p[3] = (uint8_t) v;
-}
-
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t) (p[0] << 8 | p[1]);
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
 /* ---------------------------------------------------------------- bitmaps */
 
 size_t sgn_bitmap_encode(const uint16_t *types, size_t n, uint8_t *out)
@@ -431,7 +407,7 @@ static int rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_
 	case T_MX:
 		if (n != 2 || u16_tok(&t[0], 65535, &v[0]) < 0)
 			return SGN_RDATA_FALLBACK;
-		put16(out, v[0]);
+		zk_put16(out, v[0]);
 		r = name_tok(&t[1], origin, out + 2, true);
 		return r > 0 ? r + 2 : SGN_RDATA_FALLBACK;
 	case T_SRV:
@@ -440,7 +416,7 @@ static int rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_
 		for (int i = 0; i < 3; i++) {
 			if (u16_tok(&t[i], 65535, &v[i]) < 0)
 				return SGN_RDATA_FALLBACK;
-			put16(out + 2 * i, v[i]);
+			zk_put16(out + 2 * i, v[i]);
 		}
 		r = name_tok(&t[3], origin, out + 6, true);
 		return r > 0 ? r + 6 : SGN_RDATA_FALLBACK;
@@ -481,12 +457,12 @@ static int rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_
 		o += r;
 		if (u16_tok(&t[2], UINT32_MAX, &v[0]) < 0)
 			return SGN_RDATA_FALLBACK;
-		put32(out + o, v[0]);
+		zk_put32(out + o, v[0]);
 		o += 4;
 		for (int i = 3; i < 7; i++) {
 			if (t[i].quoted || sgn_parse_ttl(t[i].s, t[i].len, &v[0]) < 0)
 				return SGN_RDATA_FALLBACK;
-			put32(out + o, v[0]);
+			zk_put32(out + o, v[0]);
 			o += 4;
 		}
 		return o;
@@ -496,7 +472,7 @@ static int rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_
 		if (n < 4 || u16_tok(&t[0], 65535, &v[0]) < 0 || u16_tok(&t[1], 255, &v[1]) < 0 ||
 		    u16_tok(&t[2], 255, &v[2]) < 0)
 			return SGN_RDATA_FALLBACK;
-		put16(out, v[0]);
+		zk_put16(out, v[0]);
 		out[2] = (uint8_t) v[1];
 		out[3] = (uint8_t) v[2];
 		r = join_tokens(t, 3, n, buf, sizeof(buf));
@@ -508,7 +484,7 @@ static int rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_
 		if (n < 4 || u16_tok(&t[0], 65535, &v[0]) < 0 || u16_tok(&t[1], 255, &v[1]) < 0 ||
 		    u16_tok(&t[2], 255, &v[2]) < 0)
 			return SGN_RDATA_FALLBACK;
-		put16(out, v[0]);
+		zk_put16(out, v[0]);
 		out[2] = (uint8_t) v[1];
 		out[3] = (uint8_t) v[2];
 		r = join_tokens(t, 3, n, buf, sizeof(buf));
@@ -527,13 +503,13 @@ static int rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_
 		    time_tok(&t[4], &v[4]) < 0 || time_tok(&t[5], &v[5]) < 0 ||
 		    u16_tok(&t[6], 65535, &v[6]) < 0)
 			return SGN_RDATA_FALLBACK;
-		put16(out, (uint32_t) covered);
+		zk_put16(out, (uint32_t) covered);
 		out[2] = (uint8_t) v[1];
 		out[3] = (uint8_t) v[2];
-		put32(out + 4, v[3]);
-		put32(out + 8, v[4]);
-		put32(out + 12, v[5]);
-		put16(out + 16, v[6]);
+		zk_put32(out + 4, v[3]);
+		zk_put32(out + 8, v[4]);
+		zk_put32(out + 12, v[5]);
+		zk_put16(out + 16, v[6]);
 		r = name_tok(&t[7], origin, out + 18, true);
 		if (r <= 0)
 			return SGN_RDATA_FALLBACK;
@@ -562,7 +538,7 @@ static int rdata_parse(uint16_t type, const sgn_token *t, size_t n, const uint8_
 			return SGN_RDATA_FALLBACK;
 		out[0] = (uint8_t) v[0];
 		out[1] = (uint8_t) v[1];
-		put16(out + 2, v[2]);
+		zk_put16(out + 2, v[2]);
 		if (t[3].len == 1 && t[3].s[0] == '-') {
 			out[4] = 0;
 		} else {
@@ -739,7 +715,7 @@ static int ldns_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out
 	if (!rr)
 		return -ENOMEM;
 	ldns_rr_set_type(rr, type);
-	put16(wire, len);
+	zk_put16(wire, len);
 	memcpy(wire + 2, rd, len);
 	if (ldns_wire2rdf(rr, wire, 2u + len, &pos) != LDNS_STATUS_OK || pos != 2u + len)
 		goto out;
@@ -810,7 +786,7 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 	case T_MX:
 		if (len < 3)
 			return -EINVAL;
-		o = sgn_utoa(get16(rd), out);
+		o = sgn_utoa(zk_get16(rd), out);
 		out[o++] = ' ';
 		pos = 2;
 		r = name_out(rd, len, &pos, out + o);
@@ -818,7 +794,7 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 	case T_SRV:
 		if (len < 7)
 			return -EINVAL;
-		o = u3(get16(rd), get16(rd + 2), get16(rd + 4), out);
+		o = u3(zk_get16(rd), zk_get16(rd + 2), zk_get16(rd + 4), out);
 		pos = 6;
 		r = name_out(rd, len, &pos, out + o);
 		return r < 0 || pos != len ? -EINVAL : o + r;
@@ -848,7 +824,7 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 		o += r;
 		for (int i = 0; i < 5; i++) {
 			out[o++] = ' ';
-			o += sgn_utoa(get32(rd + pos + 4 * i), out + o);
+			o += sgn_utoa(zk_get32(rd + pos + 4 * i), out + o);
 		}
 		return o;
 	case T_IPSECKEY:
@@ -883,31 +859,31 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 	case T_DS: case T_CDS:
 		if (len < 5)
 			return -EINVAL;
-		o = u3(get16(rd), rd[2], rd[3], out);
+		o = u3(zk_get16(rd), rd[2], rd[3], out);
 		o += (int) zk_hex_encode(rd + 4, len - 4u, out + o);
 		return o;
 	case T_DNSKEY: case T_CDNSKEY:
 		if (len < 5)
 			return -EINVAL;
-		o = u3(get16(rd), rd[2], rd[3], out);
+		o = u3(zk_get16(rd), rd[2], rd[3], out);
 		o += (int) zk_b64_encode(rd + 4, len - 4u, out + o);
 		return o;
 	case T_RRSIG:
 		if (len < 20)
 			return -EINVAL;
 		{
-			const char *tn = sgn_type_name(get16(rd), tb);
+			const char *tn = sgn_type_name(zk_get16(rd), tb);
 			size_t tl = strlen(tn);
 
 			memcpy(out, tn, tl);
 			o = (int) tl;
 			out[o++] = ' ';
-			o += u3(rd[2], rd[3], get32(rd + 4), out + o);
-			o += time14(get32(rd + 8), out + o);
+			o += u3(rd[2], rd[3], zk_get32(rd + 4), out + o);
+			o += time14(zk_get32(rd + 8), out + o);
 			out[o++] = ' ';
-			o += time14(get32(rd + 12), out + o);
+			o += time14(zk_get32(rd + 12), out + o);
 			out[o++] = ' ';
-			o += sgn_utoa(get16(rd + 16), out + o);
+			o += sgn_utoa(zk_get16(rd + 16), out + o);
 			out[o++] = ' ';
 		}
 		pos = 18;
@@ -930,7 +906,7 @@ int sgn_rdata_format(uint16_t type, const uint8_t *rd, uint16_t len, char *out)
 	case T_NSEC3: case T_NSEC3PARAM:
 		if (len < 5 || 5u + rd[4] > len)
 			return -EINVAL;
-		o = u3(rd[0], rd[1], get16(rd + 2), out);
+		o = u3(rd[0], rd[1], zk_get16(rd + 2), out);
 		if (rd[4] == 0)
 			out[o++] = '-';
 		else

@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "policy/zk-codec.h"
 #include "policy/zk-macro.h"
 #include "signer/par.h"
 #include "signer/sign.h"
@@ -74,20 +75,6 @@ typedef struct worker {
 	zk_error err;
 } worker;
 
-static inline void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) (v >> 8);
-	p[1] = (uint8_t) v;
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) (v >> 24);
-	p[1] = (uint8_t) (v >> 16);
-	p[2] = (uint8_t) (v >> 8);
-	p[3] = (uint8_t) v;
-}
-
 int sgn_signed_data(const uint8_t *rrsig_hdr, size_t hdr_len, const uint8_t *owner,
 		    const sgn_rrset *s, uint32_t ttl, uint8_t **buf, size_t *cap)
 {
@@ -117,9 +104,9 @@ int sgn_signed_data(const uint8_t *rrsig_hdr, size_t hdr_len, const uint8_t *own
 
 		memcpy(o, owner, olen);
 		o += olen;
-		put16(o, s->type);
-		put16(o + 2, 1); /* class IN */
-		put32(o + 4, ttl);
+		zk_put16(o, s->type);
+		zk_put16(o + 2, 1); /* class IN */
+		zk_put32(o + 4, ttl);
 		memcpy(o + 8, p, 2u + len);
 		o += 10u + len;
 		p += 2u + len;
@@ -216,13 +203,13 @@ static int sign_job(worker *w, const job *j)
 
 		if (fc.have[k])
 			continue;
-		put16(hdr, s->type);
+		zk_put16(hdr, s->type);
 		hdr[2] = ks_key_algorithm(key);
 		hdr[3] = fc.labels;
-		put32(hdr + 4, s->ttl);
-		put32(hdr + 8, (uint32_t) exp);
-		put32(hdr + 12, inception);
-		put16(hdr + 16, ks_key_tag(key));
+		zk_put32(hdr + 4, s->ttl);
+		zk_put32(hdr + 8, (uint32_t) exp);
+		zk_put32(hdr + 12, inception);
+		zk_put16(hdr + 16, ks_key_tag(key));
 		memcpy(hdr + 18, z->apex, z->apex_len);
 		hdr_len = 18u + z->apex_len;
 		if (data_len < 0) {
@@ -263,6 +250,11 @@ static void *worker_main(void *arg)
 		if (start >= sh->n_jobs || atomic_load(&sh->failed))
 			break;
 		end = start + CHUNK < sh->n_jobs ? start + CHUNK : sh->n_jobs;
+		/* chunks end out of order: the furthest start taken is close enough */
+		if (sh->p->permille)
+			atomic_store_explicit(sh->p->permille,
+					      (unsigned) ((uint64_t) start * 1000 / sh->n_jobs),
+					      memory_order_relaxed);
 		for (size_t i = start; i < end; i++) {
 			int r = sign_job(w, &sh->jobs[i]);
 

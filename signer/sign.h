@@ -55,6 +55,7 @@ typedef struct sgn_sign_params {
 	size_t n_ksks;
 	ks_key *const *zsks;
 	size_t n_zsks;
+	_Atomic unsigned *permille; /* if not NULL: the share of RRsets looked at, in 1/1000 */
 } sgn_sign_params;
 
 typedef struct sgn_sign_stats {

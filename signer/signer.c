@@ -1509,6 +1509,7 @@ static int run_sign(run *x, zk_error *reterr)
 		.threads = p->signing_threads,
 		.ksks = x->ks.ksks, .n_ksks = x->ks.n_ksks,
 		.zsks = x->ks.zsks, .n_zsks = x->ks.n_zsks,
+		.permille = o->sign_permille,
 	};
 	r = sign_pass(x->z, &x->sp, &res->sign, reterr);
 	if (r < 0)
@@ -1786,11 +1787,14 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	r = zk_atomic_open(target, sb.st_mode & 07777, &a, reterr);
 	if (r < 0)
 		return r;
-	if (fchown(a.fd, sb.st_uid, sb.st_gid) < 0) {
+	/* a new file is ours already: no fchown then (the unit's seccomp filter may refuse
+	 * the call itself, whatever it would change) */
+	if ((sb.st_uid != geteuid() || sb.st_gid != getegid()) &&
+	    fchown(a.fd, sb.st_uid, sb.st_gid) < 0) {
 		if (errno == EPERM)
 			r = zk_fail(reterr, ZK_E_CONFLICT,
-				    "%s has group %u, which this service cannot give a file (it is "
-				    "not a member): the API's writes stay in the journal", target,
+				    "%s has group %u, which this service cannot give a file (only "
+				    "its own group): the API's writes stay in the journal", target,
 				    (unsigned) sb.st_gid);
 		else
 			r = zk_fail(reterr, -errno, "cannot keep the owner of %s", target);

@@ -78,6 +78,9 @@ typedef struct sgn_run_opts {
 	 */
 	void (*phase)(void *userdata, sgn_phase ph, size_t names);
 	void *phase_userdata;
+	/* If not NULL: how much of the signing phase is done, in thousandths, kept up to date
+	 * by the signing threads while it runs (the daemon's "signing 42%"). */
+	_Atomic unsigned *sign_permille;
 } sgn_run_opts;
 
 typedef struct sgn_run_result {

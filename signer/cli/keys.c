@@ -148,8 +148,10 @@ static const char keys_usage[] =
 	"List the keys of a zone: tag, role, algorithm, where each stands (generated,\n"
 	"published, active, retiring, removing), the state of its DNSKEY, its signatures over\n"
 	"the DNSKEY set (KRRSIG) and over the zone (ZRRSIG) and its DS at the parent (hidden,\n"
-	"rumoured, omnipresent, unretentive), its timing, the next key event and what a\n"
-	"rollover waits for (\"waiting for DS 12345 at the parent\").\n"
+	"rumoured, omnipresent, unretentive), its timing (RETIRE and REMOVE marked ~ when\n"
+	"planned by the key's lifetime), the next key event and what happens then, what a\n"
+	"rollover waits for (\"waiting for DS 12345 at the parent\") and the command that\n"
+	"moves it on.\n"
 	"\n"
 	"With --zone NAME the key files and states are read directly (the configuration is\n"
 	"required). With ZONE as an argument (or with --socket) the running daemon is asked\n"
@@ -179,7 +181,7 @@ int cmd_keys(int argc, char **argv)
 	r = open_zone_keys(&o, &cfg, &z, &s, ring);
 	if (r != CLI_OK)
 		return r;
-	view = sgn_keys_view(ring);
+	view = sgn_keys_view(ring, z->policy);
 	if (o.json)
 		cli_print_json(view);
 	else {

@@ -790,6 +790,22 @@ int cmd_reload(int argc, char **argv)
 
 /* ---------------------------------------------------------------------- keys, ds */
 
+/* A time that happened, else the one planned marked "~" (a lifetime's plan), else "-". */
+static const char *time_cell(const json_t *k, const char *field, char *buf, size_t size)
+{
+	char planned[32];
+	const json_t *v = json_object_get(k, field);
+
+	if (json_is_string(v))
+		return cl_json_text(v, buf, size);
+	snprintf(planned, sizeof(planned), "%s_planned", field);
+	v = json_object_get(k, planned);
+	if (!json_is_string(v))
+		return cl_json_text(v, buf, size);
+	snprintf(buf, size, "~%s", json_string_value(v));
+	return buf;
+}
+
 static int add_key_row(cl_table *t, const json_t *k)
 {
 	char tag[16], role[16], alg[32], state[32], dnskey[16], krrsig[16], zrrsig[16], ds[16];
@@ -798,7 +814,8 @@ static int add_key_row(cl_table *t, const json_t *k)
 		CELL(k, "tag", tag), CELL(k, "role", role), CELL(k, "algorithm", alg),
 		CELL(k, "state", state), CELL(k, "dnskey", dnskey), CELL(k, "krrsig", krrsig),
 		CELL(k, "zrrsig", zrrsig), CELL(k, "ds", ds), CELL(k, "publish", publish),
-		CELL(k, "active", active), CELL(k, "retire", retire), CELL(k, "remove", remove),
+		CELL(k, "active", active), time_cell(k, "retire", retire, sizeof(retire)),
+		time_cell(k, "remove", remove, sizeof(remove)),
 	};
 
 	return cl_table_add(t, cells);

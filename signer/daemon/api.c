@@ -191,6 +191,9 @@ static void set_reply(api_req *r, unsigned status, const char *ctype, char *body
 		return;
 	}
 	MHD_add_response_header(resp, "Content-Type", ctype);
+	/* a zone still loading, a journal not writable yet: worth asking again soon */
+	if (status == 503)
+		MHD_add_response_header(resp, "Retry-After", "5");
 	if (status == 401) {
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
 		/* no second try on a connection that failed once: its slot is for others */

@@ -109,6 +109,10 @@ typedef struct dzone {
 	bool want_safe;           /* the next run only re-signs the published version */
 	bool input_broken;        /* the input failed: wait for it to change */
 	bool running, first_done;
+	/* job: the phase its run is in (sgn_phase; -1: none yet) and the share of the signing
+	 * done (1/1000), written by the job's threads, read by the loop for the status */
+	_Atomic int job_ph;
+	_Atomic unsigned job_permille;
 	unsigned failures;        /* normal runs failed in a row */
 	/*
 	 * Zone time: the next normal run after a failure (0: not failing), and the next
@@ -277,6 +281,10 @@ dzone *mgr_zone_at(const manager *m, size_t i); /* by name order */
 size_t mgr_zone_after(const manager *m, const char *name);
 /* The zone's state for listings: "ok", "error", "pending", "signing". */
 const char *mgr_zone_state(const dzone *z);
+/* How far the zone's running job is, in percent; -1 when none runs. */
+int mgr_zone_progress(const dzone *z);
+/* Zones that have not had their first run since the start (or since they were added). */
+size_t mgr_n_starting(const manager *m);
 /*
  * Zones as data (routes.c answers): create a zone with the records `ops` (taken over),
  * delete one (answered now, or once its running job ended), restore an archived one.

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,7 +506,7 @@ static void job_keys_view(dzone *z)
 		free(ring);
 		return;
 	}
-	z->job_keys_view = sgn_keys_view(ring);
+	z->job_keys_view = sgn_keys_view(ring, z->cfg->policy);
 	z->job_ds_view[0] = sgn_ds_view(ring, z->cfg, POL_DIGEST_SHA256, &e);
 	z->job_ds_view[1] = sgn_ds_view(ring, z->cfg, POL_DIGEST_SHA384, &e);
 	z->job_n_waiting = 0;
@@ -592,6 +593,8 @@ static void job_phase(void *userdata, sgn_phase ph, size_t names)
 	dzone *z = userdata;
 	bool cpu = ph != SGN_PHASE_KEYS && ph != SGN_PHASE_END &&
 		   !(ph == SGN_PHASE_PUBLISH && names < IO_NAMES);
+
+	atomic_store_explicit(&z->job_ph, (int) ph, memory_order_relaxed);
 
 	if (cpu && !z->job_cpu)
 		slots_take(&z->m->cpu, z->job_urgent);
@@ -773,6 +776,9 @@ static void start_job(manager *m, dzone *z)
 start:
 	z->opts.phase = job_phase;
 	z->opts.phase_userdata = z;
+	z->opts.sign_permille = &z->job_permille;
+	atomic_store(&z->job_ph, -1);
+	atomic_store(&z->job_permille, 0);
 	z->job_cpu = false;
 	/* the run's result lives while the job does (job_done): an idle zone carries none */
 	z->res = calloc(1, sizeof(*z->res));
@@ -828,14 +834,25 @@ static void schedule(manager *m)
 	}
 }
 
+/*
+ * READY=1 goes out when the loop starts (configuration, state and the API are up), whatever
+ * the number and size of the zones: a start never times out on a large zone. The zones then
+ * load and sign, each with its state and progress in the API and the status line; this
+ * says when the last one had its first go (published, unchanged, or failed and reported).
+ */
 static void check_ready(manager *m)
 {
 	if (m->ready_sent || m->n_unready)
 		return;
-	/* every zone had its first go (published, unchanged or failed and reported) */
 	m->ready_sent = true;
-	on_status(NULL, 0, m); /* ready, and the status says so */
-	notify_ready();
+	on_status(NULL, 0, m);
+	dlog(ZK_LOG_NOTICE, NULL, "every zone loaded: %zu zone%s", m->zones.n,
+	     m->zones.n == 1 ? "" : "s");
+}
+
+size_t mgr_n_starting(const manager *m)
+{
+	return m->n_unready;
 }
 
 /* The hooks of the zone's publication: the reload command and NOTIFY, retried until done. */
@@ -1414,9 +1431,36 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 
 /* ---------------------------------------------------------------- status and API */
 
+/* A zone that never had a version in memory is "loading" until its run has read one. */
 const char *mgr_zone_state(const dzone *z)
 {
-	return z->running ? "signing" : z->last_code ? "error" : z->first_done ? "ok" : "pending";
+	if (z->running)
+		return !z->first_done && atomic_load(&z->job_ph) <= SGN_PHASE_VERSION ? "loading"
+										      : "signing";
+	return z->last_code ? "error" : z->first_done ? "ok" : "pending";
+}
+
+/*
+ * How far the running job is, in percent (-1: no job): the phases in order, the signing
+ * phase by the share of RRsets the signing threads have taken. Rough, but it moves.
+ */
+int mgr_zone_progress(const dzone *z)
+{
+	/* where each phase starts; SIGN spans to VERIFY's start */
+	static const int at[] = { [SGN_PHASE_KEYS] = 0, [SGN_PHASE_VERSION] = 5,
+				  [SGN_PHASE_STRUCTURE] = 25, [SGN_PHASE_SIGN] = 35,
+				  [SGN_PHASE_VERIFY] = 80, [SGN_PHASE_PUBLISH] = 92,
+				  [SGN_PHASE_END] = 100 };
+	int ph = atomic_load(&z->job_ph);
+
+	if (!z->running)
+		return -1;
+	if (ph < 0 || ph > SGN_PHASE_END)
+		return 0;
+	if (ph == SGN_PHASE_SIGN)
+		return at[SGN_PHASE_SIGN] + (int) ((at[SGN_PHASE_VERIFY] - at[SGN_PHASE_SIGN]) *
+						   atomic_load(&z->job_permille) / 1000);
+	return at[ph];
 }
 
 /* One hook of the zone: null when it is not configured. */
@@ -1457,6 +1501,8 @@ static json_t *zone_json(const dzone *z)
 	json_object_set_new(j, "name", json_string(z->name));
 	json_object_set_new(j, "serial", z->serial ? json_integer(z->serial) : json_null());
 	json_object_set_new(j, "state", json_string(mgr_zone_state(z)));
+	json_object_set_new(j, "progress", z->running ? json_integer(mgr_zone_progress(z))
+						      : json_null());
 	json_object_set_new(j, "source", json_string(z->from_api ? "api" : "config"));
 	json_object_set_new(j, "policy", json_string(z->cfg->policy->name));
 	json_object_set_new(j, "names", json_integer((json_int_t) z->names));
@@ -1530,6 +1576,23 @@ static int on_status(sd_event_source *s, uint64_t usec, void *userdata)
 	}
 	if (m->n_jobs)
 		snprintf(jobs, sizeof(jobs), ", %u signing", m->n_jobs);
+	if (m->n_unready) {
+		/* the start: zones ready so far, and how far one of those under way is */
+		const dzone *cur = NULL;
+		char pct[300] = "";
+
+		for (size_t i = 0; i < n && !cur; i++)
+			if (((const dzone *) m->zones.v[i])->running)
+				cur = m->zones.v[i];
+		if (cur)
+			snprintf(pct, sizeof(pct), "; %s %s %d%%", cur->name, mgr_zone_state(cur),
+				 mgr_zone_progress(cur));
+		notify_status("starting: %zu of %zu zone%s ready, %zu failing%s%s", n - m->n_unready,
+			      n, n == 1 ? "" : "s", failing, jobs, pct);
+		if (m->n_jobs) /* the percentage moves without an event: look again in a second */
+			(void) mgr_set_timer(m, &m->status_timer, 1000000, on_status, m);
+		return 0;
+	}
 	if (next)
 		notify_status("%zu zone%s: %zu ok, %zu failing%s; next re-signing %s", n,
 			      n == 1 ? "" : "s", ok, failing, jobs, zk_time_iso(next, ts, 32));
@@ -2059,8 +2122,9 @@ manager *manager_free(manager *m)
 
 int manager_run(manager *m)
 {
-	notify_status("starting: signing %zu zone%s", m->zones.n, m->zones.n == 1 ? "" : "s");
-	check_ready(m); /* no zones: ready at once */
+	notify_status("starting: 0 of %zu zone%s ready", m->zones.n, m->zones.n == 1 ? "" : "s");
+	notify_ready();
+	check_ready(m); /* no zones: every zone loaded at once */
 	schedule(m);
 	return sd_event_loop(m->event);
 }

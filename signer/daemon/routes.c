@@ -1495,9 +1495,13 @@ int routes_handle(void *userdata, api_req *req)
 		zk_time_t now = mgr_now(m);
 
 		/* the daemon's own time: the fake clock's in tests */
-		return is(req, "GET") ? ok_reply(req, 200, json_pack("{s:s,s:s,s:I}", "status", "ok",
-								     "time", zk_time_iso(now, ts, 32),
-								     "unixtime", (json_int_t) now))
+		/* zones_starting: zones still to have their first run since the start */
+		return is(req, "GET") ? ok_reply(req, 200, json_pack("{s:s,s:s,s:I,s:I}", "status",
+								     "ok", "time",
+								     zk_time_iso(now, ts, 32),
+								     "unixtime", (json_int_t) now,
+								     "zones_starting",
+								     (json_int_t) mgr_n_starting(m)))
 				      : method_not_allowed(req, "GET");
 	}
 	if (!strcmp(path, "/v1/reload")) {

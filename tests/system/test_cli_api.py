@@ -2,6 +2,7 @@
 """`zonekeeper status|zone|record|keys ZONE|ds ZONE`: the CLI talking to a real zonekeeperd
 through its API socket (doc/api.md): tables and --json, the exit codes (0 done, 1 failed,
 2 usage, 3 refused) and the one-line error `zonekeeper: CODE: message`."""
+from datetime import datetime, timedelta
 import json
 import re
 
@@ -371,6 +372,17 @@ def test_keys_and_ds_from_the_daemon(daemon):
     assert "next key event: %s: KSK %d has its DNSKEY" % (view["next_key_event"], ksk) \
         in p.stdout, p.stdout
     assert view["rollovers_pending"] == [], view
+    # planned by the lifetimes (90 days for a ZSK, 365 for a KSK by default): the
+    # successor made Ipub before the end, a ZSK's DNSKEY gone once its signatures are
+    # (a KSK's lifetime counts from its DS seen at the parent: nothing planned before)
+    iso = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+    zsk = [k for k in view["keys"] if k["role"] == "ZSK"][0]
+    retire = iso(zsk["retire_planned"]) - iso(zsk["active"])
+    assert timedelta(days=90) - timedelta(hours=3) < retire < timedelta(days=90), zsk
+    assert iso(zsk["remove_planned"]) - iso(zsk["active"]) > timedelta(days=90), zsk
+    k = [k for k in view["keys"] if k["role"] == "KSK"][0]
+    assert k["ds"] == "hidden" and k["retire_planned"] is None, k
+    assert re.search(r"\s~\d{4}-\d\d-\d\dT", p.stdout), p.stdout
 
     p = cli(d, "ds", Z)
     assert p.returncode == 0, p.stderr

@@ -355,3 +355,44 @@ def test_write_back_keeps_the_input_files_owner_group_and_mode(two_zones):
     assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (4242, 4243, 0o640), st
     z = d.wait_zone(A, lambda z: z["pending_writeback"] == 0, what="the journal trimmed")
     assert z["writeback_error"] is None, z
+
+
+@pytest.mark.slow  # a zone of 150,000 names; the ASan build runs the rest
+def test_ready_at_once_then_each_zone_loads_and_signs(tmp_path):
+    """READY=1 comes as soon as the daemon is up, with a large zone still to load and
+    sign: that zone shows `loading` or `signing` with a progress, STATUS= counts the zones
+    ready, a write to it is answered 503 with Retry-After, and it is `ok` once signed."""
+    big = "big.test."
+    s = Setup(tmp_path, [A, big])
+    s.write_zone(A, SIMPLE.format(origin=A))
+    s.write_zone(big, "$ORIGIN big.test.\n$TTL 300\n@ IN SOA ns1 h 1 1h 15m 1d 300\n"
+                      "@ IN NS ns1.example.net.\n" +
+                 "".join("n%d IN A 10.%d.%d.%d\n" % (i, i >> 16, (i >> 8) & 255, i & 255)
+                         for i in range(150000)))
+    d = Daemon(s)
+    try:
+        d.wait_notify("READY=1", timeout=30)
+        z = d.zone(big)
+        assert z["state"] in ("pending", "loading", "signing"), z
+        assert z["state"] == "pending" or 0 <= z["progress"] <= 100, z
+        health = d.api("/v1/health")[1]
+        assert health["zones_starting"] >= 1, health
+        p = run(["curl", "-sS", "-i", "--max-time", "10", "--unix-socket", str(s.api_socket),
+                 "-X", "POST", "-H", "Content-Type: application/json", "--data-binary",
+                 '{"name":"early","type":"A","content":"192.0.2.1"}',
+                 "http://zonekeeper/v1/zones/%s/records" % big], timeout=30)
+        assert p.stdout.startswith("HTTP/1.1 503"), p.stdout
+        assert re.search(r"^Retry-After: \d+\r?$", p.stdout, re.M), p.stdout
+        assert '"UNAVAILABLE"' in p.stdout and "not loaded yet" in p.stdout, p.stdout
+        # the status line counts the zones ready while the start goes on
+        assert any(re.match(r"STATUS=starting: \d of 2 zones ready", m)
+                   for m in d.read_notify()), d.read_notify()
+        d.wait_ready(timeout=600)
+        z = d.zone(big)
+        assert z["state"] == "ok" and z["progress"] is None and z["names"] > 150000, z
+        assert d.api("/v1/health")[1]["zones_starting"] == 0
+        code, j = d.api("/v1/zones/%s/records" % big, "POST",
+                        '{"name":"later","type":"A","content":"192.0.2.1"}')
+        assert code == 201, j
+    finally:
+        d.close()

@@ -6,12 +6,16 @@ nothing else of ours, `make install` runs here into the container's root (DESTDI
 container has no compiler), every other line runs inside it, and the test edits the
 configuration where the block says to. Then: socket activation by the first API request,
 status text, reload, journal fields, a clean stop, and a sandbox that keeps the service
-in its directories."""
+in its directories. Then README.md's two recipes for reloading the name server (NSD and
+Knot, in the container beside dig and curl, which the install block does not name), run
+as written: every new serial served, a failing reload seen and retried, a zone created
+and deleted through the API served and withdrawn."""
 import json
 import os
 import re
 import shlex
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -42,6 +46,44 @@ def install_steps():
         steps.append(cur + line)
         cur = ""
     return steps
+
+
+# Not the README's runtime packages: the name servers of its reload recipes, and the
+# tools the test looks with (dig, curl on the API socket). They go in with the base root
+# as the runtime packages do (the container has no network).
+RECIPE_PACKAGES = ["nsd", "knot", "bind9-dnsutils", "curl"]
+
+
+def recipe_block(server):
+    m = re.search(r"<!-- %s-recipe:begin -->\n```sh\n(.*?)```\n<!-- %s-recipe:end -->"
+                  % (server, server), README.read_text(), re.S)
+    assert m, "README.md: no ```sh block between <!-- %s-recipe:begin --> and end" % server
+    return m.group(1)
+
+
+def recipe_steps(server):
+    """The commands of README.md's <server>-recipe block, in order: comments and blank
+    lines dropped, a here-document one command with its lines."""
+    lines, steps, i = recipe_block(server).splitlines(), [], 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        doc = re.search(r"<<'(\w+)'", line)
+        if doc:
+            end = lines.index(doc.group(1), i)
+            line, i = "\n".join(lines[i - 1:end + 1]), end + 1
+        steps.append(line)
+    return steps
+
+
+def recipe_reload_command(server):
+    """The reload_command the block's comment says to set where it runs `editor`."""
+    cmds = re.findall(r'^# in publish: reload_command = "([^"]+)";\neditor /etc/zonekeeper/'
+                      r'zonekeeper\.conf$', recipe_block(server), re.M)
+    assert len(cmds) == 1, recipe_block(server)
+    return cmds[0]
 
 
 def runtime_packages(steps):
@@ -141,9 +183,10 @@ def sandbox():
     assert len(edit) == 1, steps
     sb = Sandbox()
     try:
-        # the README's runtime packages, and only those (the container has no network:
-        # they go in with the base root, and the README's apt-get line then finds them)
-        p = sb.cmd("boot", "--packages", ",".join(runtime_packages(steps)),
+        # the README's runtime packages and nothing else of ours (the container has no
+        # network: they go in with the base root, and the README's apt-get line then finds
+        # them), and the name servers and tools of the reload recipes' test
+        p = sb.cmd("boot", "--packages", ",".join(runtime_packages(steps) + RECIPE_PACKAGES),
                    "--max-seconds", "900", check=False, timeout=900)
         if p.returncode != 0:
             # the sandbox tool can report "offline" while PID 1 is still coming up (its
@@ -205,8 +248,10 @@ def test_under_real_systemd(sandbox, tmp_path):
           "&& exit 0; sleep 0.1; done; systemctl status --no-pager zonekeeperd; exit 1")
     status = sb.sh("systemctl status --no-pager zonekeeperd").stdout
     assert "active (running)" in status and "zone" in status, status
-    text = sb.sh("systemctl show -P StatusText zonekeeperd").stdout
-    assert re.search(r"1 zone: 1 ok, 0 failing", text), text
+    # ready at once; the status line counts the zones as they load, then says all is well
+    sb.sh("for i in $(seq 300); do systemctl show -P StatusText zonekeeperd | "
+          "grep -q '1 zone: 1 ok, 0 failing' && exit 0; sleep 0.1; done; "
+          "systemctl show -P StatusText zonekeeperd; exit 1")
     sb.sh("for i in $(seq 300); do [ -s /var/lib/zonekeeper/signed/example.com.zone ] && exit 0; "
           "sleep 0.1; done; exit 1")
     signed = tmp_path / "signed.zone"
@@ -220,6 +265,14 @@ def test_under_real_systemd(sandbox, tmp_path):
           "grep -q 'NOTIFY to 192.0.2.53' && exit 0; sleep 0.1; done; exit 1")
     tries = sb.sh("journalctl -u zonekeeperd --no-pager | grep 'NOTIFY to 192.0.2.53'").stdout
     assert "Operation not permitted" not in tries, tries
+    # an API write goes into the input file (the write-back, 5 s after the last write),
+    # which keeps its owner and mode under the unit's sandbox
+    sb.sh("zonekeeper record add example.com. fromapi A 192.0.2.77 --wait")
+    sb.sh("for i in $(seq 300); do grep -q '^fromapi' "
+          "/var/lib/zonekeeper/unsigned/example.com.zone && exit 0; sleep 0.1; done; "
+          "journalctl -u zonekeeperd --no-pager | tail -20; exit 1")
+    assert sb.sh("stat -c %U:%G:%a /var/lib/zonekeeper/unsigned/example.com.zone"
+                 ).stdout.split() == ["zonekeeper:zonekeeper:644"]
     owner = sb.sh("stat -c %U:%a /var/lib/zonekeeper/zones/example.com/keys "
                   "/var/lib/zonekeeper/signed/example.com.zone").stdout.split()
     assert owner == ["zonekeeper:700", "zonekeeper:644"], owner
@@ -274,3 +327,201 @@ def test_under_real_systemd(sandbox, tmp_path):
     sb.cmd("cp", UNITS / "zonekeeperd.service", "/root/offline-check/")
     p = sb.sh("systemd-analyze security --threshold=20 zonekeeperd.service", check=False)
     assert p.returncode == 0, p.stdout[-2000:]
+
+
+def test_readme_reload_recipes():
+    """Each recipe: the server's zone file for zonekeeper, a drop-in for zonekeeperd, the
+    reload_command to set, and a zone created and deleted through the API."""
+    for server, group in (("nsd", "nsd"), ("knot", "knot")):
+        steps = recipe_steps(server)
+        assert "systemctl restart zonekeeperd" in steps, steps
+        assert "editor /etc/zonekeeper/zonekeeper.conf" in steps, steps
+        assert steps.index("editor /etc/zonekeeper/zonekeeper.conf") < steps.index(
+            "systemctl restart zonekeeperd")
+        dropin = [s for s in steps if "zonekeeperd.service.d/%s.conf" % server in s]
+        assert len(dropin) == 1 and "SupplementaryGroups=%s\n" % group in dropin[0], steps
+        assert "/var/lib/zonekeeper/signed" in recipe_block(server)
+        assert ["zonekeeper zone add example.net.", "zonekeeper zone delete example.net."] == [
+            s for s in steps if s.startswith("zonekeeper zone ")], steps
+        assert "%z" in recipe_reload_command(server)
+
+
+class Recipe:
+    """README.md's block for one server, run step by step inside the container; its
+    `editor` line sets the reload_command the block names."""
+
+    def __init__(self, sb, server):
+        self.sb, self.server, self.steps = sb, server, recipe_steps(server)
+        self.command = recipe_reload_command(server)
+
+    def edit(self):
+        conf_file = self.sb.root / "etc/zonekeeper/zonekeeper.conf"
+        conf, n = re.subn(r'^\s*#?\s*reload_command = "[^"]*";$',
+                          '  reload_command = "%s";' % self.command, conf_file.read_text(),
+                          flags=re.M)
+        assert n == 1, conf
+        conf_file.write_text(conf)
+
+    def run_through(self, last=None):
+        """The steps up to the first that starts with `last` (all that are left: None)."""
+        while self.steps:
+            step = self.steps.pop(0)
+            if step.startswith("editor "):
+                self.edit()
+            else:
+                p = self.sb.sh(step, check=False)
+                assert p.returncode == 0, "README %s recipe step failed: %s\n%s%s" % (
+                    self.server, step, p.stdout, p.stderr)
+            if last and step.startswith(last):
+                return
+        assert last is None, "README %s recipe: no step %r" % (self.server, last)
+
+
+def wait_for(what, probe, timeout=30.0):
+    """probe() until it returns something true, which is returned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = probe()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_reload_recipes_under_real_systemd(sandbox, tmp_path):
+    """README.md's recipes, NSD then Knot, with the unit as shipped and only the drop-ins
+    they add: each new serial served, a failing reload seen and retried, a zone created
+    and deleted through the API served and withdrawn."""
+    sb = sandbox
+
+    def zone(name):
+        p = sb.sh("zonekeeper zone show %s --json" % name, check=False)
+        return json.loads(p.stdout)["zone"] if p.returncode == 0 else None
+
+    def published(name, after=0):
+        """The zone's serial once it is ok and past `after`."""
+        def probe():
+            z = zone(name)
+            return z and z["state"] == "ok" and (z["serial"] or 0) > after and z["serial"]
+        return wait_for("%s published past %d" % (name, after), probe)
+
+    def served(name, serial, port):
+        def probe():
+            out = sb.sh("dig +short +norec -p %d @127.0.0.1 %s SOA" % (port, name),
+                        check=False).stdout.split()
+            return len(out) > 2 and out[2] == str(serial)
+        wait_for("serial %d of %s on port %d" % (serial, name, port), probe)
+
+    def withdrawn(name, port):
+        wait_for("%s refused on port %d" % (name, port), lambda: "status: REFUSED" in sb.sh(
+            "dig +norec -p %d @127.0.0.1 %s SOA" % (port, name), check=False).stdout)
+
+    def edit_input(line):
+        sb.sh("printf '%s\\n' >> /var/lib/zonekeeper/unsigned/example.com.zone" % line)
+
+    def journal():
+        return sb.sh("journalctl -u zonekeeperd --no-pager -o cat").stdout
+
+    def unit(prop):
+        return sb.sh("systemctl show -P %s zonekeeperd" % prop).stdout.strip()
+
+    # zonekeeper as the install block leaves it, with one zone of the configuration
+    conf = (sb.root / "usr/share/doc/zonekeeper/examples/zonekeeper.conf.production").read_text()
+    conf, n = re.subn(r'nameservers = \[ "ns1\.example\.net\.", "ns2\.example\.net\." \];',
+                      'nameservers = [ "ns1.platform.example.", "ns2.platform.example." ];', conf)
+    assert n == 1, conf
+    conf, n = re.subn(r"^zones = \( \);$", 'zones = ( { name = "example.com."; } );', conf,
+                      flags=re.M)
+    assert n == 1, conf
+    (sb.root / "etc/zonekeeper/zonekeeper.conf").write_text(conf)
+    (tmp_path / "example.com.zone").write_text(SIMPLE.format(origin="example.com."))
+    sb.cmd("cp", tmp_path / "example.com.zone", "/var/lib/zonekeeper/unsigned/example.com.zone")
+    sb.sh("chown zonekeeper:zonekeeper /var/lib/zonekeeper/unsigned/example.com.zone")
+
+    # NSD, on port 53
+    nsd = Recipe(sb, "nsd")
+    nsd.run_through("systemctl restart zonekeeperd")
+    # the unit as shipped, with what the drop-in adds
+    assert unit("SupplementaryGroups") == "nsd"
+    families = unit("RestrictAddressFamilies").split()
+    assert sorted(families) == ["AF_INET", "AF_INET6", "AF_NETLINK", "AF_UNIX"], families
+    assert (unit("User"), unit("PrivateUsers"), unit("ProtectSystem"),
+            unit("CapabilityBoundingSet")) == ("zonekeeper", "yes", "strict", ""), unit("User")
+    serial = published("example.com.")
+    served("example.com", serial, 53)
+    # an edit of the input file: the new serial is served, signed
+    edit_input("recipe1 IN A 192.0.2.101")
+    serial = published("example.com.", serial)
+    served("example.com", serial, 53)
+    answer = sb.sh("dig +dnssec +norec @127.0.0.1 recipe1.example.com A").stdout
+    assert "192.0.2.101" in answer and re.search(r"\sRRSIG\s+A 13 ", answer), answer
+    hook = zone("example.com.")["hooks"]["reload"]
+    assert hook["failures"] == 0 and hook["last_error"] is None and hook["last_success"], hook
+    assert "reload command '%s' succeeded" % nsd.command in journal()
+
+    # a zone created through the API, and a record write to it
+    nsd.run_through("zonekeeper zone add example.net.")
+    net = published("example.net.")
+    served("example.net", net, 53)
+    sb.sh("zonekeeper record add example.net. www A 192.0.2.102")
+    net = published("example.net.", net)
+    served("example.net", net, 53)
+    assert sb.sh("dig +short @127.0.0.1 www.example.net A").stdout.split() == ["192.0.2.102"]
+
+    # NSD stopped: the reload fails, shows in the zone's status, the journal and /metrics
+    sb.sh("systemctl stop nsd")
+    sb.sh("zonekeeper record add example.com. down A 192.0.2.103")
+    serial = published("example.com.", serial)
+    hook = wait_for("the reload failing", lambda: (lambda h: h["failures"] >= 1 and h)(
+        zone("example.com.")["hooks"]["reload"]))
+    assert "'%s' exited with status 1" % nsd.command in hook["last_error"], hook
+    assert hook["retry_at"] and hook["failures_total"] >= 1, hook
+    log = journal()
+    assert "connect (/run/nsd/nsd.ctl)" in log, log[-3000:]
+    assert re.search(r"reload command '%s' exited with status 1; retrying at \S+ \(failure 1 "
+                     r"in a row\)" % re.escape(nsd.command), log), log[-3000:]
+    metrics = sb.sh("curl -sS --unix-socket /run/zonekeeper/api.sock http://localhost/metrics"
+                    ).stdout
+    m = re.search(r'^zonekeeper_hook_failures_total\{zone="example\.com\.",hook="reload"\} '
+                  r'(\d+)$', metrics, re.M)
+    assert m and int(m.group(1)) >= 1, metrics
+    assert re.search(r'^zonekeeper_hooks_failing\{hook="reload"\} 1$', metrics, re.M), metrics
+    # started again: the retry succeeds, the latest serial is served
+    sb.sh("systemctl start nsd")
+    wait_for("the retry to succeed", lambda: (lambda h: h["failures"] == 0 and h)(
+        zone("example.com.")["hooks"]["reload"]), timeout=60)
+    hook = zone("example.com.")["hooks"]["reload"]
+    assert hook["last_error"] is None and hook["failures_total"] >= 1, hook
+    assert "the reload command succeeded after" in journal()
+    served("example.com", serial, 53)
+    served("example.net", net, 53)
+
+    # the zone deleted through the API: withdrawn
+    nsd.run_through()
+    withdrawn("example.net", 53)
+    assert zone("example.net.") is None
+
+    # Knot, on port 5300 (Debian's knot.conf listens nowhere), without NSD's drop-in:
+    # knotc needs neither netlink nor NSD's group
+    sb.sh("rm /etc/systemd/system/zonekeeperd.service.d/nsd.conf && "
+          "sed -i 's/^#    listen: .*/    listen: 127.0.0.1@5300/' /etc/knot/knot.conf && "
+          "grep -q '^    listen: 127.0.0.1@5300$' /etc/knot/knot.conf")
+    knot = Recipe(sb, "knot")
+    knot.run_through("systemctl restart zonekeeperd")
+    assert unit("SupplementaryGroups") == "knot"
+    assert "AF_NETLINK" not in unit("RestrictAddressFamilies")
+    serial = published("example.com.")
+    served("example.com", serial, 5300)
+    edit_input("recipe2 IN A 192.0.2.104")
+    serial = published("example.com.", serial)
+    served("example.com", serial, 5300)
+    assert sb.sh("dig +short -p 5300 @127.0.0.1 recipe2.example.com A").stdout.split() == [
+        "192.0.2.104"]
+    assert "reload command '%s' succeeded" % knot.command in journal()
+    knot.run_through("zonekeeper zone add example.net.")
+    net = published("example.net.")
+    served("example.net", net, 5300)
+    knot.run_through()
+    withdrawn("example.net", 5300)

@@ -81,7 +81,12 @@ class Daemon:
         return wait_for(seen, timeout, "%s on NOTIFY_SOCKET" % prefix)
 
     def wait_ready(self, timeout=60.0):
+        """READY=1 (at once: the configuration, the state and the API are up), then every
+        zone's first run done (GET /v1/health: zones_starting 0)."""
+        end = time.monotonic() + timeout
         self.wait_notify("READY=1", timeout)
+        wait_for(lambda: self.api("/v1/health")[1]["zones_starting"] == 0,
+                 max(end - time.monotonic(), 1.0), "every zone's first run")
 
     def api(self, path, method="GET", data=None):
         args = ["curl", "-sS", "--max-time", "10", "--unix-socket", str(self.api_socket),
