@@ -20,6 +20,7 @@
 #include "signer/daemon/internal.h"
 #include "signer/daemon/log.h"
 #include "signer/daemon/registry.h"
+#include "signer/state.h"
 
 #define PURGE_USEC (6 * 3600 * 1000000ull) /* archived zones are purged this often */
 #define CATALOG_USEC 200000             /* changes to the catalog are written together */
@@ -172,6 +173,34 @@ static bool ds_at_parent(const dzone *z, uint16_t *ret_tag)
 	return false;
 }
 
+/*
+ * A zone created again under the name of one deleted (its archive still here) goes on from
+ * the old zone's last serial: secondaries that still hold the old zone take the new one
+ * only with a greater serial (invariant 1). Its state file starts with that serial.
+ */
+static int serial_after_archive(const pol_config *c, const pol_zone *z, zk_error *reterr)
+{
+	char arc[PATH_MAX], path[PATH_MAX + 16], dir[PATH_MAX];
+	_cleanup_free_ char *policy = NULL;
+	sgn_state old = { 0 }, st = { 0 };
+	zk_error e = { 0 };
+	int r;
+
+	if (arc_find(c, z->name, arc, sizeof(arc), &policy, &e) < 0)
+		return 0; /* no archive (or none readable): a zone new to everyone */
+	snprintf(path, sizeof(path), "%s/state/state", arc);
+	if (sgn_state_load(path, &old, &e) < 0 || !old.serial.set)
+		return 0;
+	st.serial = old.serial;
+	st.signed_at = old.signed_at;
+	sgn_zone_dir(c, z, dir, sizeof(dir));
+	r = zk_mkdir_p(dir, 0700);
+	if (r < 0)
+		return zk_fail(reterr, r, "cannot create the zone state directory '%s'", dir);
+	sgn_state_path(c, z, path, sizeof(path));
+	return sgn_state_store(path, &st, reterr);
+}
+
 int mgr_zone_create(manager *m, const char *name, const pol_policy *p, rec_op *ops, size_t n,
 		    json_t *stripped, api_req *req, bool wait, zk_error *reterr)
 {
@@ -227,8 +256,16 @@ int mgr_zone_create(manager *m, const char *name, const pol_policy *p, rec_op *o
 	r = zk_file_write_atomic(own.input_file, 0644, header, strlen(header), reterr);
 	if (r < 0)
 		goto fail;
-	r = reg_add(m->registry, own.name, p->name, mgr_now(m), reterr);
+	r = serial_after_archive(c, &own, reterr);
+	if (r >= 0)
+		r = reg_add(m->registry, own.name, p->name, mgr_now(m), reterr);
 	if (r < 0) {
+		char state[PATH_MAX];
+
+		/* nothing left behind that would refuse the next try (see above) */
+		sgn_state_path(c, &own, state, sizeof(state));
+		(void) unlink(state);
+		(void) rmdir(dir);
 		(void) unlink(own.input_file);
 		goto fail;
 	}

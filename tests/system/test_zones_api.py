@@ -457,6 +457,22 @@ def test_delete_archives_and_restore_brings_back_the_same_keys(env):
     assert s.output_file(CONF).read_bytes() == conf_before
 
 
+def test_a_zone_created_again_goes_on_from_the_deleted_zones_serial(env):
+    """Deleted and created again under the same name: the new zone's first serial is
+    greater than the last the old one published, so secondaries still holding the old
+    zone take the new one (the same day's dateserial would otherwise start over)."""
+    z = "twice.test."
+    env.create({"name": z})
+    code, j = env.api("/v1/zones/%s/records?wait=published" % z, "POST",
+                      {"name": "www", "type": "A", "content": "192.0.2.5"})
+    assert code == 201, (code, j)
+    last = published(env.s.output_file(z))[0]
+    code, j = env.api("/v1/zones/" + z, "DELETE")
+    assert code == 200, (code, j)
+    first = env.create({"name": z})["zone"]["serial"]
+    assert first != last and (first - last) % 2**32 < 2**31, (last, first)
+
+
 def test_a_zone_created_again_after_a_delete_can_be_deleted_again(tmp_path):
     """Created, deleted, created and deleted again in the same second (a frozen clock makes
     it deterministic): the second create is refused (an archive of that name exists), or
