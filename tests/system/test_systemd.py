@@ -29,6 +29,18 @@ SANDBOX = REPO.parent / "shared" / "tools" / "systemd-sandbox"
 README = REPO / "README.md"
 
 
+def as_the_operator_edits(conf):
+    """The production configuration with the platform's nameservers instead of the
+    placeholders and one zone of the configuration, example.com."""
+    conf, n = re.subn(r'nameservers = \[ "ns1\.example\.net\.", "ns2\.example\.net\." \];',
+                      'nameservers = [ "ns1.platform.example.", "ns2.platform.example." ];', conf)
+    assert n == 1, conf
+    conf, n = re.subn(r"^zones = \( \);$", 'zones = ( { name = "example.com."; } );', conf,
+                      flags=re.M)
+    assert n == 1, conf
+    return conf
+
+
 def install_steps():
     """The commands of README.md's install block, in order: comments and blank lines
     dropped, continuation lines joined."""
@@ -213,12 +225,7 @@ def test_under_real_systemd(sandbox, tmp_path):
     conf_file = sb.root / "etc/zonekeeper/zonekeeper.conf"
     conf = conf_file.read_text()
     assert 'state_dir  = "/var/lib/zonekeeper";' in conf, conf
-    conf, n = re.subn(r'nameservers = \[ "ns1\.example\.net\.", "ns2\.example\.net\." \];',
-                      'nameservers = [ "ns1.platform.example.", "ns2.platform.example." ];', conf)
-    assert n == 1, conf
-    conf, n = re.subn(r"^zones = \( \);$", 'zones = ( { name = "example.com."; } );', conf,
-                      flags=re.M)
-    assert n == 1, conf
+    conf = as_the_operator_edits(conf)
     # a remote NOTIFY target (TEST-NET): the unit's sandbox must let it out
     conf, n = re.subn(r'# notify = \[ "127\.0\.0\.1" \];', 'notify = [ "192.0.2.53" ];', conf)
     assert n == 1, conf
@@ -428,13 +435,8 @@ def test_reload_recipes_under_real_systemd(sandbox, tmp_path):
         return sb.sh("systemctl show -P %s zonekeeperd" % prop).stdout.strip()
 
     # zonekeeper as the install block leaves it, with one zone of the configuration
-    conf = (sb.root / "usr/share/doc/zonekeeper/examples/zonekeeper.conf.production").read_text()
-    conf, n = re.subn(r'nameservers = \[ "ns1\.example\.net\.", "ns2\.example\.net\." \];',
-                      'nameservers = [ "ns1.platform.example.", "ns2.platform.example." ];', conf)
-    assert n == 1, conf
-    conf, n = re.subn(r"^zones = \( \);$", 'zones = ( { name = "example.com."; } );', conf,
-                      flags=re.M)
-    assert n == 1, conf
+    conf = as_the_operator_edits(
+        (sb.root / "usr/share/doc/zonekeeper/examples/zonekeeper.conf.production").read_text())
     (sb.root / "etc/zonekeeper/zonekeeper.conf").write_text(conf)
     (tmp_path / "example.com.zone").write_text(SIMPLE.format(origin="example.com."))
     sb.cmd("cp", tmp_path / "example.com.zone", "/var/lib/zonekeeper/unsigned/example.com.zone")
