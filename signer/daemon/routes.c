@@ -1043,11 +1043,11 @@ static json_t *key_body(api_req *req, const char *const *allowed, zk_error *e)
 /*
  * POST .../keys/rollover {"type": "zsk"|"ksk"|"csk", "now": false}: a successor is
  * generated and the rollover proceeds at the policy's safe pace (even an emergency
- * replacement cannot skip the TTLs without breaking validation). A ZSK or CSK that is
- * young (its signatures not in every cache yet) is rolled once it is not: rolled at once,
- * both keys would sign every RRset for a week and more (ks_ring_step). "now": true rolls
- * it at once all the same (a lost or compromised key). Answered once the run that starts
- * it, or records it as waiting, has published.
+ * replacement cannot skip the TTLs without breaking validation). A ZSK or CSK rollover in
+ * a zone whose DS is not yet asked for waits until it is: rolled at once, both keys would
+ * sign every RRset for a week and more (ks_ring_step). "now": true rolls it at once all
+ * the same (a lost or compromised key). Answered once the run that starts it, or records
+ * it as waiting, has published.
  */
 static int do_rollover(manager *m, dzone *z, api_req *req)
 {
