@@ -1781,8 +1781,8 @@ int sgn_ctx_write_input(sgn_ctx *c, uint64_t *ret_seq, zk_error *reterr)
 	 */
 	if (geteuid() != 0 && sb.st_uid != geteuid())
 		return zk_fail(reterr, ZK_E_CONFLICT,
-			       "%s belongs to uid %u, not to this service (uid %u): written back, it "
-			       "would change owner; the API's writes stay in the journal",
+			       "%s belongs to uid %u, not to this service (uid %u): written back, "
+			       "it would change owner; the API's writes stay in the journal",
 			       target, (unsigned) sb.st_uid, (unsigned) geteuid());
 	r = zk_atomic_open(target, sb.st_mode & 07777, &a, reterr);
 	if (r < 0)

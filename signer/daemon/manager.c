@@ -1587,8 +1587,8 @@ static int on_status(sd_event_source *s, uint64_t usec, void *userdata)
 		if (cur)
 			snprintf(pct, sizeof(pct), "; %s %s %d%%", cur->name, mgr_zone_state(cur),
 				 mgr_zone_progress(cur));
-		notify_status("starting: %zu of %zu zone%s ready, %zu failing%s%s", n - m->n_unready,
-			      n, n == 1 ? "" : "s", failing, jobs, pct);
+		notify_status("starting: %zu of %zu zone%s ready, %zu failing%s%s",
+			      n - m->n_unready, n, n == 1 ? "" : "s", failing, jobs, pct);
 		if (m->n_jobs) /* the percentage moves without an event: look again in a second */
 			(void) mgr_set_timer(m, &m->status_timer, 1000000, on_status, m);
 		return 0;
