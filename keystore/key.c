@@ -626,21 +626,6 @@ bool ks_key_is_active(const ks_key *k, zk_time_t now)
 	       (t->retire == 0 || t->retire > now);
 }
 
-const char *ks_key_state_name(const ks_key *k, zk_time_t now)
-{
-	const ks_timing *t = &k->timing;
-
-	if (t->remove && t->remove <= now)
-		return "removed";
-	if (t->retire && t->retire <= now)
-		return "retired";
-	if (ks_key_is_active(k, now))
-		return "active";
-	if (ks_key_is_published(k, now))
-		return "published";
-	return "generated";
-}
-
 int ks_key_self_test(const ks_key *k, zk_error *reterr)
 {
 	static const uint8_t probe[] = "zonekeeper self-test: a signature made with the private "

@@ -85,8 +85,6 @@ bool ks_key_signs_zone(const ks_key *k);   /* ZSK or CSK */
 bool ks_key_is_published(const ks_key *k, zk_time_t now);
 /* Active (signing) at `now`: published, active set and <= now, retire unset or > now. */
 bool ks_key_is_active(const ks_key *k, zk_time_t now);
-/* "generated", "published", "active", "retired" or "removed" at `now` (from the timings). */
-const char *ks_key_state_name(const ks_key *k, zk_time_t now);
 
 /*
  * Sign `data` and verify the signature with the key's own DNSKEY: proves the private key
